@@ -1,0 +1,106 @@
+//! SES events as trackses stores and shows them: one per affected recipient.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The API's `type` values. `Unknown` keeps an event SES may add later instead of dropping it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventType {
+    Send,
+    Delivery,
+    Bounce,
+    Complaint,
+    Reject,
+    Open,
+    Click,
+    RenderingFailure,
+    DeliveryDelay,
+    Subscription,
+    Unknown,
+}
+
+impl EventType {
+    pub const ALL: [EventType; 11] = [
+        EventType::Send,
+        EventType::Delivery,
+        EventType::Bounce,
+        EventType::Complaint,
+        EventType::Reject,
+        EventType::Open,
+        EventType::Click,
+        EventType::RenderingFailure,
+        EventType::DeliveryDelay,
+        EventType::Subscription,
+        EventType::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Send => "send",
+            EventType::Delivery => "delivery",
+            EventType::Bounce => "bounce",
+            EventType::Complaint => "complaint",
+            EventType::Reject => "reject",
+            EventType::Open => "open",
+            EventType::Click => "click",
+            EventType::RenderingFailure => "rendering_failure",
+            EventType::DeliveryDelay => "delivery_delay",
+            EventType::Subscription => "subscription",
+            EventType::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<EventType> {
+        EventType::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+pub type Tags = BTreeMap<String, Vec<String>>;
+
+/// The `mail` object every SES notification carries, reduced to what trackses shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MailSummary {
+    pub ses_message_id: String,
+    pub source: String,
+    pub subject: Option<String>,
+    /// `mail.timestamp`: when SES accepted the message.
+    pub sent_at: DateTime<Utc>,
+    pub sending_account_id: Option<String>,
+    pub destination: Vec<String>,
+    pub tags: Tags,
+}
+
+/// One recipient's share of a notification, with the details that belong to it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RecipientEvent {
+    /// Lower-cased, trimmed address.
+    pub recipient: String,
+    /// API.md's type-specific fields (snake_case keys), event-level and recipient-level merged.
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A parsed SES notification (event publishing or the older identity notification format).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SesNotification {
+    pub event_type: EventType,
+    /// `eventType` / `notificationType` exactly as SES spelled it.
+    pub raw_type: String,
+    pub mail: MailSummary,
+    /// The sub-object's own timestamp; `mail.timestamp` only where the event has none.
+    pub occurred_at: DateTime<Utc>,
+    /// Never empty.
+    pub recipients: Vec<RecipientEvent>,
+}
+
+impl SesNotification {
+    /// Only Permanent bounces count toward the bounce rate and suppression.
+    pub fn is_permanent_bounce(&self) -> bool {
+        self.event_type == EventType::Bounce
+            && self.recipients.iter().any(|r| {
+                r.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent")
+            })
+    }
+}

@@ -1,0 +1,147 @@
+//! The SNS message envelope, whether it came over HTTPS or inside a Lambda event.
+
+use aws_lambda_events::sns::SnsMessage;
+use chrono::SecondsFormat;
+use serde::Deserialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub enum MessageType {
+    Notification,
+    SubscriptionConfirmation,
+    UnsubscribeConfirmation,
+}
+
+impl MessageType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageType::Notification => "Notification",
+            MessageType::SubscriptionConfirmation => "SubscriptionConfirmation",
+            MessageType::UnsubscribeConfirmation => "UnsubscribeConfirmation",
+        }
+    }
+}
+
+/// Field names as SNS spells them over HTTPS; the Lambda spellings are aliases.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Envelope {
+    #[serde(rename = "Type")]
+    pub message_type: MessageType,
+    #[serde(rename = "MessageId")]
+    pub message_id: String,
+    #[serde(rename = "TopicArn")]
+    pub topic_arn: String,
+    #[serde(rename = "Subject", default)]
+    pub subject: Option<String>,
+    #[serde(rename = "Message")]
+    pub message: String,
+    #[serde(rename = "Timestamp")]
+    pub timestamp: String,
+    #[serde(rename = "SignatureVersion")]
+    pub signature_version: String,
+    #[serde(rename = "Signature")]
+    pub signature: String,
+    #[serde(rename = "SigningCertURL", alias = "SigningCertUrl")]
+    pub signing_cert_url: String,
+    #[serde(rename = "SubscribeURL", alias = "SubscribeUrl", default)]
+    pub subscribe_url: Option<String>,
+    #[serde(rename = "Token", default)]
+    pub token: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum EnvelopeError {
+    #[error(
+        "the body is not an SNS message envelope; if raw message delivery is enabled on the subscription, turn it off (trackses needs the signed envelope)"
+    )]
+    RawDelivery,
+    #[error("the SNS message envelope is malformed: {0}")]
+    Malformed(String),
+    #[error("a {0} must carry SubscribeURL and Token")]
+    MissingConfirmationFields(&'static str),
+}
+
+/// Keys that only an SNS envelope has; a JSON body without them was delivered raw.
+const ENVELOPE_KEYS: [&str; 3] = ["Type", "Signature", "TopicArn"];
+
+impl Envelope {
+    pub fn from_json(body: &[u8]) -> Result<Envelope, EnvelopeError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(body).map_err(|_| EnvelopeError::RawDelivery)?;
+        let is_envelope = value
+            .as_object()
+            .is_some_and(|o| ENVELOPE_KEYS.iter().any(|k| o.contains_key(*k)));
+        if !is_envelope {
+            return Err(EnvelopeError::RawDelivery);
+        }
+        let envelope: Envelope =
+            serde_json::from_value(value).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        envelope.check_confirmation_fields()?;
+        Ok(envelope)
+    }
+
+    /// The Lambda runtime already parsed the record; `Timestamp` was turned into a date, and SNS
+    /// always writes it with milliseconds and `Z`, so that is the form it was signed in.
+    pub fn from_lambda(sns: &SnsMessage) -> Result<Envelope, EnvelopeError> {
+        let message_type: MessageType =
+            serde_json::from_value(serde_json::Value::String(sns.sns_message_type.clone()))
+                .map_err(|_| {
+                    EnvelopeError::Malformed(format!(
+                        "unknown message type `{}`",
+                        sns.sns_message_type
+                    ))
+                })?;
+        Ok(Envelope {
+            message_type,
+            message_id: sns.message_id.clone(),
+            topic_arn: sns.topic_arn.clone(),
+            subject: sns.subject.clone(),
+            message: sns.message.clone(),
+            timestamp: sns.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+            signature_version: sns.signature_version.clone(),
+            signature: sns.signature.clone(),
+            signing_cert_url: sns.signing_cert_url.clone(),
+            subscribe_url: None,
+            token: None,
+        })
+    }
+
+    fn check_confirmation_fields(&self) -> Result<(), EnvelopeError> {
+        if self.message_type != MessageType::Notification
+            && (self.subscribe_url.is_none() || self.token.is_none())
+        {
+            return Err(EnvelopeError::MissingConfirmationFields(
+                self.message_type.as_str(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The exact bytes SNS signed: `Name\nValue\n` pairs in the documented order per type.
+    pub fn string_to_sign(&self) -> String {
+        let mut out = String::with_capacity(self.message.len() + 512);
+        let mut push = |name: &str, value: &str| {
+            out.push_str(name);
+            out.push('\n');
+            out.push_str(value);
+            out.push('\n');
+        };
+        push("Message", &self.message);
+        push("MessageId", &self.message_id);
+        match self.message_type {
+            MessageType::Notification => {
+                if let Some(subject) = &self.subject {
+                    push("Subject", subject);
+                }
+                push("Timestamp", &self.timestamp);
+            }
+            MessageType::SubscriptionConfirmation | MessageType::UnsubscribeConfirmation => {
+                push("SubscribeURL", self.subscribe_url.as_deref().unwrap_or_default());
+                push("Timestamp", &self.timestamp);
+                push("Token", self.token.as_deref().unwrap_or_default());
+            }
+        }
+        push("TopicArn", &self.topic_arn);
+        push("Type", self.message_type.as_str());
+        out
+    }
+}
