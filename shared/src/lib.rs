@@ -3,3 +3,4 @@
 pub mod model;
 pub mod ses;
 pub mod sns;
+pub mod store;

@@ -4,9 +4,11 @@ pub mod connection;
 pub mod event;
 pub mod ids;
 pub mod project;
+pub mod stored_event;
 pub mod topic_arn;
 
 pub use connection::{Connection, ConnectionMode, ConnectionStatus};
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
 pub use project::{ApiKeyRecord, Project};
+pub use stored_event::{Event, RecipientStatus};
 pub use topic_arn::TopicArn;

@@ -1,0 +1,77 @@
+//! An event as the API shows it: one recipient's share of one SES notification.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::event::{EventType, Tags};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub ses_message_id: String,
+    pub recipient: String,
+    pub occurred_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub connection_id: String,
+    pub source: String,
+    pub subject: Option<String>,
+    pub tags: Tags,
+    pub details: serde_json::Map<String, serde_json::Value>,
+}
+
+/// A recipient's latest meaningful state, whatever order its events arrived in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecipientStatus {
+    Complained,
+    Bounced,
+    Rejected,
+    RenderingFailed,
+    Clicked,
+    Opened,
+    Delivered,
+    Delayed,
+    Sent,
+    Unknown,
+}
+
+impl RecipientStatus {
+    /// Strongest first: a complaint or a bounce outranks a delivery that arrived later.
+    const PRECEDENCE: [(EventType, RecipientStatus); 9] = [
+        (EventType::Complaint, RecipientStatus::Complained),
+        (EventType::Bounce, RecipientStatus::Bounced),
+        (EventType::Reject, RecipientStatus::Rejected),
+        (EventType::RenderingFailure, RecipientStatus::RenderingFailed),
+        (EventType::Click, RecipientStatus::Clicked),
+        (EventType::Open, RecipientStatus::Opened),
+        (EventType::Delivery, RecipientStatus::Delivered),
+        (EventType::DeliveryDelay, RecipientStatus::Delayed),
+        (EventType::Send, RecipientStatus::Sent),
+    ];
+
+    pub fn from_seen(seen: impl Fn(EventType) -> bool) -> RecipientStatus {
+        Self::PRECEDENCE
+            .iter()
+            .find(|(event_type, _)| seen(*event_type))
+            .map_or(RecipientStatus::Unknown, |(_, status)| *status)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounce_beats_delivery_and_click_beats_open() {
+        let status = |seen: &[EventType]| RecipientStatus::from_seen(|t| seen.contains(&t));
+        use EventType::*;
+        assert_eq!(status(&[Send, Delivery, Bounce]), RecipientStatus::Bounced);
+        assert_eq!(status(&[Bounce, Send, Delivery]), RecipientStatus::Bounced);
+        assert_eq!(status(&[Delivery, Open, Click]), RecipientStatus::Clicked);
+        assert_eq!(status(&[Delivery, Complaint]), RecipientStatus::Complained);
+        assert_eq!(status(&[Send]), RecipientStatus::Sent);
+        assert_eq!(status(&[Subscription]), RecipientStatus::Unknown);
+    }
+}

@@ -1,0 +1,75 @@
+//! DynamoDB single-table storage. Key layout in `keys`; nothing else builds keys.
+
+pub mod attrs;
+pub mod connections;
+pub mod events;
+pub mod ingest_write;
+pub mod keys;
+pub mod projects;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
+use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+
+use attrs::Item;
+
+pub use ingest_write::{IngestWrite, WriteOutcome};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("DynamoDB call failed: {0}")]
+    Dynamo(String),
+    #[error("a stored item is corrupt: {0}")]
+    Corrupt(String),
+    #[error("the item already exists")]
+    AlreadyExists,
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(error: SdkError<E, R>) -> Self {
+        StoreError::Dynamo(DisplayErrorContext(&error).to_string())
+    }
+}
+
+impl From<aws_sdk_dynamodb::error::BuildError> for StoreError {
+    fn from(error: aws_sdk_dynamodb::error::BuildError) -> Self {
+        StoreError::Dynamo(error.to_string())
+    }
+}
+
+/// The table, and the client that reaches it: built once per cold start.
+#[derive(Clone)]
+pub struct Store {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl Store {
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Store {
+        Store {
+            client,
+            table: table.into(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    fn put(&self, item: Item, condition: Option<&str>) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .set_condition_expression(condition.map(str::to_owned))
+            .build()?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    /// A put that fails the transaction if the key is already taken.
+    fn new_item(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        self.put(item, Some("attribute_not_exists(pk)"))
+    }
+}
