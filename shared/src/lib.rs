@@ -1,5 +1,8 @@
 //! trackses: SES event tracking. Layers, bottom up: model → ses/sns → store → ingest → http.
 
+pub mod config;
+pub mod http;
+pub mod ingest;
 pub mod model;
 pub mod ses;
 pub mod sns;

@@ -1,6 +1,6 @@
 """SNS message signing with ONE fixed, emulator-only key and self-signed certificate.
 
-The key and certificate in this directory are public test material (see README.md):
+The key and certificate in this directory are public test material (see dev/emulator/README.md):
 never trust them outside a local development setup.
 """
 

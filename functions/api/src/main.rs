@@ -1,1 +1,20 @@
-fn main(){}
+//! `api`: the REST API behind API Gateway (HTTP API).
+
+use std::sync::Arc;
+
+use shared::config::{Config, init_tracing};
+use shared::http::{api, finish};
+use shared::store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let aws = Config::aws().await;
+    let state = Arc::new(api::ApiState {
+        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name),
+        admin_token: config.admin_token,
+        public_url: config.public_url,
+    });
+    lambda_http::run(finish(api::routes(state))).await
+}

@@ -1,1 +1,23 @@
-fn main(){}
+//! `ingest-sns`: direct SNS → Lambda subscriptions. Every record is verified like a webhook call.
+
+use aws_lambda_events::sns::SnsEvent;
+use lambda_runtime::{LambdaEvent, service_fn};
+use shared::config::{Config, init_tracing};
+use shared::ingest::{Ingestor, direct};
+use shared::store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let aws = Config::aws().await;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let ingestor = &Ingestor::from_config(&config, store);
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
+        direct::handle_records(ingestor, &event.payload)
+            .await
+            .map(|results| results.len())
+            .map_err(lambda_runtime::Error::from)
+    }))
+    .await
+}

@@ -1,1 +1,18 @@
-fn main(){}
+//! `webhook`: SNS HTTPS deliveries, `POST /v1/hooks/sns/{cid}`. Holds no customer credentials.
+
+use std::sync::Arc;
+
+use shared::config::{Config, init_tracing};
+use shared::http::{finish, webhook};
+use shared::ingest::Ingestor;
+use shared::store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    init_tracing();
+    let config = Config::from_env()?;
+    let aws = Config::aws().await;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let ingestor = Arc::new(Ingestor::from_config(&config, store));
+    lambda_http::run(finish(webhook::routes(ingestor))).await
+}

@@ -99,8 +99,9 @@ impl SesNotification {
     /// Only Permanent bounces count toward the bounce rate and suppression.
     pub fn is_permanent_bounce(&self) -> bool {
         self.event_type == EventType::Bounce
-            && self.recipients.iter().any(|r| {
-                r.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent")
-            })
+            && self
+                .recipients
+                .iter()
+                .any(|r| r.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent"))
     }
 }

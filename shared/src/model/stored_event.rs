@@ -43,7 +43,10 @@ impl RecipientStatus {
         (EventType::Complaint, RecipientStatus::Complained),
         (EventType::Bounce, RecipientStatus::Bounced),
         (EventType::Reject, RecipientStatus::Rejected),
-        (EventType::RenderingFailure, RecipientStatus::RenderingFailed),
+        (
+            EventType::RenderingFailure,
+            RecipientStatus::RenderingFailed,
+        ),
         (EventType::Click, RecipientStatus::Clicked),
         (EventType::Open, RecipientStatus::Opened),
         (EventType::Delivery, RecipientStatus::Delivered),

@@ -11,7 +11,9 @@ pub struct TopicArn {
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
-#[error("`{0}` is not an SNS topic ARN (expected arn:aws:sns:<region>:<12-digit account>:<topic name>)")]
+#[error(
+    "`{0}` is not an SNS topic ARN (expected arn:aws:sns:<region>:<12-digit account>:<topic name>)"
+)]
 pub struct InvalidTopicArn(pub String);
 
 impl TopicArn {

@@ -28,17 +28,16 @@ pub fn check(raw: &str, topic_region: &str) -> Result<String, CertUrlError> {
         return Err(CertUrlError::NotHttps);
     }
     let host_ok = matches!(url.host(), Some(Host::Domain(h)) if is_sns_host(h, topic_region));
-    if !host_ok
-        || url.port().is_some()
-        || !url.username().is_empty()
-        || url.password().is_some()
-    {
+    if !host_ok || url.port().is_some() || !url.username().is_empty() || url.password().is_some() {
         return Err(CertUrlError::WrongHost(topic_region.to_owned()));
     }
     if url.query().is_some() || url.fragment().is_some() {
         return Err(CertUrlError::WrongPath);
     }
-    let file = url.path().strip_prefix('/').ok_or(CertUrlError::WrongPath)?;
+    let file = url
+        .path()
+        .strip_prefix('/')
+        .ok_or(CertUrlError::WrongPath)?;
     let hex = file
         .strip_prefix("SimpleNotificationService-")
         .and_then(|rest| rest.strip_suffix(".pem"))
@@ -68,17 +67,50 @@ mod tests {
     #[test]
     fn refuses_every_deviation() {
         let bad = [
-            ("http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem", CertUrlError::NotHttps),
-            ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ab.pem", CertUrlError::WrongHost("eu-west-1".into())),
-            ("https://sns.eu-west-1.amazonaws.com.evil.com/SimpleNotificationService-ab.pem", CertUrlError::WrongHost("eu-west-1".into())),
-            ("https://evil.com/sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem", CertUrlError::WrongHost("eu-west-1".into())),
-            ("https://x@sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem", CertUrlError::WrongHost("eu-west-1".into())),
-            ("https://sns.eu-west-1.amazonaws.com:8443/SimpleNotificationService-ab.pem", CertUrlError::WrongHost("eu-west-1".into())),
-            ("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem?x=1", CertUrlError::WrongPath),
-            ("https://sns.eu-west-1.amazonaws.com/x/SimpleNotificationService-ab.pem", CertUrlError::WrongPath),
-            ("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-zz.pem", CertUrlError::WrongPath),
-            ("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-.pem", CertUrlError::WrongPath),
-            ("https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.crt", CertUrlError::WrongPath),
+            (
+                "http://sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem",
+                CertUrlError::NotHttps,
+            ),
+            (
+                "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ab.pem",
+                CertUrlError::WrongHost("eu-west-1".into()),
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com.evil.com/SimpleNotificationService-ab.pem",
+                CertUrlError::WrongHost("eu-west-1".into()),
+            ),
+            (
+                "https://evil.com/sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem",
+                CertUrlError::WrongHost("eu-west-1".into()),
+            ),
+            (
+                "https://x@sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem",
+                CertUrlError::WrongHost("eu-west-1".into()),
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com:8443/SimpleNotificationService-ab.pem",
+                CertUrlError::WrongHost("eu-west-1".into()),
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.pem?x=1",
+                CertUrlError::WrongPath,
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com/x/SimpleNotificationService-ab.pem",
+                CertUrlError::WrongPath,
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-zz.pem",
+                CertUrlError::WrongPath,
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-.pem",
+                CertUrlError::WrongPath,
+            ),
+            (
+                "https://sns.eu-west-1.amazonaws.com/SimpleNotificationService-ab.crt",
+                CertUrlError::WrongPath,
+            ),
             ("not a url", CertUrlError::NotAUrl),
         ];
         for (url, want) in bad {

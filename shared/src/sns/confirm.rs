@@ -78,14 +78,20 @@ mod tests {
         assert!(confirmer.trusted_url(REAL, "eu-central-1").is_ok());
         for bad in [
             REAL.replace("https", "http"),
-            REAL.replace("eu-central-1.amazonaws.com", "eu-central-1.amazonaws.com.evil.io"),
+            REAL.replace(
+                "eu-central-1.amazonaws.com",
+                "eu-central-1.amazonaws.com.evil.io",
+            ),
             REAL.replace("sns.eu-central-1", "sns.eu-west-1"),
             REAL.replace("Action=ConfirmSubscription", "Action=Unsubscribe"),
             REAL.replace("https://", "https://user@"),
             REAL.replace(".com/", ".com:444/"),
             "http://127.0.0.1:4566/?Action=ConfirmSubscription".to_owned(),
         ] {
-            assert!(confirmer.trusted_url(&bad, "eu-central-1").is_err(), "{bad}");
+            assert!(
+                confirmer.trusted_url(&bad, "eu-central-1").is_err(),
+                "{bad}"
+            );
         }
     }
 

@@ -135,7 +135,10 @@ impl Envelope {
                 push("Timestamp", &self.timestamp);
             }
             MessageType::SubscriptionConfirmation | MessageType::UnsubscribeConfirmation => {
-                push("SubscribeURL", self.subscribe_url.as_deref().unwrap_or_default());
+                push(
+                    "SubscribeURL",
+                    self.subscribe_url.as_deref().unwrap_or_default(),
+                );
                 push("Timestamp", &self.timestamp);
                 push("Token", self.token.as_deref().unwrap_or_default());
             }

@@ -132,12 +132,17 @@ mod tests {
         for name in HTTP_FIXTURES {
             for (field, get) in fields {
                 let mut envelope = fixture(name);
-                let Some(value) = get(&mut envelope) else { continue };
+                let Some(value) = get(&mut envelope) else {
+                    continue;
+                };
                 // Keep the topic's region so the failure is the signature's, not the URL rule's.
                 value.push('0');
                 let result = verify(&envelope, &certs).await;
                 assert!(
-                    matches!(result, Err(VerifyError::BadSignature | VerifyError::BadTopicArn)),
+                    matches!(
+                        result,
+                        Err(VerifyError::BadSignature | VerifyError::BadTopicArn)
+                    ),
                     "{name}: changing {field} was accepted: {result:?}"
                 );
                 tampered += 1;
@@ -153,8 +158,16 @@ mod tests {
             envelope.token.get_or_insert_with(String::new);
             assert!(verify(&envelope, &certs).await.is_err(), "{name}: Type");
             let mut envelope = fixture(name);
-            envelope.signature_version = if envelope.signature_version == "1" { "2" } else { "1" }.into();
-            assert!(verify(&envelope, &certs).await.is_err(), "{name}: SignatureVersion");
+            envelope.signature_version = if envelope.signature_version == "1" {
+                "2"
+            } else {
+                "1"
+            }
+            .into();
+            assert!(
+                verify(&envelope, &certs).await.is_err(),
+                "{name}: SignatureVersion"
+            );
         }
         assert_eq!(tampered, 4 + 4 + 5 + 6, "every signed field was exercised");
     }
@@ -164,10 +177,16 @@ mod tests {
         let certs = pinned_store();
         let mut added = fixture("hello-v1.json");
         added.subject = Some(String::new());
-        assert!(matches!(verify(&added, &certs).await, Err(VerifyError::BadSignature)));
+        assert!(matches!(
+            verify(&added, &certs).await,
+            Err(VerifyError::BadSignature)
+        ));
         let mut removed = fixture("ses-bounce-v1.json");
         removed.subject = None;
-        assert!(matches!(verify(&removed, &certs).await, Err(VerifyError::BadSignature)));
+        assert!(matches!(
+            verify(&removed, &certs).await,
+            Err(VerifyError::BadSignature)
+        ));
     }
 
     #[tokio::test]
@@ -176,14 +195,25 @@ mod tests {
         let certs = CertStore::new(None);
         let mut v3 = fixture("hello-v2.json");
         v3.signature_version = "3".into();
-        assert!(matches!(verify(&v3, &certs).await, Err(VerifyError::UnsupportedSignatureVersion)));
+        assert!(matches!(
+            verify(&v3, &certs).await,
+            Err(VerifyError::UnsupportedSignatureVersion)
+        ));
         let mut elsewhere = fixture("hello-v2.json");
         elsewhere.signing_cert_url =
             "https://sns.us-east-2.amazonaws.com.attacker.example/SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem".into();
-        assert!(matches!(verify(&elsewhere, &certs).await, Err(VerifyError::CertUrl(_))));
+        assert!(matches!(
+            verify(&elsewhere, &certs).await,
+            Err(VerifyError::CertUrl(_))
+        ));
         let mut other_region = fixture("hello-v2.json");
-        other_region.signing_cert_url = other_region.signing_cert_url.replace("us-east-2", "us-east-1");
-        assert!(matches!(verify(&other_region, &certs).await, Err(VerifyError::CertUrl(_))));
+        other_region.signing_cert_url = other_region
+            .signing_cert_url
+            .replace("us-east-2", "us-east-1");
+        assert!(matches!(
+            verify(&other_region, &certs).await,
+            Err(VerifyError::CertUrl(_))
+        ));
     }
 
     #[tokio::test]
@@ -191,9 +221,15 @@ mod tests {
         let certs = pinned_store();
         let mut envelope = fixture("hello-v2.json");
         envelope.signature = "not base64!".into();
-        assert!(matches!(verify(&envelope, &certs).await, Err(VerifyError::SignatureEncoding)));
+        assert!(matches!(
+            verify(&envelope, &certs).await,
+            Err(VerifyError::SignatureEncoding)
+        ));
         let mut envelope = fixture("hello-v2.json");
         envelope.signature = STANDARD.encode([0u8; 256]);
-        assert!(matches!(verify(&envelope, &certs).await, Err(VerifyError::BadSignature)));
+        assert!(matches!(
+            verify(&envelope, &certs).await,
+            Err(VerifyError::BadSignature)
+        ));
     }
 }

@@ -23,7 +23,10 @@ fn connection_item(c: &Connection) -> Item {
     let mut item = Item::from([
         (keys::PK.into(), s(keys::connection(&c.id))),
         (keys::SK.into(), s(keys::CONNECTION_SK)),
-        (keys::GSI1_PK.into(), s(keys::project_connections(&c.project_id))),
+        (
+            keys::GSI1_PK.into(),
+            s(keys::project_connections(&c.project_id)),
+        ),
         (keys::GSI1_SK.into(), s(&c.id)),
         ("project_id".into(), s(&c.project_id)),
         ("mode".into(), s(enum_str(&c.mode))),
@@ -95,7 +98,10 @@ impl Store {
         &self,
         topic_arn: &str,
     ) -> Result<Option<Connection>, StoreError> {
-        let Some(item) = self.get(keys::topic(topic_arn), keys::TOPIC_SK.into()).await? else {
+        let Some(item) = self
+            .get(keys::topic(topic_arn), keys::TOPIC_SK.into())
+            .await?
+        else {
             return Ok(None);
         };
         self.get_connection(get_s(&item, "connection_id")?).await
@@ -138,7 +144,12 @@ impl Store {
             .send()
             .await;
         match result {
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
             other => other.map(|_| ()).map_err(Into::into),
         }
     }
@@ -154,7 +165,10 @@ impl Store {
         };
         self.client
             .transact_write_items()
-            .transact_items(delete(keys::connection(&connection.id), keys::CONNECTION_SK)?)
+            .transact_items(delete(
+                keys::connection(&connection.id),
+                keys::CONNECTION_SK,
+            )?)
             .transact_items(delete(keys::topic(&connection.topic_arn), keys::TOPIC_SK)?)
             .send()
             .await?;
@@ -169,7 +183,9 @@ pub(super) fn is_condition_failure<R>(
         R,
     >,
 ) -> bool {
-    cancellation_codes(error).iter().any(|c| c == "ConditionalCheckFailed")
+    cancellation_codes(error)
+        .iter()
+        .any(|c| c == "ConditionalCheckFailed")
 }
 
 /// The per-item reasons of a cancelled transaction, in the order the items were sent.
@@ -189,4 +205,3 @@ pub(super) fn cancellation_codes<R>(
         _ => Vec::new(),
     }
 }
-

@@ -63,7 +63,13 @@ struct Source {
 }
 
 impl EventFilter {
-    fn expression(&self) -> (Option<String>, HashMap<String, String>, HashMap<String, AttributeValue>) {
+    fn expression(
+        &self,
+    ) -> (
+        Option<String>,
+        HashMap<String, String>,
+        HashMap<String, AttributeValue>,
+    ) {
         let mut clauses = Vec::new();
         let mut names = HashMap::new();
         let mut values = HashMap::new();
@@ -124,7 +130,9 @@ impl Store {
                 })
                 .collect(),
         };
-        let reads = sources.iter().map(|source| self.read_source(source, filter, from, limit));
+        let reads = sources
+            .iter()
+            .map(|source| self.read_source(source, filter, from, limit));
         let results = futures_util::future::try_join_all(reads).await?;
         let mut more = false;
         let mut items = Vec::new();
@@ -133,13 +141,23 @@ impl Store {
             items.extend(events);
         }
         let newest_first = matches!(from, PageFrom::Newest(_));
-        items.sort_by(|a, b| if newest_first { b.id.cmp(&a.id) } else { a.id.cmp(&b.id) });
+        items.sort_by(|a, b| {
+            if newest_first {
+                b.id.cmp(&a.id)
+            } else {
+                a.id.cmp(&b.id)
+            }
+        });
         more |= items.len() > limit;
         items.truncate(limit);
         let next_cursor = match from {
             PageFrom::Newest(_) => more.then(|| items.last().map(|e| e.id.clone())).flatten(),
             // A tail always hands back where to poll from next, even when nothing new arrived.
-            PageFrom::After(cursor) => Some(items.last().map_or_else(|| cursor.clone(), |e| e.id.clone())),
+            PageFrom::After(cursor) => Some(
+                items
+                    .last()
+                    .map_or_else(|| cursor.clone(), |e| e.id.clone()),
+            ),
         };
         Ok(EventPage { items, next_cursor })
     }
@@ -237,7 +255,8 @@ impl Store {
                 timeline.sent_at = get_time(item, "sent_at").ok();
                 timeline.tags = get_json(item, "tags").unwrap_or_default();
             } else if let Some(recipient) = sk.strip_prefix(keys::RECIPIENT_PREFIX) {
-                let status = RecipientStatus::from_seen(|t| get_n(item, &format!("n_{}", t.as_str())) > 0);
+                let status =
+                    RecipientStatus::from_seen(|t| get_n(item, &format!("n_{}", t.as_str())) > 0);
                 timeline.recipients.push(RecipientTimeline {
                     recipient: recipient.to_owned(),
                     status,
@@ -245,7 +264,10 @@ impl Store {
                 });
             } else if sk.starts_with(keys::EVENT_PREFIX) {
                 let event: Event = get_json(item, "doc")?;
-                events.entry(event.recipient.clone()).or_default().push(event);
+                events
+                    .entry(event.recipient.clone())
+                    .or_default()
+                    .push(event);
             }
         }
         for recipient in &mut timeline.recipients {

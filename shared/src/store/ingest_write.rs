@@ -39,7 +39,11 @@ pub enum WriteOutcome {
 pub const PERMANENT_BOUNCE_COUNTER: &str = "bounce_permanent";
 
 fn is_permanent(recipient: &RecipientEvent) -> bool {
-    recipient.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent")
+    recipient
+        .details
+        .get("bounce_type")
+        .and_then(|v| v.as_str())
+        == Some("Permanent")
 }
 
 fn suppression_reason(event_type: EventType, recipient: &RecipientEvent) -> Option<&'static str> {
@@ -124,7 +128,14 @@ impl Store {
 
         items.push(self.put(
             Item::from([
-                (keys::PK.into(), s(keys::delivery_marker(write.connection_id, write.sns_message_id, chunk))),
+                (
+                    keys::PK.into(),
+                    s(keys::delivery_marker(
+                        write.connection_id,
+                        write.sns_message_id,
+                        chunk,
+                    )),
+                ),
                 (keys::SK.into(), s(keys::MARKER_SK)),
                 (keys::TTL.into(), expires.clone()),
             ]),
@@ -142,7 +153,10 @@ impl Store {
         let mut values = Values(HashMap::from([
             (":src".into(), s(&mail.source)),
             (":sent".into(), time(mail.sent_at)),
-            (":tags".into(), s(serde_json::to_string(&mail.tags).unwrap_or_default())),
+            (
+                ":tags".into(),
+                s(serde_json::to_string(&mail.tags).unwrap_or_default()),
+            ),
             (":conn".into(), s(write.connection_id)),
             (":ttl".into(), expires.clone()),
         ]));
@@ -155,7 +169,13 @@ impl Store {
             values.0.insert(":subj".into(), s(subject));
             expression.push_str(", #subj = if_not_exists(#subj, :subj)");
         }
-        items.push(self.update(message_pk.clone(), keys::MESSAGE_SK.into(), &expression, names, values)?);
+        items.push(self.update(
+            message_pk.clone(),
+            keys::MESSAGE_SK.into(),
+            &expression,
+            names,
+            values,
+        )?);
 
         let type_name = notification.event_type.as_str();
         let shard = keys::shard_of(write.sns_message_id, keys::COUNTER_SHARDS);
@@ -169,7 +189,10 @@ impl Store {
                     ("#count".into(), format!("n_{type_name}")),
                     ("#ttl".into(), keys::TTL.into()),
                 ])),
-                Values(HashMap::from([(":one".into(), n(1)), (":ttl".into(), expires.clone())])),
+                Values(HashMap::from([
+                    (":one".into(), n(1)),
+                    (":ttl".into(), expires.clone()),
+                ])),
             )?);
         }
         for recipient in recipients {
@@ -202,7 +225,13 @@ impl Store {
                 values.0.insert(":p".into(), n(permanent));
                 expression.push_str(", #p :p");
             }
-            items.push(self.update(keys::counters(pid, shard), bucket, &expression, names, values)?);
+            items.push(self.update(
+                keys::counters(pid, shard),
+                bucket,
+                &expression,
+                names,
+                values,
+            )?);
         }
         Ok(items)
     }
@@ -211,23 +240,49 @@ impl Store {
     pub async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, StoreError> {
         let mut stored = 0;
         for (chunk, items) in self.ingest_transactions(write)?.into_iter().enumerate() {
-            let events = write.notification.recipients.len().saturating_sub(chunk * RECIPIENTS_PER_CHUNK).min(RECIPIENTS_PER_CHUNK);
-            match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            let events = write
+                .notification
+                .recipients
+                .len()
+                .saturating_sub(chunk * RECIPIENTS_PER_CHUNK)
+                .min(RECIPIENTS_PER_CHUNK);
+            match self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(items))
+                .send()
+                .await
+            {
                 Ok(_) => stored += events,
-                Err(e) if cancellation_codes(&e).first().map(String::as_str) == Some("ConditionalCheckFailed") => {}
+                Err(e)
+                    if cancellation_codes(&e).first().map(String::as_str)
+                        == Some("ConditionalCheckFailed") => {}
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(if stored == 0 { WriteOutcome::Duplicate } else { WriteOutcome::Stored { events: stored } })
+        Ok(if stored == 0 {
+            WriteOutcome::Duplicate
+        } else {
+            WriteOutcome::Stored { events: stored }
+        })
     }
 }
 
 fn event_item(pid: &str, event: &Event, expires: AttributeValue) -> Result<Item, StoreError> {
     let doc = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let mut item = Item::from([
-        (keys::PK.into(), s(keys::message(pid, &event.ses_message_id))),
+        (
+            keys::PK.into(),
+            s(keys::message(pid, &event.ses_message_id)),
+        ),
         (keys::SK.into(), s(keys::event_sk(&event.id))),
-        (keys::GSI1_PK.into(), s(keys::project_events(pid, keys::shard_of(&event.id, keys::EVENT_SHARDS)))),
+        (
+            keys::GSI1_PK.into(),
+            s(keys::project_events(
+                pid,
+                keys::shard_of(&event.id, keys::EVENT_SHARDS),
+            )),
+        ),
         (keys::GSI1_SK.into(), s(keys::event_sk(&event.id))),
         ("event_type".into(), s(event.event_type.as_str())),
         ("recipient".into(), s(&event.recipient)),

@@ -40,7 +40,9 @@ impl Store {
     }
 
     pub async fn get_project(&self, pid: &str) -> Result<Option<Project>, StoreError> {
-        let item = self.get(keys::project(pid), keys::PROJECT_SK.into()).await?;
+        let item = self
+            .get(keys::project(pid), keys::PROJECT_SK.into())
+            .await?;
         item.map(|item| {
             Ok(Project {
                 id: pid.to_owned(),

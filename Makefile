@@ -1,0 +1,17 @@
+# The two commands of the README, plus the pieces they are made of.
+.PHONY: dev test emulator bench lint build
+
+dev: ## the whole service locally: emulated AWS, every function, a demo project with live traffic
+	bash dev/stack.sh dev
+
+test: ## lint, template check, emulator self-test, unit and integration tests
+	bash dev/stack.sh test
+
+emulator: ## the emulated AWS alone, in the foreground
+	bash dev/stack.sh emulator
+
+bench: ## verify + parse + build-the-write throughput
+	cargo bench -p shared --bench ingest
+
+build: ## Lambda binaries for arm64 (needs `pip install cargo-lambda`)
+	cargo lambda build --release --arm64

@@ -1,0 +1,58 @@
+"""Create the local table and KMS key from template.yaml's own definitions, in the emulator.
+
+Idempotent. Reads TRACKSES_TABLE and the AWS_* environment the stack script exports.
+"""
+
+import os
+import sys
+
+import boto3
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TABLE_FIELDS = ("AttributeDefinitions", "KeySchema", "GlobalSecondaryIndexes", "BillingMode")
+
+
+class _TemplateLoader(yaml.SafeLoader):
+    """Reads CloudFormation short-form tags (!Ref, !Sub, ...) as plain values."""
+
+
+_TemplateLoader.add_multi_constructor("!", lambda loader, suffix, node: None)
+
+
+def resource_properties(name):
+    with open(os.path.join(ROOT, "template.yaml"), encoding="utf-8") as f:
+        template = yaml.load(f, Loader=_TemplateLoader)
+    return template["Resources"][name]["Properties"]
+
+
+def create_table(name):
+    dynamodb = boto3.client("dynamodb")
+    if name in dynamodb.list_tables()["TableNames"]:
+        return
+    props = resource_properties("Table")
+    dynamodb.create_table(TableName=name, **{k: props[k] for k in TABLE_FIELDS})
+    dynamodb.get_waiter("table_exists").wait(TableName=name)
+    ttl = props["TimeToLiveSpecification"]
+    dynamodb.update_time_to_live(
+        TableName=name,
+        TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]},
+    )
+
+
+def create_secrets_key(alias):
+    kms = boto3.client("kms")
+    if any(a["AliasName"] == alias for a in kms.list_aliases()["Aliases"]):
+        return
+    key = kms.create_key(Description="trackses customer secrets (local)")
+    kms.create_alias(AliasName=alias, TargetKeyId=key["KeyMetadata"]["KeyId"])
+
+
+def main():
+    create_table(os.environ["TRACKSES_TABLE"])
+    create_secrets_key("alias/trackses-secrets")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,37 @@
+"""Start moto's server (all services) on 127.0.0.1:$TRACKSES_AWS_PORT with the SNS patches.
+
+Environment:
+  TRACKSES_AWS_PORT               port (default 4566)
+  TRACKSES_SNS_CERT_DIR           if set, the signing certificate PEM is copied there
+  TRACKSES_EMULATOR_AUTOCONFIRM=1 http/https subscriptions are confirmed instantly (test hook)
+"""
+
+import logging
+import os
+import shutil
+
+from . import signing, sns_patches
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    port = int(os.environ.get("TRACKSES_AWS_PORT") or "4566")
+    cert_dir = os.environ.get("TRACKSES_SNS_CERT_DIR")
+    if cert_dir:
+        os.makedirs(cert_dir, exist_ok=True)
+        shutil.copyfile(signing.CERT_PATH, os.path.join(cert_dir, signing.CERT_NAME))
+    sns_patches.apply(
+        base_url=f"http://127.0.0.1:{port}",
+        autoconfirm=os.environ.get("TRACKSES_EMULATOR_AUTOCONFIRM") == "1",
+    )
+    logging.getLogger("trackses_emulator").info(
+        "AWS emulator on http://127.0.0.1:%d (SNS cert %s)", port, signing.CERT_NAME
+    )
+
+    from moto.server import main as moto_main  # installs SIGINT/SIGTERM -> exit(0)
+
+    moto_main(["--host", "127.0.0.1", "--port", str(port)])
+
+
+if __name__ == "__main__":
+    main()

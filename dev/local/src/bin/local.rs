@@ -1,0 +1,44 @@
+//! `make dev`: every function's handler on 127.0.0.1:$TRACKSES_PORT against the emulated AWS,
+//! and (unless TRACKSES_DEMO=0) a demo project with live traffic.
+
+use std::time::Duration;
+
+use local::demo::{ApiClient, set_up, traffic};
+use shared::config::{Config, init_tracing};
+use shared::model::ids;
+use shared::store::Store;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_tracing();
+    let mut config = Config::from_env()?;
+    let port: u16 = std::env::var("TRACKSES_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let base = format!("http://127.0.0.1:{port}");
+    let admin_token = config.admin_token.get_or_insert_with(|| ids::random_hex(24)).clone();
+    config.public_url.get_or_insert(base.parse()?);
+    let aws = Config::aws().await;
+    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    let server = axum::serve(listener, local::app(&config, store)).with_graceful_shutdown(async {
+        tokio::signal::ctrl_c().await.ok();
+    });
+    println!("trackses API: {base}\nadmin token: {admin_token}");
+    if std::env::var("TRACKSES_DEMO").as_deref() != Ok("0") {
+        tokio::spawn(async move {
+            match set_up(&ApiClient::new(&base), &admin_token, &aws).await {
+                Ok(demo) => {
+                    println!(
+                        "demo project: {}\ndemo API key: {}\ntry: curl -H 'Authorization: Bearer {}' {base}/v1/projects/{}/events",
+                        demo.project_id, demo.api_key, demo.api_key, demo.project_id
+                    );
+                    if let Err(e) = traffic(&aws, &demo.topic_arn, Duration::from_secs(2), None).await {
+                        eprintln!("demo traffic stopped: {e}");
+                    }
+                }
+                Err(e) => eprintln!("demo set-up failed: {e}"),
+            }
+        });
+    }
+    server.await?;
+    Ok(())
+}

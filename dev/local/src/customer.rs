@@ -1,0 +1,93 @@
+//! An emulated customer AWS account, reached the way trackses' users are: by assuming a role.
+
+use aws_config::SdkConfig;
+use aws_sdk_sns::types::MessageAttributeValue;
+
+pub const SES_SUBJECT: &str = "Amazon SES Email Event Notification";
+
+#[derive(Clone)]
+pub struct CustomerAccount {
+    pub account_id: String,
+    pub region: String,
+    pub sns: aws_sdk_sns::Client,
+}
+
+impl CustomerAccount {
+    /// Assumes a role in `account_id` (the emulator creates the account on first use).
+    pub async fn assume(base: &SdkConfig, account_id: &str, region: &str) -> Result<CustomerAccount, String> {
+        let sts = aws_sdk_sts::Client::new(base);
+        let role = format!("arn:aws:iam::{account_id}:role/trackses-local-customer");
+        let creds = sts
+            .assume_role()
+            .role_arn(role)
+            .role_session_name("trackses-local")
+            .send()
+            .await
+            .map_err(|e| format!("AssumeRole into {account_id}: {}", aws_sdk_sts::error::DisplayErrorContext(&e)))?
+            .credentials
+            .ok_or("AssumeRole returned no credentials")?;
+        let provider = aws_sdk_sns::config::Credentials::new(
+            creds.access_key_id(),
+            creds.secret_access_key(),
+            Some(creds.session_token().to_owned()),
+            None,
+            "assumed-customer-role",
+        );
+        let config = aws_sdk_sns::config::Builder::from(base)
+            .credentials_provider(provider)
+            .region(aws_sdk_sns::config::Region::new(region.to_owned()))
+            .build();
+        Ok(CustomerAccount {
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+            sns: aws_sdk_sns::Client::from_conf(config),
+        })
+    }
+
+    pub async fn create_topic(&self, name: &str, signature_version: &str) -> Result<String, String> {
+        self.sns
+            .create_topic()
+            .name(name)
+            .attributes("SignatureVersion", signature_version)
+            .send()
+            .await
+            .map_err(|e| format!("CreateTopic: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?
+            .topic_arn
+            .ok_or_else(|| "CreateTopic returned no ARN".to_owned())
+    }
+
+    pub async fn subscribe_https(&self, topic_arn: &str, endpoint: &str) -> Result<(), String> {
+        let protocol = if endpoint.starts_with("https:") { "https" } else { "http" };
+        self.sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .map_err(|e| format!("Subscribe: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?;
+        Ok(())
+    }
+
+    /// Publishes the way SES event publishing does: the event JSON, with SES's subject.
+    pub async fn publish_ses_event(&self, topic_arn: &str, event_json: &str) -> Result<String, String> {
+        self.sns
+            .publish()
+            .topic_arn(topic_arn)
+            .subject(SES_SUBJECT)
+            .message(event_json)
+            .message_attributes(
+                "trackses-origin",
+                MessageAttributeValue::builder()
+                    .data_type("String")
+                    .string_value("local")
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .send()
+            .await
+            .map_err(|e| format!("Publish: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?
+            .message_id
+            .ok_or_else(|| "Publish returned no MessageId".to_owned())
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The local stack, shared by `make dev`, `make test` and `make emulator`: the Python venv, the
+# emulated AWS on 127.0.0.1, the table and key from template.yaml, and the SDK environment.
+# Usage: dev/stack.sh emulator | dev | test
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+mode="${1:?usage: dev/stack.sh emulator|dev|test}"
+
+bash dev/venv.sh
+
+free_port() {
+    .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+if [ "$mode" = test ]; then
+    # Tests get their own emulator and port, so they can run beside `make dev`.
+    export TRACKSES_AWS_PORT="${TRACKSES_TEST_AWS_PORT:-$(free_port)}"
+    export TRACKSES_SNS_CERT_DIR="$root/.dev/test-sns-certs"
+else
+    export TRACKSES_AWS_PORT="${TRACKSES_AWS_PORT:-4566}"
+    export TRACKSES_SNS_CERT_DIR="${TRACKSES_SNS_CERT_DIR:-$root/.dev/sns-certs}"
+fi
+export AWS_ENDPOINT_URL="http://127.0.0.1:$TRACKSES_AWS_PORT"
+export AWS_ACCESS_KEY_ID="${AWS_ACCESS_KEY_ID:-testing}"
+export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
+export AWS_REGION="${AWS_REGION:-eu-west-1}"
+export AWS_DEFAULT_REGION="$AWS_REGION"
+export TRACKSES_TABLE="${TRACKSES_TABLE:-trackses}"
+mkdir -p .dev
+
+start_emulator() {
+    PYTHONPATH=dev/emulator .venv/bin/python -m trackses_emulator >"$1" 2>&1 &
+    emulator_pid=$!
+    trap 'kill $emulator_pid 2>/dev/null; wait $emulator_pid 2>/dev/null || true' EXIT
+    trap 'exit 130' INT TERM
+    for _ in $(seq 1 100); do
+        if .venv/bin/python -c "import urllib.request as u; u.urlopen('$AWS_ENDPOINT_URL/moto-api/', timeout=1)" 2>/dev/null; then
+            .venv/bin/python dev/bootstrap.py
+            return
+        fi
+        kill -0 $emulator_pid 2>/dev/null || { cat "$1"; echo "the emulator did not start" >&2; exit 1; }
+        sleep 0.2
+    done
+    cat "$1"; echo "the emulator did not answer on $AWS_ENDPOINT_URL" >&2; exit 1
+}
+
+case "$mode" in
+    emulator)
+        exec env PYTHONPATH=dev/emulator .venv/bin/python -m trackses_emulator
+        ;;
+    dev)
+        cargo build -p local --bin local
+        start_emulator .dev/emulator.log
+        echo "emulated AWS: $AWS_ENDPOINT_URL (log: .dev/emulator.log)"
+        target/debug/local
+        ;;
+    test)
+        cargo fmt --all -- --check
+        cargo clippy --workspace --all-targets -- -D warnings
+        .venv/bin/cfn-lint template.yaml
+        PYTHONPATH=dev/emulator .venv/bin/python dev/emulator/selftest.py
+        start_emulator .dev/test-emulator.log
+        cargo test --workspace --all-targets
+        ;;
+    *)
+        echo "usage: dev/stack.sh emulator|dev|test" >&2; exit 2
+        ;;
+esac

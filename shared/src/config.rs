@@ -1,0 +1,93 @@
+//! Settings, read once per cold start from the environment the template (or `make dev`) sets.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    #[error("environment variable {0} is invalid: {1}")]
+    Invalid(&'static str, String),
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub retention_days: u32,
+    /// Pinned SNS signing certificates, by file name (tests, the emulator, offline runs).
+    pub sns_cert_dir: Option<PathBuf>,
+    /// The SDK's own SNS endpoint override; the only other host trusted for SubscribeURL.
+    pub sns_endpoint: Option<Url>,
+    /// Only the API needs it (project creation).
+    pub admin_token: Option<String>,
+    /// Base of the webhook URLs handed to users; derived from the request when unset.
+    pub public_url: Option<Url>,
+}
+
+// Deliberately not Debug-derived: the admin token must never reach a log line.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("table_name", &self.table_name)
+            .field("retention_days", &self.retention_days)
+            .field("sns_cert_dir", &self.sns_cert_dir)
+            .field("sns_endpoint", &self.sns_endpoint)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("public_url", &self.public_url)
+            .finish()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn url_var(name: &'static str) -> Result<Option<Url>, ConfigError> {
+    var(name)
+        .map(|v| Url::parse(&v).map_err(|e| ConfigError::Invalid(name, e.to_string())))
+        .transpose()
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let retention_days = match var("TRACKSES_RETENTION_DAYS") {
+            None => 90,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| ConfigError::Invalid("TRACKSES_RETENTION_DAYS", "1..=3650 days".into()))?,
+        };
+        let sns_endpoint = match url_var("AWS_ENDPOINT_URL_SNS")? {
+            Some(url) => Some(url),
+            None => url_var("AWS_ENDPOINT_URL")?,
+        };
+        Ok(Config {
+            table_name: var("TRACKSES_TABLE").ok_or(ConfigError::Missing("TRACKSES_TABLE"))?,
+            retention_days,
+            sns_cert_dir: var("TRACKSES_SNS_CERT_DIR").map(PathBuf::from),
+            sns_endpoint,
+            admin_token: var("TRACKSES_ADMIN_TOKEN"),
+            public_url: url_var("TRACKSES_PUBLIC_URL")?,
+        })
+    }
+
+    /// The SDK config, honouring `AWS_ENDPOINT_URL*` like every AWS SDK does.
+    pub async fn aws() -> aws_config::SdkConfig {
+        aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    }
+}
+
+/// JSON logs in Lambda (CloudWatch parses them), plain text on a terminal.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        builder.json().with_current_span(false).without_time().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,325 @@
+//! The REST API of API.md: projects, keys, connections, events, message timelines.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use url::Url;
+
+use super::auth::{mint_api_key, require_admin, require_project_key};
+use super::problem::{Problem, json_body};
+use crate::model::{Connection, ConnectionMode, ConnectionStatus, EventType, Project, TopicArn, ids};
+use crate::store::events::{EventFilter, PageFrom};
+use crate::store::{Store, StoreError};
+
+pub struct ApiState {
+    pub store: Store,
+    pub admin_token: Option<String>,
+    pub public_url: Option<Url>,
+}
+
+type Shared = State<Arc<ApiState>>;
+
+/// The routes only; `http::finish` adds the problem+json fallbacks once, at the edge.
+pub fn routes(state: Arc<ApiState>) -> Router {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/projects", post(create_project))
+        .route("/v1/projects/{pid}", get(get_project))
+        .route("/v1/projects/{pid}/api-keys", post(create_api_key))
+        .route("/v1/projects/{pid}/api-keys/{kid}", delete(delete_api_key))
+        .route("/v1/projects/{pid}/connections", post(create_connection).get(list_connections))
+        .route("/v1/projects/{pid}/connections/{cid}", get(get_connection).delete(delete_connection))
+        .route("/v1/projects/{pid}/events", get(list_events))
+        .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
+        .with_state(state)
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProject {
+    name: String,
+}
+
+async fn create_project(State(state): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+    require_admin(&headers, state.admin_token.as_deref())?;
+    let NewProject { name } = json_body(&body)?;
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Problem::bad_request("`name` must be 1 to 100 characters"));
+    }
+    let project = Project {
+        id: ids::project_id(),
+        name,
+        external_id: ids::external_id(),
+        created_at: Utc::now(),
+    };
+    let (api_key, record) = mint_api_key(&project.id);
+    state.store.create_project(&project, &record).await?;
+    tracing::info!(project_id = %project.id, "project created");
+    Ok((StatusCode::CREATED, Json(json!({"project": project, "api_key": api_key}))).into_response())
+}
+
+async fn get_project(State(state): Shared, headers: HeaderMap, Path(pid): Path<String>) -> Result<Json<Project>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let project = state.store.get_project(&pid).await?.ok_or_else(|| Problem::not_found("project"))?;
+    Ok(Json(project))
+}
+
+async fn create_api_key(State(state): Shared, headers: HeaderMap, Path(pid): Path<String>) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let (api_key, record) = mint_api_key(&pid);
+    state.store.put_api_key(&record).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": record.id, "api_key": api_key}))).into_response())
+}
+
+async fn delete_api_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, kid)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    if state.store.delete_api_key(&pid, &kid).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Problem::not_found("API key"))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+enum NewConnection {
+    Manual { topic_arn: String },
+    Automatic {},
+    Role {},
+}
+
+/// A connection as the API shows it: never a secret.
+#[derive(Serialize)]
+struct ConnectionView<'a> {
+    #[serde(flatten)]
+    connection: &'a Connection,
+    webhook_url: String,
+}
+
+impl ApiState {
+    /// Where SNS must deliver for `cid`: the configured public URL, else the one this request
+    /// reached (API Gateway sets Host and X-Forwarded-Proto).
+    fn webhook_url(&self, headers: &HeaderMap, cid: &str) -> String {
+        let base = match &self.public_url {
+            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+            None => {
+                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+                let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https");
+                format!("{scheme}://{host}")
+            }
+        };
+        format!("{base}/v1/hooks/sns/{cid}")
+    }
+
+    fn view(&self, headers: &HeaderMap, connection: &Connection) -> serde_json::Value {
+        let view = ConnectionView { connection, webhook_url: self.webhook_url(headers, &connection.id) };
+        let mut value = serde_json::to_value(view).unwrap_or_default();
+        if let Some(object) = value.as_object_mut() {
+            object.remove("project_id");
+        }
+        value
+    }
+
+    async fn project_connection(&self, pid: &str, cid: &str) -> Result<Connection, Problem> {
+        self.store
+            .get_connection(cid)
+            .await?
+            .filter(|c| c.project_id == pid)
+            .ok_or_else(|| Problem::not_found("connection"))
+    }
+}
+
+async fn create_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let topic_arn = match json_body::<NewConnection>(&body)? {
+        NewConnection::Manual { topic_arn } => topic_arn,
+        NewConnection::Automatic {} | NewConnection::Role {} => {
+            return Err(Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "mode-not-available",
+                "Mode not available",
+                "only `manual` connections can be created on this deployment",
+            ));
+        }
+    };
+    let topic: TopicArn = topic_arn.parse().map_err(|e: crate::model::topic_arn::InvalidTopicArn| Problem::bad_request(e.to_string()))?;
+    let now = Utc::now();
+    let connection = Connection {
+        id: ids::connection_id(),
+        project_id: pid,
+        mode: ConnectionMode::Manual,
+        status: ConnectionStatus::Pending,
+        account_id: topic.account_id().to_owned(),
+        region: topic.region().to_owned(),
+        topic_arn: topic.to_string(),
+        configuration_set: None,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match state.store.create_connection(&connection).await {
+        Ok(()) => {}
+        Err(StoreError::AlreadyExists) => {
+            return Err(Problem::conflict("this topic is already registered to a connection; delete that connection first"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
+    Ok((StatusCode::CREATED, Json(state.view(&headers, &connection))).into_response())
+}
+
+async fn list_connections(State(state): Shared, headers: HeaderMap, Path(pid): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let connections = state.store.list_connections(&pid).await?;
+    let items: Vec<_> = connections.iter().map(|c| state.view(&headers, c)).collect();
+    Ok(Json(json!({"items": items})))
+}
+
+async fn get_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let connection = state.project_connection(&pid, &cid).await?;
+    Ok(Json(state.view(&headers, &connection)))
+}
+
+/// A manual connection owns nothing in the customer's account: forgetting it is the teardown.
+/// Its topic stops being accepted at once.
+async fn delete_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let connection = state.project_connection(&pid, &cid).await?;
+    state.store.delete_connection(&connection).await?;
+    Ok((StatusCode::ACCEPTED, Json(json!({"id": cid, "status": "deleted"}))).into_response())
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    recipient: Option<String>,
+    message_id: Option<String>,
+    connection_id: Option<String>,
+    tag: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+    after: Option<String>,
+}
+
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 200;
+
+fn parse_time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Problem> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| Problem::bad_request(format!("`{name}` must be an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+/// Cursors are event ids (ULIDs); anything else is a client mistake, not a storage question.
+fn parse_cursor(name: &str, value: Option<String>) -> Result<Option<String>, Problem> {
+    value
+        .map(|v| {
+            ulid::Ulid::from_string(&v)
+                .map(|u| u.to_string())
+                .map_err(|_| Problem::bad_request(format!("`{name}` is not a cursor this API returned")))
+        })
+        .transpose()
+}
+
+impl EventsQuery {
+    fn into_request(self) -> Result<(EventFilter, PageFrom, usize), Problem> {
+        let event_type = self
+            .event_type
+            .map(|t| {
+                EventType::parse(&t).ok_or_else(|| {
+                    let known: Vec<_> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                    Problem::bad_request(format!("`type` must be one of {}", known.join(", ")))
+                })
+            })
+            .transpose()?;
+        let tag = match self.tag {
+            Some(tag) if !tag.contains(':') => return Err(Problem::bad_request("`tag` must be name:value")),
+            tag => tag,
+        };
+        let limit = match self.limit {
+            None => DEFAULT_LIMIT,
+            Some(l) => l
+                .parse()
+                .ok()
+                .filter(|l| (1..=MAX_LIMIT).contains(l))
+                .ok_or_else(|| Problem::bad_request(format!("`limit` must be 1 to {MAX_LIMIT}")))?,
+        };
+        let filter = EventFilter {
+            event_type,
+            recipient: self.recipient.map(|r| r.trim().to_lowercase()),
+            message_id: self.message_id,
+            connection_id: self.connection_id,
+            tag,
+            from: parse_time("from", self.from)?,
+            to: parse_time("to", self.to)?,
+        };
+        let page = match (parse_cursor("cursor", self.cursor)?, parse_cursor("after", self.after)?) {
+            (Some(_), Some(_)) => return Err(Problem::bad_request("use either `cursor` or `after`, not both")),
+            (None, Some(after)) => PageFrom::After(after),
+            (cursor, None) => PageFrom::Newest(cursor),
+        };
+        Ok((filter, page, limit))
+    }
+}
+
+async fn list_events(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let (filter, page, limit) = query.into_request()?;
+    let page = state.store.list_events(&pid, &filter, &page, limit).await?;
+    Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})))
+}
+
+async fn get_message(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, mid)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let timeline = state.store.message_timeline(&pid, &mid).await?.ok_or_else(|| Problem::not_found("message"))?;
+    Ok(Json(serde_json::to_value(timeline).unwrap_or_default()))
+}

@@ -1,0 +1,62 @@
+//! Bearer tokens: the deployment's admin token, and project API keys stored only as hashes.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use aws_lc_rs::digest::{SHA256, digest};
+use axum::http::{HeaderMap, header};
+
+use super::problem::Problem;
+use crate::model::{ApiKeyRecord, ids};
+use crate::store::Store;
+
+const KEY_PREFIX: &str = "tsk_";
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+pub fn sha256_hex(value: &str) -> String {
+    digest(&SHA256, value.as_bytes())
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+pub fn require_admin(headers: &HeaderMap, admin_token: Option<&str>) -> Result<(), Problem> {
+    let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
+    let expected = admin_token.ok_or_else(|| Problem::forbidden("project creation is disabled: no admin token is configured"))?;
+    // Compare digests so neither the length nor the content leaks through timing.
+    verify_slices_are_equal(sha256_hex(token).as_bytes(), sha256_hex(expected).as_bytes())
+        .map_err(|_| Problem::forbidden("the admin token is not valid"))
+}
+
+/// A new key: the token to show once, and the record to store.
+pub fn mint_api_key(project_id: &str) -> (String, ApiKeyRecord) {
+    let id = ids::api_key_id();
+    let secret = ids::random_hex(32);
+    let record = ApiKeyRecord {
+        id: id.clone(),
+        project_id: project_id.to_owned(),
+        secret_sha256: sha256_hex(&secret),
+        created_at: chrono::Utc::now(),
+    };
+    (format!("{KEY_PREFIX}{id}_{secret}"), record)
+}
+
+/// Checks that the bearer key belongs to `pid`. A key of another project gets the same 404 as
+/// a project that does not exist, so a key never reveals which other projects exist.
+pub async fn require_project_key(headers: &HeaderMap, store: &Store, pid: &str) -> Result<(), Problem> {
+    let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
+    let (kid, secret) = token
+        .strip_prefix(KEY_PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+        .ok_or_else(Problem::unauthorized)?;
+    let record = store.get_api_key(pid, kid).await?.ok_or_else(|| Problem::not_found("project"))?;
+    verify_slices_are_equal(sha256_hex(secret).as_bytes(), record.secret_sha256.as_bytes())
+        .map_err(|_| Problem::not_found("project"))
+}

@@ -1,0 +1,173 @@
+//! SES notifications (the SNS `Message`): event publishing and the older identity notifications,
+//! parsed once with serde into [`SesNotification`], one [`RecipientEvent`] per affected recipient.
+
+mod details;
+mod wire;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use serde::de::IgnoredAny;
+use serde_json::error::Category;
+
+use crate::model::event::{EventType, MailSummary, RecipientEvent, SesNotification};
+use details::Details;
+
+/// Why a message is not a usable SES notification. Messages are shown to API users as the
+/// `detail` of a 400 response, so they name fields and positions but never echo the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SesError {
+    #[error("the SES message is not valid JSON (line {line}, column {column})")]
+    NotJson { line: usize, column: usize },
+    #[error("the message is not an SES event: {reason}")]
+    NotSesEvent { reason: &'static str },
+    #[error("the SES event has no `{0}` field")]
+    MissingField(&'static str),
+    #[error("the SES event field `{field}` is not an RFC 3339 timestamp")]
+    BadTimestamp { field: &'static str },
+    #[error("the SES event has a field of an unexpected type (line {line}, column {column})")]
+    WrongType { line: usize, column: usize },
+    #[error(
+        "the SES event names no recipients (no affected recipients and an empty mail.destination)"
+    )]
+    NoRecipients,
+}
+
+/// Parses one SES document. An unknown `eventType` / `notificationType` is kept as
+/// [`EventType::Unknown`] rather than refused, so events SES adds later are not lost.
+pub fn parse(message: &str) -> Result<SesNotification, SesError> {
+    let mut doc = decode(message)?;
+
+    let raw_type = match (doc.event_type.take(), doc.notification_type.take()) {
+        (Some(t), _) | (None, Some(t)) => t,
+        (None, None) => {
+            return Err(SesError::NotSesEvent {
+                reason: "it has neither `eventType` nor `notificationType`",
+            });
+        }
+    };
+    let mail = doc.mail.take().ok_or(SesError::MissingField("mail"))?;
+    let event_type = classify(&raw_type);
+    if event_type == EventType::Unknown {
+        tracing::warn!(raw_type = %raw_type, "unknown SES event type, kept as `unknown`");
+    }
+
+    let mail = MailSummary {
+        ses_message_id: mail
+            .message_id
+            .ok_or(SesError::MissingField("mail.messageId"))?,
+        source: mail.source.ok_or(SesError::MissingField("mail.source"))?,
+        subject: mail.common_headers.and_then(|h| h.subject),
+        sent_at: required_timestamp(mail.timestamp, "mail.timestamp")?,
+        sending_account_id: mail.sending_account_id,
+        destination: mail
+            .destination
+            .unwrap_or_default()
+            .iter()
+            .map(|a| normalize(a))
+            .collect(),
+        tags: mail.tags.unwrap_or_default(),
+    };
+
+    let extracted = details::extract(event_type, &raw_type, doc)?;
+    let recipients = recipients(extracted.affected, &mail.destination, &extracted.shared)?;
+    Ok(SesNotification {
+        event_type,
+        raw_type,
+        occurred_at: extracted.occurred_at.unwrap_or(mail.sent_at),
+        mail,
+        recipients,
+    })
+}
+
+fn decode(message: &str) -> Result<wire::Document, SesError> {
+    // serde's derived structs also accept a JSON array (fields by position), so insist on an
+    // object before handing the text over.
+    if !message.trim_start().starts_with('{') {
+        return Err(match serde_json::from_str::<IgnoredAny>(message) {
+            Ok(_) => SesError::NotSesEvent {
+                reason: "expected a JSON object",
+            },
+            Err(e) => SesError::NotJson {
+                line: e.line(),
+                column: e.column(),
+            },
+        });
+    }
+    serde_json::from_str(message).map_err(|e| match e.classify() {
+        // serde's own text for these quotes the offending value, which may be user content.
+        Category::Data => SesError::WrongType {
+            line: e.line(),
+            column: e.column(),
+        },
+        Category::Io | Category::Syntax | Category::Eof => SesError::NotJson {
+            line: e.line(),
+            column: e.column(),
+        },
+    })
+}
+
+fn classify(raw_type: &str) -> EventType {
+    match raw_type {
+        "Send" => EventType::Send,
+        "Delivery" => EventType::Delivery,
+        "Bounce" => EventType::Bounce,
+        "Complaint" => EventType::Complaint,
+        "Reject" => EventType::Reject,
+        "Open" => EventType::Open,
+        "Click" => EventType::Click,
+        // SES spells it with a space; the spaceless form costs nothing to accept.
+        "Rendering Failure" | "RenderingFailure" => EventType::RenderingFailure,
+        "DeliveryDelay" => EventType::DeliveryDelay,
+        "Subscription" => EventType::Subscription,
+        _ => EventType::Unknown,
+    }
+}
+
+/// One entry per distinct address: the event's own recipients, else everyone in `destination`.
+fn recipients(
+    affected: Vec<(String, Details)>,
+    destination: &[String],
+    shared: &Details,
+) -> Result<Vec<RecipientEvent>, SesError> {
+    let mut out: Vec<RecipientEvent> = Vec::with_capacity(affected.len().max(1));
+    for (address, own) in affected {
+        let recipient = normalize(&address);
+        if recipient.is_empty() || out.iter().any(|r| r.recipient == recipient) {
+            continue;
+        }
+        let mut details = shared.clone();
+        details.extend(own);
+        out.push(RecipientEvent { recipient, details });
+    }
+    if out.is_empty() {
+        for recipient in destination {
+            if recipient.is_empty() || out.iter().any(|r| &r.recipient == recipient) {
+                continue;
+            }
+            out.push(RecipientEvent {
+                recipient: recipient.clone(),
+                details: shared.clone(),
+            });
+        }
+    }
+    if out.is_empty() {
+        return Err(SesError::NoRecipients);
+    }
+    Ok(out)
+}
+
+fn normalize(address: &str) -> String {
+    address.trim().to_lowercase()
+}
+
+fn required_timestamp(
+    value: Option<String>,
+    field: &'static str,
+) -> Result<DateTime<Utc>, SesError> {
+    let value = value.ok_or(SesError::MissingField(field))?;
+    DateTime::parse_from_rfc3339(&value)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| SesError::BadTimestamp { field })
+}
