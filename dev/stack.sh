@@ -28,7 +28,9 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
 export AWS_REGION="${AWS_REGION:-eu-west-1}"
 export AWS_DEFAULT_REGION="$AWS_REGION"
 export TRACKSES_TABLE="${TRACKSES_TABLE:-trackses}"
-mkdir -p .dev
+mkdir -p .dev "$TRACKSES_SNS_CERT_DIR"
+# Pin the certificate of the real Amazon-signed samples in events/, as the emulator pins its own.
+cp events/sns-real/*.pem "$TRACKSES_SNS_CERT_DIR"/
 
 start_emulator() {
     PYTHONPATH=dev/emulator .venv/bin/python -m trackses_emulator >"$1" 2>&1 &

@@ -58,7 +58,9 @@ impl Config {
                 .parse()
                 .ok()
                 .filter(|d| (1..=3650).contains(d))
-                .ok_or_else(|| ConfigError::Invalid("TRACKSES_RETENTION_DAYS", "1..=3650 days".into()))?,
+                .ok_or_else(|| {
+                    ConfigError::Invalid("TRACKSES_RETENTION_DAYS", "1..=3650 days".into())
+                })?,
         };
         let sns_endpoint = match url_var("AWS_ENDPOINT_URL_SNS")? {
             Some(url) => Some(url),
@@ -86,7 +88,11 @@ pub fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
-        builder.json().with_current_span(false).without_time().init();
+        builder
+            .json()
+            .with_current_span(false)
+            .without_time()
+            .init();
     } else {
         builder.init();
     }

@@ -14,7 +14,11 @@ pub struct CustomerAccount {
 
 impl CustomerAccount {
     /// Assumes a role in `account_id` (the emulator creates the account on first use).
-    pub async fn assume(base: &SdkConfig, account_id: &str, region: &str) -> Result<CustomerAccount, String> {
+    pub async fn assume(
+        base: &SdkConfig,
+        account_id: &str,
+        region: &str,
+    ) -> Result<CustomerAccount, String> {
         let sts = aws_sdk_sts::Client::new(base);
         let role = format!("arn:aws:iam::{account_id}:role/trackses-local-customer");
         let creds = sts
@@ -23,7 +27,12 @@ impl CustomerAccount {
             .role_session_name("trackses-local")
             .send()
             .await
-            .map_err(|e| format!("AssumeRole into {account_id}: {}", aws_sdk_sts::error::DisplayErrorContext(&e)))?
+            .map_err(|e| {
+                format!(
+                    "AssumeRole into {account_id}: {}",
+                    aws_sdk_sts::error::DisplayErrorContext(&e)
+                )
+            })?
             .credentials
             .ok_or("AssumeRole returned no credentials")?;
         let provider = aws_sdk_sns::config::Credentials::new(
@@ -44,20 +53,33 @@ impl CustomerAccount {
         })
     }
 
-    pub async fn create_topic(&self, name: &str, signature_version: &str) -> Result<String, String> {
+    pub async fn create_topic(
+        &self,
+        name: &str,
+        signature_version: &str,
+    ) -> Result<String, String> {
         self.sns
             .create_topic()
             .name(name)
             .attributes("SignatureVersion", signature_version)
             .send()
             .await
-            .map_err(|e| format!("CreateTopic: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?
+            .map_err(|e| {
+                format!(
+                    "CreateTopic: {}",
+                    aws_sdk_sns::error::DisplayErrorContext(&e)
+                )
+            })?
             .topic_arn
             .ok_or_else(|| "CreateTopic returned no ARN".to_owned())
     }
 
     pub async fn subscribe_https(&self, topic_arn: &str, endpoint: &str) -> Result<(), String> {
-        let protocol = if endpoint.starts_with("https:") { "https" } else { "http" };
+        let protocol = if endpoint.starts_with("https:") {
+            "https"
+        } else {
+            "http"
+        };
         self.sns
             .subscribe()
             .topic_arn(topic_arn)
@@ -70,7 +92,11 @@ impl CustomerAccount {
     }
 
     /// Publishes the way SES event publishing does: the event JSON, with SES's subject.
-    pub async fn publish_ses_event(&self, topic_arn: &str, event_json: &str) -> Result<String, String> {
+    pub async fn publish_ses_event(
+        &self,
+        topic_arn: &str,
+        event_json: &str,
+    ) -> Result<String, String> {
         self.sns
             .publish()
             .topic_arn(topic_arn)

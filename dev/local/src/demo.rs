@@ -29,11 +29,23 @@ pub struct ApiClient {
 
 impl ApiClient {
     pub fn new(base: impl Into<String>) -> ApiClient {
-        ApiClient { base: base.into(), http: reqwest::Client::new() }
+        ApiClient {
+            base: base.into(),
+            http: reqwest::Client::new(),
+        }
     }
 
-    pub async fn call(&self, method: reqwest::Method, path: &str, token: &str, body: Option<Value>) -> Result<(u16, Value), String> {
-        let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Result<(u16, Value), String> {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -43,25 +55,67 @@ impl ApiClient {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
 
-    async fn expect(&self, method: reqwest::Method, path: &str, token: &str, body: Value, want: u16) -> Result<Value, String> {
+    async fn expect(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Value,
+        want: u16,
+    ) -> Result<Value, String> {
         let (status, value) = self.call(method, path, token, Some(body)).await?;
-        if status == want { Ok(value) } else { Err(format!("{path} answered {status}: {value}")) }
+        if status == want {
+            Ok(value)
+        } else {
+            Err(format!("{path} answered {status}: {value}"))
+        }
     }
 }
 
-pub async fn set_up(api: &ApiClient, admin_token: &str, aws: &SdkConfig) -> Result<DemoProject, String> {
-    let created = api.expect(reqwest::Method::POST, "/v1/projects", admin_token, json!({"name": "Demo sender"}), 201).await?;
-    let project_id = created["project"]["id"].as_str().ok_or("no project id")?.to_owned();
+pub async fn set_up(
+    api: &ApiClient,
+    admin_token: &str,
+    aws: &SdkConfig,
+) -> Result<DemoProject, String> {
+    let created = api
+        .expect(
+            reqwest::Method::POST,
+            "/v1/projects",
+            admin_token,
+            json!({"name": "Demo sender"}),
+            201,
+        )
+        .await?;
+    let project_id = created["project"]["id"]
+        .as_str()
+        .ok_or("no project id")?
+        .to_owned();
     let api_key = created["api_key"].as_str().ok_or("no api key")?.to_owned();
     let customer = CustomerAccount::assume(aws, DEMO_ACCOUNT, DEMO_REGION).await?;
-    let topic_arn = customer.create_topic(&format!("trackses-demo-{}", &project_id[4..12]), "2").await?;
-    let connection = api
-        .expect(reqwest::Method::POST, &format!("/v1/projects/{project_id}/connections"), &api_key, json!({"mode": "manual", "topic_arn": topic_arn}), 201)
+    let topic_arn = customer
+        .create_topic(&format!("trackses-demo-{}", &project_id[4..12]), "2")
         .await?;
-    let connection_id = connection["id"].as_str().ok_or("no connection id")?.to_owned();
+    let connection = api
+        .expect(
+            reqwest::Method::POST,
+            &format!("/v1/projects/{project_id}/connections"),
+            &api_key,
+            json!({"mode": "manual", "topic_arn": topic_arn}),
+            201,
+        )
+        .await?;
+    let connection_id = connection["id"]
+        .as_str()
+        .ok_or("no connection id")?
+        .to_owned();
     let webhook_url = connection["webhook_url"].as_str().ok_or("no webhook url")?;
     customer.subscribe_https(&topic_arn, webhook_url).await?;
-    Ok(DemoProject { project_id, api_key, connection_id, topic_arn })
+    Ok(DemoProject {
+        project_id,
+        api_key,
+        connection_id,
+        topic_arn,
+    })
 }
 
 /// Recipients and what happens to their mail, like the SES mailbox simulator.
@@ -88,14 +142,28 @@ fn story(recipient: &str, n: usize) -> Vec<EventType> {
 }
 
 /// Publishes one email's story every `pace`, for `emails` emails (None: until stopped).
-pub async fn traffic(aws: &SdkConfig, topic_arn: &str, pace: Duration, emails: Option<usize>) -> Result<(), String> {
+pub async fn traffic(
+    aws: &SdkConfig,
+    topic_arn: &str,
+    pace: Duration,
+    emails: Option<usize>,
+) -> Result<(), String> {
     let customer = CustomerAccount::assume(aws, DEMO_ACCOUNT, DEMO_REGION).await?;
     let mut n = 0;
     while emails.is_none_or(|max| n < max) {
         let recipient = AUDIENCE[n % AUDIENCE.len()].to_owned();
-        let mail = Mail::new(vec![recipient.clone()], &format!("Your weekly digest #{n}"), "weekly-digest");
+        let mail = Mail::new(
+            vec![recipient.clone()],
+            &format!("Your weekly digest #{n}"),
+            "weekly-digest",
+        );
         for event_type in story(&recipient, n) {
-            let document = event_json(event_type, &mail, std::slice::from_ref(&recipient), Utc::now());
+            let document = event_json(
+                event_type,
+                &mail,
+                std::slice::from_ref(&recipient),
+                Utc::now(),
+            );
             if let Err(e) = customer.publish_ses_event(topic_arn, &document).await {
                 tracing::warn!(error = %e, "demo publish failed");
             }

@@ -38,7 +38,10 @@ pub fn app(config: &Config, store: Store) -> Router {
 /// `ingest-sns` the same event Lambda would.
 fn lambda_invoke_routes(ingestor: Arc<Ingestor>) -> Router {
     Router::new()
-        .route("/2015-03-31/functions/ingest-sns/invocations", post(invoke_ingest_sns))
+        .route(
+            "/2015-03-31/functions/ingest-sns/invocations",
+            post(invoke_ingest_sns),
+        )
         .with_state(ingestor)
 }
 
@@ -62,7 +65,9 @@ async fn invoke_ingest_sns(State(ingestor): State<Arc<Ingestor>>, body: Bytes) -
         Err(e) => (
             StatusCode::OK,
             [("x-amz-function-error", "Unhandled")],
-            axum::Json(serde_json::json!({"errorType": "RetryableFailure", "errorMessage": e.to_string()})),
+            axum::Json(
+                serde_json::json!({"errorType": "RetryableFailure", "errorMessage": e.to_string()}),
+            ),
         )
             .into_response(),
     }

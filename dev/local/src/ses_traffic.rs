@@ -19,7 +19,10 @@ pub struct Mail {
 impl Mail {
     pub fn new(recipients: Vec<String>, subject: &str, campaign: &str) -> Mail {
         Mail {
-            message_id: format!("0102{}-000000", ulid::Ulid::new().to_string().to_lowercase()),
+            message_id: format!(
+                "0102{}-000000",
+                ulid::Ulid::new().to_string().to_lowercase()
+            ),
             source: "news@demo.trackses.test".to_owned(),
             subject: subject.to_owned(),
             recipients,
@@ -64,7 +67,9 @@ fn sub_object(event_type: EventType) -> Option<&'static str> {
 
 /// Replaces a list of per-recipient objects by one copy of its first entry per recipient.
 fn per_recipient(list: &mut Value, recipients: &[String]) {
-    let Some(model) = list.as_array().and_then(|a| a.first()).cloned() else { return };
+    let Some(model) = list.as_array().and_then(|a| a.first()).cloned() else {
+        return;
+    };
     *list = Value::Array(
         recipients
             .iter()
@@ -78,7 +83,12 @@ fn per_recipient(list: &mut Value, recipients: &[String]) {
 }
 
 /// An SES event document about `mail`, affecting `recipients`, that happened `at`.
-pub fn event_json(event_type: EventType, mail: &Mail, recipients: &[String], at: DateTime<Utc>) -> String {
+pub fn event_json(
+    event_type: EventType,
+    mail: &Mail,
+    recipients: &[String],
+    at: DateTime<Utc>,
+) -> String {
     let mut doc: Value = serde_json::from_str(sample(event_type)).unwrap_or_else(|_| json!({}));
     let stamp = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
     let m = &mut doc["mail"];

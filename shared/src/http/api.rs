@@ -15,7 +15,9 @@ use url::Url;
 
 use super::auth::{mint_api_key, require_admin, require_project_key};
 use super::problem::{Problem, json_body};
-use crate::model::{Connection, ConnectionMode, ConnectionStatus, EventType, Project, TopicArn, ids};
+use crate::model::{
+    Connection, ConnectionMode, ConnectionStatus, EventType, Project, TopicArn, ids,
+};
 use crate::store::events::{EventFilter, PageFrom};
 use crate::store::{Store, StoreError};
 
@@ -35,8 +37,14 @@ pub fn routes(state: Arc<ApiState>) -> Router {
         .route("/v1/projects/{pid}", get(get_project))
         .route("/v1/projects/{pid}/api-keys", post(create_api_key))
         .route("/v1/projects/{pid}/api-keys/{kid}", delete(delete_api_key))
-        .route("/v1/projects/{pid}/connections", post(create_connection).get(list_connections))
-        .route("/v1/projects/{pid}/connections/{cid}", get(get_connection).delete(delete_connection))
+        .route(
+            "/v1/projects/{pid}/connections",
+            post(create_connection).get(list_connections),
+        )
+        .route(
+            "/v1/projects/{pid}/connections/{cid}",
+            get(get_connection).delete(delete_connection),
+        )
         .route("/v1/projects/{pid}/events", get(list_events))
         .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
         .with_state(state)
@@ -52,7 +60,11 @@ struct NewProject {
     name: String,
 }
 
-async fn create_project(State(state): Shared, headers: HeaderMap, body: Bytes) -> Result<Response, Problem> {
+async fn create_project(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
     require_admin(&headers, state.admin_token.as_deref())?;
     let NewProject { name } = json_body(&body)?;
     let name = name.trim().to_owned();
@@ -68,20 +80,40 @@ async fn create_project(State(state): Shared, headers: HeaderMap, body: Bytes) -
     let (api_key, record) = mint_api_key(&project.id);
     state.store.create_project(&project, &record).await?;
     tracing::info!(project_id = %project.id, "project created");
-    Ok((StatusCode::CREATED, Json(json!({"project": project, "api_key": api_key}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"project": project, "api_key": api_key})),
+    )
+        .into_response())
 }
 
-async fn get_project(State(state): Shared, headers: HeaderMap, Path(pid): Path<String>) -> Result<Json<Project>, Problem> {
+async fn get_project(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Json<Project>, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
-    let project = state.store.get_project(&pid).await?.ok_or_else(|| Problem::not_found("project"))?;
+    let project = state
+        .store
+        .get_project(&pid)
+        .await?
+        .ok_or_else(|| Problem::not_found("project"))?;
     Ok(Json(project))
 }
 
-async fn create_api_key(State(state): Shared, headers: HeaderMap, Path(pid): Path<String>) -> Result<Response, Problem> {
+async fn create_api_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Response, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
     let (api_key, record) = mint_api_key(&pid);
     state.store.put_api_key(&record).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": record.id, "api_key": api_key}))).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": record.id, "api_key": api_key})),
+    )
+        .into_response())
 }
 
 async fn delete_api_key(
@@ -120,8 +152,14 @@ impl ApiState {
         let base = match &self.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),
             None => {
-                let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-                let scheme = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("https");
+                let host = headers
+                    .get(header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("localhost");
+                let scheme = headers
+                    .get("x-forwarded-proto")
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("https");
                 format!("{scheme}://{host}")
             }
         };
@@ -129,7 +167,10 @@ impl ApiState {
     }
 
     fn view(&self, headers: &HeaderMap, connection: &Connection) -> serde_json::Value {
-        let view = ConnectionView { connection, webhook_url: self.webhook_url(headers, &connection.id) };
+        let view = ConnectionView {
+            connection,
+            webhook_url: self.webhook_url(headers, &connection.id),
+        };
         let mut value = serde_json::to_value(view).unwrap_or_default();
         if let Some(object) = value.as_object_mut() {
             object.remove("project_id");
@@ -164,7 +205,12 @@ async fn create_connection(
             ));
         }
     };
-    let topic: TopicArn = topic_arn.parse().map_err(|e: crate::model::topic_arn::InvalidTopicArn| Problem::bad_request(e.to_string()))?;
+    let topic: TopicArn =
+        topic_arn
+            .parse()
+            .map_err(|e: crate::model::topic_arn::InvalidTopicArn| {
+                Problem::bad_request(e.to_string())
+            })?;
     let now = Utc::now();
     let connection = Connection {
         id: ids::connection_id(),
@@ -182,7 +228,9 @@ async fn create_connection(
     match state.store.create_connection(&connection).await {
         Ok(()) => {}
         Err(StoreError::AlreadyExists) => {
-            return Err(Problem::conflict("this topic is already registered to a connection; delete that connection first"));
+            return Err(Problem::conflict(
+                "this topic is already registered to a connection; delete that connection first",
+            ));
         }
         Err(e) => return Err(e.into()),
     }
@@ -190,10 +238,17 @@ async fn create_connection(
     Ok((StatusCode::CREATED, Json(state.view(&headers, &connection))).into_response())
 }
 
-async fn list_connections(State(state): Shared, headers: HeaderMap, Path(pid): Path<String>) -> Result<Json<serde_json::Value>, Problem> {
+async fn list_connections(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
     let connections = state.store.list_connections(&pid).await?;
-    let items: Vec<_> = connections.iter().map(|c| state.view(&headers, c)).collect();
+    let items: Vec<_> = connections
+        .iter()
+        .map(|c| state.view(&headers, c))
+        .collect();
     Ok(Json(json!({"items": items})))
 }
 
@@ -217,7 +272,11 @@ async fn delete_connection(
     require_project_key(&headers, &state.store, &pid).await?;
     let connection = state.project_connection(&pid, &cid).await?;
     state.store.delete_connection(&connection).await?;
-    Ok((StatusCode::ACCEPTED, Json(json!({"id": cid, "status": "deleted"}))).into_response())
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"id": cid, "status": "deleted"})),
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -255,7 +314,9 @@ fn parse_cursor(name: &str, value: Option<String>) -> Result<Option<String>, Pro
         .map(|v| {
             ulid::Ulid::from_string(&v)
                 .map(|u| u.to_string())
-                .map_err(|_| Problem::bad_request(format!("`{name}` is not a cursor this API returned")))
+                .map_err(|_| {
+                    Problem::bad_request(format!("`{name}` is not a cursor this API returned"))
+                })
         })
         .transpose()
 }
@@ -272,7 +333,9 @@ impl EventsQuery {
             })
             .transpose()?;
         let tag = match self.tag {
-            Some(tag) if !tag.contains(':') => return Err(Problem::bad_request("`tag` must be name:value")),
+            Some(tag) if !tag.contains(':') => {
+                return Err(Problem::bad_request("`tag` must be name:value"));
+            }
             tag => tag,
         };
         let limit = match self.limit {
@@ -292,8 +355,15 @@ impl EventsQuery {
             from: parse_time("from", self.from)?,
             to: parse_time("to", self.to)?,
         };
-        let page = match (parse_cursor("cursor", self.cursor)?, parse_cursor("after", self.after)?) {
-            (Some(_), Some(_)) => return Err(Problem::bad_request("use either `cursor` or `after`, not both")),
+        let page = match (
+            parse_cursor("cursor", self.cursor)?,
+            parse_cursor("after", self.after)?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Problem::bad_request(
+                    "use either `cursor` or `after`, not both",
+                ));
+            }
             (None, Some(after)) => PageFrom::After(after),
             (cursor, None) => PageFrom::Newest(cursor),
         };
@@ -311,7 +381,9 @@ async fn list_events(
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let (filter, page, limit) = query.into_request()?;
     let page = state.store.list_events(&pid, &filter, &page, limit).await?;
-    Ok(Json(json!({"items": page.items, "next_cursor": page.next_cursor})))
+    Ok(Json(
+        json!({"items": page.items, "next_cursor": page.next_cursor}),
+    ))
 }
 
 async fn get_message(
@@ -320,6 +392,10 @@ async fn get_message(
     Path((pid, mid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
-    let timeline = state.store.message_timeline(&pid, &mid).await?.ok_or_else(|| Problem::not_found("message"))?;
+    let timeline = state
+        .store
+        .message_timeline(&pid, &mid)
+        .await?
+        .ok_or_else(|| Problem::not_found("message"))?;
     Ok(Json(serde_json::to_value(timeline).unwrap_or_default()))
 }

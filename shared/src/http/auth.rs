@@ -29,10 +29,15 @@ pub fn sha256_hex(value: &str) -> String {
 
 pub fn require_admin(headers: &HeaderMap, admin_token: Option<&str>) -> Result<(), Problem> {
     let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
-    let expected = admin_token.ok_or_else(|| Problem::forbidden("project creation is disabled: no admin token is configured"))?;
+    let expected = admin_token.ok_or_else(|| {
+        Problem::forbidden("project creation is disabled: no admin token is configured")
+    })?;
     // Compare digests so neither the length nor the content leaks through timing.
-    verify_slices_are_equal(sha256_hex(token).as_bytes(), sha256_hex(expected).as_bytes())
-        .map_err(|_| Problem::forbidden("the admin token is not valid"))
+    verify_slices_are_equal(
+        sha256_hex(token).as_bytes(),
+        sha256_hex(expected).as_bytes(),
+    )
+    .map_err(|_| Problem::forbidden("the admin token is not valid"))
 }
 
 /// A new key: the token to show once, and the record to store.
@@ -50,13 +55,23 @@ pub fn mint_api_key(project_id: &str) -> (String, ApiKeyRecord) {
 
 /// Checks that the bearer key belongs to `pid`. A key of another project gets the same 404 as
 /// a project that does not exist, so a key never reveals which other projects exist.
-pub async fn require_project_key(headers: &HeaderMap, store: &Store, pid: &str) -> Result<(), Problem> {
+pub async fn require_project_key(
+    headers: &HeaderMap,
+    store: &Store,
+    pid: &str,
+) -> Result<(), Problem> {
     let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
     let (kid, secret) = token
         .strip_prefix(KEY_PREFIX)
         .and_then(|rest| rest.split_once('_'))
         .ok_or_else(Problem::unauthorized)?;
-    let record = store.get_api_key(pid, kid).await?.ok_or_else(|| Problem::not_found("project"))?;
-    verify_slices_are_equal(sha256_hex(secret).as_bytes(), record.secret_sha256.as_bytes())
-        .map_err(|_| Problem::not_found("project"))
+    let record = store
+        .get_api_key(pid, kid)
+        .await?
+        .ok_or_else(|| Problem::not_found("project"))?;
+    verify_slices_are_equal(
+        sha256_hex(secret).as_bytes(),
+        record.secret_sha256.as_bytes(),
+    )
+    .map_err(|_| Problem::not_found("project"))
 }

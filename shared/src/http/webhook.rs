@@ -21,7 +21,11 @@ pub fn routes(ingestor: Arc<Ingestor>) -> Router {
         .with_state(ingestor)
 }
 
-async fn receive(State(ingestor): State<Arc<Ingestor>>, Path(cid): Path<String>, body: Bytes) -> Response {
+async fn receive(
+    State(ingestor): State<Arc<Ingestor>>,
+    Path(cid): Path<String>,
+    body: Bytes,
+) -> Response {
     let result = match Envelope::from_json(&body) {
         Ok(envelope) => ingestor.handle(&envelope, Target::Connection(&cid)).await,
         Err(e) => Err(e.into()),

@@ -80,7 +80,12 @@ impl Ingestor {
         )
     }
 
-    pub fn new(store: Store, certs: CertStore, confirmer: Confirmer, retention_days: u32) -> Ingestor {
+    pub fn new(
+        store: Store,
+        certs: CertStore,
+        confirmer: Confirmer,
+        retention_days: u32,
+    ) -> Ingestor {
         Ingestor {
             store,
             certs,
@@ -89,14 +94,21 @@ impl Ingestor {
         }
     }
 
-    pub async fn handle(&self, envelope: &Envelope, target: Target<'_>) -> Result<Outcome, IngestError> {
+    pub async fn handle(
+        &self,
+        envelope: &Envelope,
+        target: Target<'_>,
+    ) -> Result<Outcome, IngestError> {
         verify(envelope, &self.certs).await?;
         let connection = self.registered_connection(envelope, target).await?;
         match envelope.message_type {
             MessageType::SubscriptionConfirmation => {
                 let region = connection.region.as_str();
                 self.confirmer
-                    .confirm(envelope.subscribe_url.as_deref().unwrap_or_default(), region)
+                    .confirm(
+                        envelope.subscribe_url.as_deref().unwrap_or_default(),
+                        region,
+                    )
                     .await?;
                 self.store
                     .set_connection_status(&connection.id, ConnectionStatus::Active, Utc::now())
@@ -106,7 +118,11 @@ impl Ingestor {
             }
             MessageType::UnsubscribeConfirmation => {
                 self.store
-                    .set_connection_status(&connection.id, ConnectionStatus::Unsubscribed, Utc::now())
+                    .set_connection_status(
+                        &connection.id,
+                        ConnectionStatus::Unsubscribed,
+                        Utc::now(),
+                    )
                     .await?;
                 tracing::warn!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "subscription removed");
                 Ok(Outcome::Unsubscribed)

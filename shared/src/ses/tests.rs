@@ -521,15 +521,3 @@ fn errors_never_echo_the_input() {
         assert!(!message.contains(secret), "{message}");
     }
 }
-
-#[test]
-fn tmp_throughput() {
-    let msg = sample!("bounce-permanent.json");
-    let start = std::time::Instant::now();
-    let n = 200_000;
-    for _ in 0..n {
-        std::hint::black_box(parse(std::hint::black_box(msg)).is_ok());
-    }
-    let el = start.elapsed();
-    println!("{} per s", n as f64 / el.as_secs_f64());
-}

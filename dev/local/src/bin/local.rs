@@ -12,9 +12,15 @@ use shared::store::Store;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing();
     let mut config = Config::from_env()?;
-    let port: u16 = std::env::var("TRACKSES_PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let port: u16 = std::env::var("TRACKSES_PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(3000);
     let base = format!("http://127.0.0.1:{port}");
-    let admin_token = config.admin_token.get_or_insert_with(|| ids::random_hex(24)).clone();
+    let admin_token = config
+        .admin_token
+        .get_or_insert_with(|| ids::random_hex(24))
+        .clone();
     config.public_url.get_or_insert(base.parse()?);
     let aws = Config::aws().await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
@@ -31,7 +37,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "demo project: {}\ndemo API key: {}\ntry: curl -H 'Authorization: Bearer {}' {base}/v1/projects/{}/events",
                         demo.project_id, demo.api_key, demo.api_key, demo.project_id
                     );
-                    if let Err(e) = traffic(&aws, &demo.topic_arn, Duration::from_secs(2), None).await {
+                    if let Err(e) =
+                        traffic(&aws, &demo.topic_arn, Duration::from_secs(2), None).await
+                    {
                         eprintln!("demo traffic stopped: {e}");
                     }
                 }

@@ -1,0 +1,512 @@
+//! The REST API: auth, tenancy on every route, bad input, filters, paging and the live tail.
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::*;
+use local::ses_traffic::{Mail, event_json};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::model::EventType;
+
+#[tokio::test]
+async fn health_and_project_lifecycle() {
+    let h = Harness::start().await;
+    let (status, body) = h.call(Method::GET, "/health", "", None).await;
+    assert_eq!((status, body), (200, json!({"status": "ok"})));
+
+    let (pid, key) = h.project().await;
+    let (status, project) = h
+        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
+        .await;
+    assert_eq!(status, 200);
+    let external_id = project["external_id"].as_str().unwrap();
+    assert!(
+        external_id.len() >= 32
+            && external_id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c))
+    );
+    assert!(project.get("api_key").is_none());
+
+    let (status, created) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/api-keys"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 201);
+    let second = created["api_key"].as_str().unwrap().to_owned();
+    let kid = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        h.call(Method::GET, &format!("/v1/projects/{pid}"), &second, None)
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        h.call(
+            Method::DELETE,
+            &format!("/v1/projects/{pid}/api-keys/{kid}"),
+            &key,
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        h.call(Method::GET, &format!("/v1/projects/{pid}"), &second, None)
+            .await
+            .0,
+        404,
+        "a deleted key opens nothing"
+    );
+    assert_eq!(
+        h.call(
+            Method::DELETE,
+            &format!("/v1/projects/{pid}/api-keys/{kid}"),
+            &key,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+
+    // The stored key is a hash: the secret itself is nowhere in the table.
+    let secret = key.rsplit('_').next().unwrap();
+    let scan = aws_sdk_dynamodb::Client::new(&h.aws)
+        .scan()
+        .table_name(&h.config.table_name)
+        .send()
+        .await
+        .unwrap();
+    assert!(!format!("{:?}", scan.items()).contains(secret));
+}
+
+#[tokio::test]
+async fn admin_token_guards_project_creation() {
+    let h = Harness::start().await;
+    for (token, want) in [("", 401), ("wrong-token", 403)] {
+        let (status, problem) = h
+            .call(
+                Method::POST,
+                "/v1/projects",
+                token,
+                Some(json!({"name": "x"})),
+            )
+            .await;
+        assert_eq!(status, want, "{problem}");
+        assert_eq!(problem["status"], want);
+    }
+    for body in [
+        json!({}),
+        json!({"name": ""}),
+        json!({"name": "x".repeat(101)}),
+        json!({"name": "x", "extra": 1}),
+        json!([1]),
+    ] {
+        assert_eq!(
+            h.call(
+                Method::POST,
+                "/v1/projects",
+                &h.admin_token,
+                Some(body.clone())
+            )
+            .await
+            .0,
+            400,
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_key_of_project_a_opens_nothing_of_project_b() {
+    let h = Harness::start().await;
+    let (a, key_a) = h.project().await;
+    let (b, key_b) = h.project().await;
+    let customer = h.customer(CUSTOMER).await;
+    let topic = customer
+        .create_topic(&unique("trackses-b"), "2")
+        .await
+        .unwrap();
+    let (cid_b, _) = h.connection(&b, &key_b, &topic).await;
+    let (_, key_b2) = {
+        let (_, k) = h
+            .call(
+                Method::POST,
+                &format!("/v1/projects/{b}/api-keys"),
+                &key_b,
+                None,
+            )
+            .await;
+        (
+            k["id"].as_str().unwrap().to_owned(),
+            k["api_key"].as_str().unwrap().to_owned(),
+        )
+    };
+    let kid_b2 = key_b2
+        .trim_start_matches("tsk_")
+        .split('_')
+        .next()
+        .unwrap()
+        .to_owned();
+    let routes = [
+        (Method::GET, format!("/v1/projects/{b}"), None),
+        (Method::POST, format!("/v1/projects/{b}/api-keys"), None),
+        (
+            Method::DELETE,
+            format!("/v1/projects/{b}/api-keys/{kid_b2}"),
+            None,
+        ),
+        (Method::GET, format!("/v1/projects/{b}/connections"), None),
+        (
+            Method::POST,
+            format!("/v1/projects/{b}/connections"),
+            Some(
+                json!({"mode": "manual", "topic_arn": "arn:aws:sns:eu-west-1:222222222222:trackses-x"}),
+            ),
+        ),
+        (
+            Method::GET,
+            format!("/v1/projects/{b}/connections/{cid_b}"),
+            None,
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/projects/{b}/connections/{cid_b}"),
+            None,
+        ),
+        (Method::GET, format!("/v1/projects/{b}/events"), None),
+        (
+            Method::GET,
+            format!("/v1/projects/{b}/messages/some-message"),
+            None,
+        ),
+    ];
+    for (method, path, body) in &routes {
+        let (status, problem) = h.call(method.clone(), path, &key_a, body.clone()).await;
+        assert_eq!(status, 404, "{method} {path}: {problem}");
+        assert_eq!(problem["status"], 404);
+    }
+    // B's connection under A's id is also not found, and B is untouched.
+    assert_eq!(
+        h.call(
+            Method::GET,
+            &format!("/v1/projects/{a}/connections/{cid_b}"),
+            &key_a,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        h.call(
+            Method::DELETE,
+            &format!("/v1/projects/{a}/connections/{cid_b}"),
+            &key_a,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+    assert_eq!(
+        h.call(
+            Method::GET,
+            &format!("/v1/projects/{b}/connections/{cid_b}"),
+            &key_b,
+            None
+        )
+        .await
+        .0,
+        200
+    );
+    assert_eq!(
+        h.call(Method::GET, &format!("/v1/projects/{b}"), &key_b2, None)
+            .await
+            .0,
+        200
+    );
+    // No key, or a malformed one: 401.
+    assert_eq!(
+        h.call(Method::GET, &format!("/v1/projects/{b}"), "", None)
+            .await
+            .0,
+        401
+    );
+    assert_eq!(
+        h.call(Method::GET, &format!("/v1/projects/{b}"), "garbage", None)
+            .await
+            .0,
+        401
+    );
+}
+
+#[tokio::test]
+async fn connections_validate_and_a_topic_is_registered_once() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let path = format!("/v1/projects/{pid}/connections");
+    for body in [
+        json!({"mode": "manual"}),
+        json!({"mode": "manual", "topic_arn": "arn:aws:sqs:eu-west-1:222222222222:q"}),
+        json!({"mode": "manual", "topic_arn": 5}),
+        json!({"mode": "carrier-pigeon"}),
+        json!("manual"),
+    ] {
+        let (status, problem) = h.call(Method::POST, &path, &key, Some(body.clone())).await;
+        assert_eq!(status, 400, "{body}: {problem}");
+    }
+    let topic = format!(
+        "arn:aws:sns:eu-west-1:{CUSTOMER}:{}",
+        unique("trackses-once")
+    );
+    let (cid, webhook_url) = h.connection(&pid, &key, &topic).await;
+    assert!(webhook_url.ends_with(&format!("/v1/hooks/sns/{cid}")));
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &path,
+            &key,
+            Some(json!({"mode": "manual", "topic_arn": topic})),
+        )
+        .await;
+    assert_eq!(status, 409);
+    let (status, list) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(status, 200);
+    let item = &list["items"][0];
+    assert_eq!(
+        (
+            item["id"].as_str(),
+            item["status"].as_str(),
+            item["account_id"].as_str(),
+            item["region"].as_str()
+        ),
+        (
+            Some(cid.as_str()),
+            Some("pending"),
+            Some(CUSTOMER),
+            Some("eu-west-1")
+        )
+    );
+    assert!(item.get("project_id").is_none());
+    assert_eq!(
+        h.call(Method::DELETE, &format!("{path}/{cid}"), &key, None)
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        h.call(Method::GET, &format!("{path}/{cid}"), &key, None)
+            .await
+            .0,
+        404
+    );
+    // Deleting frees the topic for a new connection.
+    h.connection(&pid, &key, &topic).await;
+}
+
+#[tokio::test]
+async fn unknown_routes_methods_and_queries_answer_in_problem_json() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    assert_eq!(h.call(Method::GET, "/nope", &key, None).await.0, 404);
+    assert_eq!(h.call(Method::PUT, "/health", &key, None).await.0, 405);
+    for query in [
+        "type=teleport",
+        "from=yesterday",
+        "limit=0",
+        "limit=201",
+        "limit=x",
+        "cursor=abc",
+        "after=abc",
+        "tag=novalue",
+        "bogus=1",
+    ] {
+        let (status, problem) = h
+            .call(
+                Method::GET,
+                &format!("/v1/projects/{pid}/events?{query}"),
+                &key,
+                None,
+            )
+            .await;
+        assert_eq!(status, 400, "{query}: {problem}");
+        assert!(problem["detail"].is_string());
+    }
+    assert_eq!(
+        h.call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/messages/unknown"),
+            &key,
+            None
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+/// Publishes SES events straight through the webhook's real signed path and waits for them.
+async fn seed(h: &Harness, pid: &str, key: &str, mails: &[(Mail, Vec<EventType>)]) {
+    let customer = h.customer(CUSTOMER).await;
+    let topic = customer
+        .create_topic(&unique("trackses-seed"), "2")
+        .await
+        .unwrap();
+    let (cid, webhook_url) = h.connection(pid, key, &topic).await;
+    customer
+        .subscribe_https(&topic, &webhook_url)
+        .await
+        .unwrap();
+    h.wait_status(pid, key, &cid, "active").await;
+    let mut expected = 0;
+    for (mail, steps) in mails {
+        for (i, step) in steps.iter().enumerate() {
+            let doc = event_json(
+                *step,
+                mail,
+                &mail.recipients,
+                mail.sent_at + Duration::seconds(i as i64),
+            );
+            customer.publish_ses_event(&topic, &doc).await.unwrap();
+            expected += mail.recipients.len();
+        }
+    }
+    eventually("seeded events", || async {
+        let n = h.events(pid, key, "limit=200").await.len(); eprintln!("{n}/{expected}"); (n == expected).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn events_filter_page_and_tail() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let mut first = Mail::new(vec!["ana@example.com".into()], "One", "alpha");
+    first.sent_at = Utc::now() - Duration::days(2);
+    let second = Mail::new(
+        vec!["bob@example.com".into(), "carla@example.com".into()],
+        "Two",
+        "beta",
+    );
+    seed(
+        &h,
+        &pid,
+        &key,
+        &[
+            (
+                first.clone(),
+                vec![EventType::Send, EventType::Delivery, EventType::Open],
+            ),
+            (second.clone(), vec![EventType::Send, EventType::Bounce]),
+        ],
+    )
+    .await;
+
+    let ids = |events: &[Value]| {
+        events
+            .iter()
+            .map(|e| e["id"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let all = h.events(&pid, &key, "").await;
+    assert_eq!(all.len(), 7);
+    let mut sorted = ids(&all);
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(ids(&all), sorted, "newest first");
+
+    assert_eq!(h.events(&pid, &key, "type=bounce").await.len(), 2);
+    assert_eq!(
+        h.events(&pid, &key, "recipient=ANA@example.com")
+            .await
+            .len(),
+        3
+    );
+    assert_eq!(h.events(&pid, &key, "tag=campaign:beta").await.len(), 4);
+    assert_eq!(
+        h.events(
+            &pid,
+            &key,
+            &format!("message_id={}&type=open", first.message_id)
+        )
+        .await
+        .len(),
+        1
+    );
+    let day_ago =
+        (Utc::now() - Duration::days(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    assert_eq!(
+        h.events(&pid, &key, &format!("to={day_ago}")).await.len(),
+        3,
+        "first mail's events are two days old"
+    );
+    assert_eq!(
+        h.events(&pid, &key, &format!("from={day_ago}")).await.len(),
+        4
+    );
+    let bounce = &h
+        .events(&pid, &key, "type=bounce&recipient=carla@example.com")
+        .await[0];
+    assert_eq!(bounce["details"]["bounce_type"], "Permanent");
+
+    // Pages of 3 walk the whole stream exactly once.
+    let mut walked = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("limit=3&cursor={c}"),
+            None => "limit=3".into(),
+        };
+        let (_, page) = h
+            .call(
+                Method::GET,
+                &format!("/v1/projects/{pid}/events?{query}"),
+                &key,
+                None,
+            )
+            .await;
+        walked.extend(ids(page["items"].as_array().unwrap()));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(walked, ids(&all));
+
+    // Live tail: nothing after the newest; a new event shows up after it, oldest first.
+    let newest = ids(&all)[0].clone();
+    let (_, tail) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/events?after={newest}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            tail["items"].as_array().unwrap().len(),
+            tail["next_cursor"].as_str()
+        ),
+        (0, Some(newest.as_str()))
+    );
+    let after_oldest = ids(&all).last().unwrap().clone();
+    let (_, tail) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/events?after={after_oldest}&limit=200"),
+            &key,
+            None,
+        )
+        .await;
+    let mut ascending = ids(&all);
+    ascending.reverse();
+    assert_eq!(ids(tail["items"].as_array().unwrap()), ascending[1..]);
+}

@@ -1,0 +1,250 @@
+//! A trackses instance on a free local port against the emulated AWS (`make test` starts it and
+//! exports the SDK's standard `AWS_ENDPOINT_URL`), plus helpers that act as SNS and as a user.
+
+#![allow(dead_code)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use aws_config::SdkConfig;
+use axum::body::Bytes;
+use axum::routing::post;
+use local::customer::CustomerAccount;
+use local::demo::ApiClient;
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::config::Config;
+use shared::model::ids;
+use shared::store::Store;
+
+pub const CUSTOMER: &str = "222222222222";
+pub const FOREIGN: &str = "333333333333";
+pub const REGION: &str = "eu-west-1";
+
+pub struct Harness {
+    pub api: ApiClient,
+    pub admin_token: String,
+    pub aws: SdkConfig,
+    pub store: Store,
+    pub config: Config,
+}
+
+pub async fn serve(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a local port");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Harness {
+        let mut config = Config::from_env()
+            .expect("run integration tests through `make test`, which sets up the emulator");
+        let admin_token = ids::random_hex(16);
+        config.admin_token = Some(admin_token.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        config.public_url = Some(base.parse().unwrap());
+        adjust(&mut config);
+        let aws = Config::aws().await;
+        let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+        let app = local::app(&config, store.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Harness {
+            api: ApiClient::new(base),
+            admin_token,
+            aws,
+            store,
+            config,
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.api
+            .call(method, path, token, body)
+            .await
+            .expect("the API answers")
+    }
+
+    /// A new project; returns (project id, API key).
+    pub async fn project(&self) -> (String, String) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                "/v1/projects",
+                &self.admin_token,
+                Some(json!({"name": "test"})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["project"]["id"].as_str().unwrap().to_owned(),
+            body["api_key"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// A manual connection for `topic_arn`; returns (connection id, webhook URL).
+    pub async fn connection(&self, pid: &str, key: &str, topic_arn: &str) -> (String, String) {
+        let (status, body) = self
+            .call(
+                Method::POST,
+                &format!("/v1/projects/{pid}/connections"),
+                key,
+                Some(json!({"mode": "manual", "topic_arn": topic_arn})),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        (
+            body["id"].as_str().unwrap().to_owned(),
+            body["webhook_url"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Waits until the connection reaches `status` (SNS confirms subscriptions asynchronously).
+    pub async fn wait_status(&self, pid: &str, key: &str, cid: &str, status: &str) {
+        eventually(status, || async {
+            let (_, c) = self.call(Method::GET, &format!("/v1/projects/{pid}/connections/{cid}"), key, None).await;
+            (c["status"] == status).then_some(())
+        })
+        .await
+    }
+
+    pub async fn customer(&self, account: &str) -> CustomerAccount {
+        CustomerAccount::assume(&self.aws, account, REGION)
+            .await
+            .expect("assume a role in the emulated account")
+    }
+
+    pub async fn events(&self, pid: &str, key: &str, query: &str) -> Vec<Value> {
+        let (status, body) = self
+            .call(
+                Method::GET,
+                &format!("/v1/projects/{pid}/events?{query}"),
+                key,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["items"].as_array().unwrap().clone()
+    }
+
+    pub async fn post_webhook(&self, url: &str, body: &[u8]) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .post(url)
+            .header("content-type", "text/plain; charset=UTF-8")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned());
+        let value: Value =
+            serde_json::from_str(&response.text().await.unwrap()).unwrap_or(Value::Null);
+        if status >= 400 {
+            assert_eq!(content_type.as_deref(), Some("application/problem+json"));
+        }
+        (status, value)
+    }
+}
+
+/// Polls `check` until it returns Some, for up to 10 s.
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    for _ in 0..100 {
+        if let Some(value) = check().await {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}");
+}
+
+/// An HTTP endpoint that subscribes like a well-behaved SNS consumer and keeps every signed
+/// body SNS posts, so tests can replay, reorder and tamper with real signed messages.
+pub struct Capture {
+    pub url: String,
+    bodies: Arc<Mutex<Vec<Bytes>>>,
+}
+
+impl Capture {
+    pub async fn subscribe(customer: &CustomerAccount, topic_arn: &str) -> Capture {
+        let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+        let kept = bodies.clone();
+        let app = axum::Router::new().route(
+            "/",
+            post(move |body: Bytes| async move {
+                kept.lock().unwrap().push(body);
+            }),
+        );
+        let url = format!("{}/", serve(app).await);
+        customer.subscribe_https(topic_arn, &url).await.unwrap();
+        let capture = Capture { url, bodies };
+        let confirmation = capture.next_of_type("SubscriptionConfirmation").await;
+        let subscribe_url = confirmation["SubscribeURL"].as_str().unwrap().to_owned();
+        reqwest::get(subscribe_url)
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        capture
+    }
+
+    pub fn take(&self) -> Vec<Bytes> {
+        std::mem::take(&mut *self.bodies.lock().unwrap())
+    }
+
+    async fn next_of_type(&self, message_type: &str) -> Value {
+        eventually(message_type, || async {
+            let mut bodies = self.bodies.lock().unwrap();
+            let index = bodies.iter().position(|b| {
+                serde_json::from_slice::<Value>(b).unwrap()["Type"] == message_type
+            })?;
+            Some(serde_json::from_slice(&bodies.remove(index)).unwrap())
+        })
+        .await
+    }
+
+    /// Publishes each document and returns the signed envelopes SNS delivered, in order.
+    pub async fn signed(
+        &self,
+        customer: &CustomerAccount,
+        topic_arn: &str,
+        documents: &[String],
+    ) -> Vec<Bytes> {
+        for document in documents {
+            customer
+                .publish_ses_event(topic_arn, document)
+                .await
+                .unwrap();
+        }
+        let want = documents.len();
+        eventually("signed notifications", || async {
+            let bodies = self.bodies.lock().unwrap();
+            (bodies.len() >= want).then(|| bodies.clone())
+        })
+        .await;
+        self.take()
+    }
+}
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", &ids::random_hex(6))
+}

@@ -1,0 +1,136 @@
+//! Direct SNS → Lambda: the `ingest-sns` handler fed the Lambda event shape, every record.
+
+mod common;
+
+use aws_lambda_events::sns::SnsEvent;
+use chrono::Utc;
+use common::*;
+use local::ses_traffic::{Mail, event_json};
+use serde_json::{Value, json};
+use shared::ingest::{Ingestor, direct};
+use shared::model::EventType;
+
+/// Wraps SNS HTTP envelopes into the Lambda event: same fields, Lambda's spellings.
+fn lambda_event(bodies: &[&[u8]]) -> SnsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|body| {
+            let mut sns: Value = serde_json::from_slice(body).unwrap();
+            let object = sns.as_object_mut().unwrap();
+            let cert = object.remove("SigningCertURL").unwrap();
+            object.insert("SigningCertUrl".into(), cert);
+            let unsubscribe = object.remove("UnsubscribeURL").unwrap_or(json!(""));
+            object.insert("UnsubscribeUrl".into(), unsubscribe);
+            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:eu-west-1:222222222222:t:1", "Sns": sns})
+        })
+        .collect();
+    serde_json::from_value(json!({"Records": records})).unwrap()
+}
+
+#[tokio::test]
+async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let customer = h.customer(CUSTOMER).await;
+    let topic = customer
+        .create_topic(&unique("trackses-direct"), "1")
+        .await
+        .unwrap();
+    h.connection(&pid, &key, &topic).await;
+    let capture = Capture::subscribe(&customer, &topic).await;
+    let mail = Mail::new(vec!["ana@example.com".into()], "Direct", "d");
+    let docs: Vec<String> = [EventType::Send, EventType::Delivery, EventType::Open]
+        .iter()
+        .map(|t| event_json(*t, &mail, &mail.recipients, Utc::now()))
+        .collect();
+    let signed = capture.signed(&customer, &topic, &docs).await;
+
+    let foreign = h.customer(FOREIGN).await;
+    let foreign_topic = foreign
+        .create_topic(&unique("trackses-nobody"), "1")
+        .await
+        .unwrap();
+    let foreign_capture = Capture::subscribe(&foreign, &foreign_topic).await;
+    let foreign_signed = foreign_capture
+        .signed(&foreign, &foreign_topic, &docs[..1])
+        .await;
+    let mut tampered: Value = serde_json::from_slice(&signed[2]).unwrap();
+    tampered["Message"] = json!(
+        tampered["Message"]
+            .as_str()
+            .unwrap()
+            .replace("ana@", "eve@")
+    );
+    let tampered = serde_json::to_vec(&tampered).unwrap();
+
+    let ingestor = Ingestor::from_config(&h.config, h.store.clone());
+    let event = lambda_event(&[
+        &signed[0],
+        &foreign_signed[0],
+        &signed[1],
+        &tampered,
+        &signed[2],
+    ]);
+    let results = direct::handle_records(&ingestor, &event)
+        .await
+        .expect("no record needs a retry");
+    let accepted: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    assert_eq!(accepted, [true, false, true, false, true]);
+
+    let events = h
+        .events(&pid, &key, &format!("message_id={}", mail.message_id))
+        .await;
+    let mut types: Vec<_> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap().to_owned())
+        .collect();
+    types.sort();
+    assert_eq!(types, ["delivery", "open", "send"]);
+    assert!(events.iter().all(|e| e["recipient"] == "ana@example.com"));
+
+    // The sample event in events/ is a real Amazon-signed record for an unregistered topic.
+    let sample: SnsEvent =
+        serde_json::from_str(include_str!("../../events/ingest-sns/hello-v1.json")).unwrap();
+    let results = direct::handle_records(&ingestor, &sample).await.unwrap();
+    assert!(
+        matches!(&results[0], Err(e) if e.to_string().contains("not registered")),
+        "{results:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_storage_failure_fails_the_invocation_so_lambda_retries() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let customer = h.customer(CUSTOMER).await;
+    let topic = customer
+        .create_topic(&unique("trackses-retry"), "2")
+        .await
+        .unwrap();
+    h.connection(&pid, &key, &topic).await;
+    let capture = Capture::subscribe(&customer, &topic).await;
+    let mail = Mail::new(vec!["ana@example.com".into()], "Retry", "r");
+    let signed = capture
+        .signed(
+            &customer,
+            &topic,
+            &[event_json(
+                EventType::Send,
+                &mail,
+                &mail.recipients,
+                Utc::now(),
+            )],
+        )
+        .await;
+    let mut broken = h.config.clone();
+    broken.table_name = "trackses-missing-table".into();
+    let store = shared::store::Store::new(
+        aws_sdk_dynamodb::Client::new(&h.aws),
+        "trackses-missing-table",
+    );
+    let ingestor = Ingestor::from_config(&broken, store);
+    let failure = direct::handle_records(&ingestor, &lambda_event(&[&signed[0]]))
+        .await
+        .unwrap_err();
+    assert_eq!((failure.failed, failure.total), (1, 1));
+}
