@@ -64,7 +64,11 @@ case "$mode" in
         .venv/bin/cfn-lint template.yaml
         PYTHONPATH=dev/emulator .venv/bin/python dev/emulator/selftest.py
         start_emulator .dev/test-emulator.log
-        cargo test --workspace --all-targets
+        # Cargo ends on its last (often empty) target; close on the whole run's count instead.
+        status=0
+        cargo test --workspace --all-targets 2>&1 | tee .dev/test.log || status=$?
+        awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' .dev/test.log
+        exit "$status"
         ;;
     *)
         echo "usage: dev/stack.sh emulator|dev|test" >&2; exit 2

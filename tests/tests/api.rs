@@ -380,7 +380,7 @@ async fn seed(h: &Harness, pid: &str, key: &str, mails: &[(Mail, Vec<EventType>)
         }
     }
     eventually("seeded events", || async {
-        let n = h.events(pid, key, "limit=200").await.len(); eprintln!("{n}/{expected}"); (n == expected).then_some(())
+        (h.events(pid, key, "limit=200").await.len() == expected).then_some(())
     })
     .await;
 }

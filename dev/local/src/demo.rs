@@ -135,7 +135,7 @@ fn story(recipient: &str, n: usize) -> Vec<EventType> {
         r if r.starts_with("bounce@") => vec![Send, Bounce],
         r if r.starts_with("complaint@") => vec![Send, Delivery, Complaint],
         r if r.starts_with("ooto@") => vec![Send, DeliveryDelay, Delivery],
-        _ if n % 3 == 0 => vec![Send, Delivery, Open, Click],
+        _ if n.is_multiple_of(3) => vec![Send, Delivery, Open, Click],
         _ if n % 3 == 1 => vec![Send, Delivery, Open],
         _ => vec![Send, Delivery],
     }

@@ -115,7 +115,14 @@ impl Harness {
     /// Waits until the connection reaches `status` (SNS confirms subscriptions asynchronously).
     pub async fn wait_status(&self, pid: &str, key: &str, cid: &str, status: &str) {
         eventually(status, || async {
-            let (_, c) = self.call(Method::GET, &format!("/v1/projects/{pid}/connections/{cid}"), key, None).await;
+            let (_, c) = self
+                .call(
+                    Method::GET,
+                    &format!("/v1/projects/{pid}/connections/{cid}"),
+                    key,
+                    None,
+                )
+                .await;
             (c["status"] == status).then_some(())
         })
         .await
