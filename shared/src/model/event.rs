@@ -95,13 +95,19 @@ pub struct SesNotification {
     pub recipients: Vec<RecipientEvent>,
 }
 
-impl SesNotification {
+impl RecipientEvent {
     /// Only Permanent bounces count toward the bounce rate and suppression.
+    pub fn is_permanent_bounce(&self) -> bool {
+        self.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent")
+    }
+}
+
+impl SesNotification {
     pub fn is_permanent_bounce(&self) -> bool {
         self.event_type == EventType::Bounce
             && self
                 .recipients
                 .iter()
-                .any(|r| r.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent"))
+                .any(RecipientEvent::is_permanent_bounce)
     }
 }

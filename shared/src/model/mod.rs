@@ -10,5 +10,5 @@ pub mod topic_arn;
 pub use connection::{Connection, ConnectionMode, ConnectionStatus};
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
 pub use project::{ApiKeyRecord, Project};
-pub use stored_event::{Event, RecipientStatus};
+pub use stored_event::{Event, RecipientStatus, StoredEvent};
 pub use topic_arn::TopicArn;

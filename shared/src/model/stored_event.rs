@@ -1,25 +1,33 @@
 //! An event as the API shows it: one recipient's share of one SES notification.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::event::{EventType, Tags};
 
+pub type Details = serde_json::Map<String, serde_json::Value>;
+
+/// Borrowed while it is written (every recipient of a notification shares the mail's tags, and
+/// the hot path should not copy them), owned when read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub id: String,
+pub struct Event<'a> {
+    pub id: Cow<'a, str>,
     #[serde(rename = "type")]
     pub event_type: EventType,
-    pub ses_message_id: String,
-    pub recipient: String,
+    pub ses_message_id: Cow<'a, str>,
+    pub recipient: Cow<'a, str>,
     pub occurred_at: DateTime<Utc>,
     pub received_at: DateTime<Utc>,
-    pub connection_id: String,
-    pub source: String,
-    pub subject: Option<String>,
-    pub tags: Tags,
-    pub details: serde_json::Map<String, serde_json::Value>,
+    pub connection_id: Cow<'a, str>,
+    pub source: Cow<'a, str>,
+    pub subject: Option<Cow<'a, str>>,
+    pub tags: Cow<'a, Tags>,
+    pub details: Cow<'a, Details>,
 }
+
+pub type StoredEvent = Event<'static>;
 
 /// A recipient's latest meaningful state, whatever order its events arrived in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -49,9 +49,6 @@ pub fn parse(message: &str) -> Result<SesNotification, SesError> {
     };
     let mail = doc.mail.take().ok_or(SesError::MissingField("mail"))?;
     let event_type = classify(&raw_type);
-    if event_type == EventType::Unknown {
-        tracing::warn!(raw_type = %raw_type, "unknown SES event type, kept as `unknown`");
-    }
 
     let mail = MailSummary {
         ses_message_id: mail

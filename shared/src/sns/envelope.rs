@@ -65,18 +65,26 @@ const ENVELOPE_KEYS: [&str; 3] = ["Type", "Signature", "TopicArn"];
 
 impl Envelope {
     pub fn from_json(body: &[u8]) -> Result<Envelope, EnvelopeError> {
-        let value: serde_json::Value =
-            serde_json::from_slice(body).map_err(|_| EnvelopeError::RawDelivery)?;
-        let is_envelope = value
-            .as_object()
-            .is_some_and(|o| ENVELOPE_KEYS.iter().any(|k| o.contains_key(*k)));
-        if !is_envelope {
-            return Err(EnvelopeError::RawDelivery);
-        }
         let envelope: Envelope =
-            serde_json::from_value(value).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+            serde_json::from_slice(body).map_err(|e| Self::diagnose(body, e))?;
         envelope.check_confirmation_fields()?;
         Ok(envelope)
+    }
+
+    /// Only on the error path: tell a raw delivery (no envelope at all) from a broken envelope.
+    fn diagnose(body: &[u8], error: serde_json::Error) -> EnvelopeError {
+        let is_envelope = serde_json::from_slice::<serde_json::Value>(body)
+            .ok()
+            .and_then(|v| {
+                v.as_object()
+                    .map(|o| ENVELOPE_KEYS.iter().any(|k| o.contains_key(*k)))
+            })
+            .unwrap_or(false);
+        if is_envelope {
+            EnvelopeError::Malformed(error.to_string())
+        } else {
+            EnvelopeError::RawDelivery
+        }
     }
 
     /// The Lambda runtime already parsed the record; `Timestamp` was turned into a date, and SNS

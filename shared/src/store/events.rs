@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::attrs::{Item, get_json, get_n, get_s, get_time, opt_s, s, time};
 use super::{Store, StoreError, keys};
-use crate::model::{Event, EventType, RecipientStatus, Tags};
+use crate::model::{EventType, RecipientStatus, StoredEvent, Tags};
 
 #[derive(Debug, Clone, Default)]
 pub struct EventFilter {
@@ -33,7 +33,7 @@ pub enum PageFrom {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventPage {
-    pub items: Vec<Event>,
+    pub items: Vec<StoredEvent>,
     pub next_cursor: Option<String>,
 }
 
@@ -41,7 +41,7 @@ pub struct EventPage {
 pub struct RecipientTimeline {
     pub recipient: String,
     pub status: RecipientStatus,
-    pub events: Vec<Event>,
+    pub events: Vec<StoredEvent>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,12 +151,14 @@ impl Store {
         more |= items.len() > limit;
         items.truncate(limit);
         let next_cursor = match from {
-            PageFrom::Newest(_) => more.then(|| items.last().map(|e| e.id.clone())).flatten(),
+            PageFrom::Newest(_) => more
+                .then(|| items.last().map(|e| e.id.to_string()))
+                .flatten(),
             // A tail always hands back where to poll from next, even when nothing new arrived.
             PageFrom::After(cursor) => Some(
                 items
                     .last()
-                    .map_or_else(|| cursor.clone(), |e| e.id.clone()),
+                    .map_or_else(|| cursor.clone(), |e| e.id.to_string()),
             ),
         };
         Ok(EventPage { items, next_cursor })
@@ -169,7 +171,7 @@ impl Store {
         filter: &EventFilter,
         from: &PageFrom,
         limit: usize,
-    ) -> Result<(Vec<Event>, bool), StoreError> {
+    ) -> Result<(Vec<StoredEvent>, bool), StoreError> {
         let (low, high, forward) = match from {
             PageFrom::Newest(None) => (keys::EVENT_PREFIX.to_owned(), SK_CEILING.to_owned(), false),
             PageFrom::Newest(Some(c)) => (keys::EVENT_PREFIX.to_owned(), keys::event_sk(c), false),
@@ -204,9 +206,9 @@ impl Store {
                 .send()
                 .await?;
             for item in output.items() {
-                let event: Event = get_json(item, "doc")?;
+                let event: StoredEvent = get_json(item, "doc")?;
                 // BETWEEN includes its bounds; the cursor's own event was already shown.
-                if Some(event.id.as_str()) != cursor {
+                if Some(event.id.as_ref()) != cursor {
                     events.push(event);
                 }
             }
@@ -246,7 +248,7 @@ impl Store {
             tags: Tags::new(),
             recipients: Vec::new(),
         };
-        let mut events: HashMap<String, Vec<Event>> = HashMap::new();
+        let mut events: HashMap<String, Vec<StoredEvent>> = HashMap::new();
         for item in &items {
             let sk = get_s(item, keys::SK)?;
             if sk == keys::MESSAGE_SK {
@@ -263,9 +265,9 @@ impl Store {
                     events: Vec::new(),
                 });
             } else if sk.starts_with(keys::EVENT_PREFIX) {
-                let event: Event = get_json(item, "doc")?;
+                let event: StoredEvent = get_json(item, "doc")?;
                 events
-                    .entry(event.recipient.clone())
+                    .entry(event.recipient.to_string())
                     .or_default()
                     .push(event);
             }

@@ -5,7 +5,8 @@
 //! often SNS redelivers. Recipient state is kept as per-type counts (`ADD`), which commute, so the
 //! status derived from them does not depend on arrival order.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
@@ -38,41 +39,62 @@ pub enum WriteOutcome {
 /// Counter attribute for a type; `bounce_permanent` is counted beside `bounce` for the bounce rate.
 pub const PERMANENT_BOUNCE_COUNTER: &str = "bounce_permanent";
 
-fn is_permanent(recipient: &RecipientEvent) -> bool {
-    recipient
-        .details
-        .get("bounce_type")
-        .and_then(|v| v.as_str())
-        == Some("Permanent")
-}
-
 fn suppression_reason(event_type: EventType, recipient: &RecipientEvent) -> Option<&'static str> {
     match event_type {
-        EventType::Bounce if is_permanent(recipient) => Some("bounce"),
+        EventType::Bounce if recipient.is_permanent_bounce() => Some("bounce"),
         EventType::Complaint => Some("complaint"),
         _ => None,
     }
 }
 
-impl IngestWrite<'_> {
-    pub fn events(&self, recipients: &[RecipientEvent]) -> Vec<Event> {
-        let n = self.notification;
-        recipients
+impl<'n> IngestWrite<'n> {
+    /// One event per recipient, borrowing everything the recipients share.
+    pub fn events<'r>(&self, recipients: &'r [RecipientEvent]) -> impl Iterator<Item = Event<'r>>
+    where
+        'n: 'r,
+    {
+        let n: &'n SesNotification = self.notification;
+        let (received_at, connection_id) = (self.received_at, self.connection_id);
+        recipients.iter().map(move |r| Event {
+            id: Cow::Owned(ids::event_id()),
+            event_type: n.event_type,
+            ses_message_id: Cow::Borrowed(&n.mail.ses_message_id),
+            recipient: Cow::Borrowed(&r.recipient),
+            occurred_at: n.occurred_at,
+            received_at,
+            connection_id: Cow::Borrowed(connection_id),
+            source: Cow::Borrowed(&n.mail.source),
+            subject: n.mail.subject.as_deref().map(Cow::Borrowed),
+            tags: Cow::Borrowed(&n.mail.tags),
+            details: Cow::Borrowed(&r.details),
+        })
+    }
+}
+
+/// What every item of a notification's transaction shares, computed once per notification.
+struct Shared {
+    message_pk: String,
+    expires: AttributeValue,
+    occurred: String,
+    /// `name:value` pairs for the tag filter; a string set may not repeat a value, hence the set.
+    tag_pairs: Option<AttributeValue>,
+}
+
+impl Shared {
+    fn new(write: &IngestWrite<'_>) -> Shared {
+        let notification = write.notification;
+        let pairs: BTreeSet<String> = notification
+            .mail
+            .tags
             .iter()
-            .map(|r| Event {
-                id: ids::event_id(),
-                event_type: n.event_type,
-                ses_message_id: n.mail.ses_message_id.clone(),
-                recipient: r.recipient.clone(),
-                occurred_at: n.occurred_at,
-                received_at: self.received_at,
-                connection_id: self.connection_id.to_owned(),
-                source: n.mail.source.clone(),
-                subject: n.mail.subject.clone(),
-                tags: n.mail.tags.clone(),
-                details: r.details.clone(),
-            })
-            .collect()
+            .flat_map(|(name, values)| values.iter().map(move |v| [name.as_str(), ":", v].concat()))
+            .collect();
+        Shared {
+            message_pk: keys::message(write.project_id, &notification.mail.ses_message_id),
+            expires: n(write.expires_at),
+            occurred: time_string(notification.occurred_at),
+            tag_pairs: (!pairs.is_empty()).then(|| AttributeValue::Ss(pairs.into_iter().collect())),
+        }
     }
 }
 
@@ -104,26 +126,28 @@ impl Store {
         &self,
         write: &IngestWrite<'_>,
     ) -> Result<Vec<Vec<TransactWriteItem>>, StoreError> {
+        let shared = Shared::new(write);
         write
             .notification
             .recipients
             .chunks(RECIPIENTS_PER_CHUNK)
             .enumerate()
-            .map(|(chunk, recipients)| self.chunk_transaction(write, chunk, recipients))
+            .map(|(chunk, recipients)| self.chunk_transaction(write, &shared, chunk, recipients))
             .collect()
     }
 
     fn chunk_transaction(
         &self,
         write: &IngestWrite<'_>,
+        shared: &Shared,
         chunk: usize,
         recipients: &[RecipientEvent],
     ) -> Result<Vec<TransactWriteItem>, StoreError> {
         let notification = write.notification;
         let pid = write.project_id;
         let mail = &notification.mail;
-        let message_pk = keys::message(pid, &mail.ses_message_id);
-        let expires = n(write.expires_at);
+        let message_pk = &shared.message_pk;
+        let expires = &shared.expires;
         let mut items = Vec::with_capacity(4 + recipients.len() * 3);
 
         items.push(self.put(
@@ -180,7 +204,7 @@ impl Store {
         let type_name = notification.event_type.as_str();
         let shard = keys::shard_of(write.sns_message_id, keys::COUNTER_SHARDS);
         for event in write.events(recipients) {
-            items.push(self.put(event_item(pid, &event, expires.clone())?, None)?);
+            items.push(self.put(event_item(pid, &event, shared)?, None)?);
             items.push(self.update(
                 message_pk.clone(),
                 keys::recipient_sk(&event.recipient),
@@ -211,8 +235,11 @@ impl Store {
             }
         }
 
-        let permanent = recipients.iter().filter(|r| is_permanent(r)).count();
-        let occurred = time_string(notification.occurred_at);
+        let permanent = recipients
+            .iter()
+            .filter(|r| r.is_permanent_bounce())
+            .count();
+        let occurred = &shared.occurred;
         for bucket in [
             keys::hour_bucket(&occurred[..13], write.connection_id),
             keys::day_bucket(&occurred[..10], write.connection_id),
@@ -268,14 +295,13 @@ impl Store {
     }
 }
 
-fn event_item(pid: &str, event: &Event, expires: AttributeValue) -> Result<Item, StoreError> {
-    let doc = serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+fn event_item(pid: &str, event: &Event<'_>, shared: &Shared) -> Result<Item, StoreError> {
+    let mut doc = Vec::with_capacity(2048);
+    serde_json::to_writer(&mut doc, event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let doc = String::from_utf8(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let event_sk = keys::event_sk(&event.id);
     let mut item = Item::from([
-        (
-            keys::PK.into(),
-            s(keys::message(pid, &event.ses_message_id)),
-        ),
-        (keys::SK.into(), s(keys::event_sk(&event.id))),
+        (keys::PK.into(), s(shared.message_pk.clone())),
         (
             keys::GSI1_PK.into(),
             s(keys::project_events(
@@ -283,24 +309,17 @@ fn event_item(pid: &str, event: &Event, expires: AttributeValue) -> Result<Item,
                 keys::shard_of(&event.id, keys::EVENT_SHARDS),
             )),
         ),
-        (keys::GSI1_SK.into(), s(keys::event_sk(&event.id))),
+        (keys::GSI1_SK.into(), s(event_sk.clone())),
+        (keys::SK.into(), s(event_sk)),
         ("event_type".into(), s(event.event_type.as_str())),
-        ("recipient".into(), s(&event.recipient)),
-        ("connection_id".into(), s(&event.connection_id)),
-        ("occurred_at".into(), time(event.occurred_at)),
+        ("recipient".into(), s(event.recipient.as_ref())),
+        ("connection_id".into(), s(event.connection_id.as_ref())),
+        ("occurred_at".into(), s(shared.occurred.clone())),
         ("doc".into(), s(doc)),
-        (keys::TTL.into(), expires),
+        (keys::TTL.into(), shared.expires.clone()),
     ]);
-    // A string set may not hold the same value twice, hence the set.
-    let tag_pairs: Vec<String> = event
-        .tags
-        .iter()
-        .flat_map(|(name, values)| values.iter().map(move |v| format!("{name}:{v}")))
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    if !tag_pairs.is_empty() {
-        item.insert("tag_pairs".into(), AttributeValue::Ss(tag_pairs));
+    if let Some(pairs) = &shared.tag_pairs {
+        item.insert("tag_pairs".into(), pairs.clone());
     }
     Ok(item)
 }

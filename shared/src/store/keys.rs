@@ -34,59 +34,59 @@ pub const RECIPIENT_PREFIX: &str = "R#";
 pub const EVENT_PREFIX: &str = "E#";
 
 pub fn project(pid: &str) -> String {
-    format!("P#{pid}")
+    ["P#", pid].concat()
 }
 
 pub fn api_key_sk(kid: &str) -> String {
-    format!("KEY#{kid}")
+    ["KEY#", kid].concat()
 }
 
 pub fn connection(cid: &str) -> String {
-    format!("C#{cid}")
+    ["C#", cid].concat()
 }
 
 pub fn project_connections(pid: &str) -> String {
-    format!("P#{pid}#CONNS")
+    ["P#", pid, "#CONNS"].concat()
 }
 
 pub fn topic(arn: &str) -> String {
-    format!("T#{arn}")
+    ["T#", arn].concat()
 }
 
 pub fn delivery_marker(cid: &str, sns_message_id: &str, chunk: usize) -> String {
-    format!("DUP#{cid}#{sns_message_id}#{chunk}")
+    ["DUP#", cid, "#", sns_message_id, "#", &chunk.to_string()].concat()
 }
 
 pub fn message(pid: &str, ses_message_id: &str) -> String {
-    format!("M#{pid}#{ses_message_id}")
+    ["M#", pid, "#", ses_message_id].concat()
 }
 
 pub fn recipient_sk(recipient: &str) -> String {
-    format!("{RECIPIENT_PREFIX}{recipient}")
+    [RECIPIENT_PREFIX, recipient].concat()
 }
 
 pub fn event_sk(event_id: &str) -> String {
-    format!("{EVENT_PREFIX}{event_id}")
+    [EVENT_PREFIX, event_id].concat()
 }
 
 pub fn project_events(pid: &str, shard: u32) -> String {
-    format!("E#{pid}#{shard}")
+    ["E#", pid, "#", &shard.to_string()].concat()
 }
 
 pub fn suppressions(pid: &str) -> String {
-    format!("S#{pid}")
+    ["S#", pid].concat()
 }
 
 pub fn counters(pid: &str, shard: u32) -> String {
-    format!("N#{pid}#{shard}")
+    ["N#", pid, "#", &shard.to_string()].concat()
 }
 
 pub fn hour_bucket(hour: &str, cid: &str) -> String {
-    format!("H#{hour}#{cid}")
+    ["H#", hour, "#", cid].concat()
 }
 
 pub fn day_bucket(day: &str, cid: &str) -> String {
-    format!("D#{day}#{cid}")
+    ["D#", day, "#", cid].concat()
 }
 
 /// FNV-1a: stable across processes and releases, unlike std's hasher, and cheap.

@@ -1,0 +1,128 @@
+//! The sample events of `events/` (what `sam local invoke -e` sends) through lambda_http's own
+//! API Gateway decoding into the functions' routers: the path and body survive the adapter.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::*;
+use reqwest::Method;
+use serde_json::Value;
+use shared::http::{api, finish, webhook};
+use shared::ingest::Ingestor;
+use tower::ServiceExt;
+
+async fn invoke(router: axum::Router, event: &str) -> (u16, Value) {
+    let request = lambda_http::request::from_str(event).expect("an API Gateway event");
+    let response = router.oneshot(request).await.unwrap();
+    let status = response.status().as_u16();
+    let body = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (status, serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn api_events_reach_the_api_router() {
+    const TOKEN: &str = "local-admin-token-change-me-0123456789";
+    let h = Harness::start().await;
+    let state = |admin_token: Option<&str>| {
+        Arc::new(api::ApiState {
+            store: h.store.clone(),
+            admin_token: admin_token.map(str::to_owned),
+            public_url: None,
+        })
+    };
+    let (status, body) = invoke(
+        finish(api::routes(state(None))),
+        include_str!("../../events/api/health.json"),
+    )
+    .await;
+    assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
+
+    let (status, body) = invoke(
+        finish(api::routes(state(Some(TOKEN)))),
+        include_str!("../../events/api/create-project.json"),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["project"]["name"], "Acme mail");
+    // Without a configured public URL, the webhook URL comes from API Gateway's host and scheme.
+    let pid = body["project"]["id"].as_str().unwrap();
+    let key = body["api_key"].as_str().unwrap();
+    let (_, connection) = h
+        .call(Method::POST, &format!("/v1/projects/{pid}/connections"), key, Some(serde_json::json!({"mode": "manual", "topic_arn": format!("arn:aws:sns:eu-west-1:{CUSTOMER}:{}", unique("trackses-lambda"))})))
+        .await;
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../events/api/health.json")).unwrap();
+    let path = format!(
+        "/v1/projects/{pid}/connections/{}",
+        connection["id"].as_str().unwrap()
+    );
+    event["rawPath"] = Value::String(path.clone());
+    event["requestContext"]["http"]["path"] = Value::String(path);
+    event["headers"]["authorization"] = Value::String(format!("Bearer {key}"));
+    let (status, body) = invoke(finish(api::routes(state(None))), &event.to_string()).await;
+    assert_eq!(status, 200, "{body}");
+    let webhook_url = body["webhook_url"].as_str().unwrap();
+    assert!(
+        webhook_url
+            .starts_with("https://abc123.execute-api.eu-west-1.amazonaws.com/v1/hooks/sns/con_"),
+        "{webhook_url}"
+    );
+}
+
+#[tokio::test]
+async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../events/webhook/ses-bounce.json")).unwrap();
+    let envelope: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
+    let topic = envelope["TopicArn"].as_str().unwrap();
+    // The real topic can be registered once per table: reuse its connection if a run left one.
+    let connection = h.store.connection_for_topic(topic).await.unwrap();
+    if let Some(old) = connection {
+        h.store.delete_connection(&old).await.unwrap();
+    }
+    let (cid, _) = h.connection(&pid, &key, topic).await;
+    let path = format!("/v1/hooks/sns/{cid}");
+    event["rawPath"] = Value::String(path.clone());
+    event["requestContext"]["http"]["path"] = Value::String(path);
+    event["pathParameters"]["cid"] = Value::String(cid.clone());
+    let router = || {
+        finish(webhook::routes(Arc::new(Ingestor::from_config(
+            &h.config,
+            h.store.clone(),
+        ))))
+    };
+
+    let (status, body) = invoke(router(), &event.to_string()).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("stored")),
+        "{body}"
+    );
+    let (status, body) = invoke(router(), &event.to_string()).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("duplicate")),
+        "{body}"
+    );
+
+    let events = h.events(&pid, &key, "").await;
+    assert_eq!(events.len(), 1);
+    let bounce = &events[0];
+    assert_eq!(bounce["type"], "bounce");
+    assert_eq!(bounce["recipient"], "bounce@simulator.amazonses.com");
+    assert_eq!(
+        bounce["occurred_at"], "2021-11-01T08:31:09.745Z",
+        "the bounce's own time, not mail.timestamp"
+    );
+    assert_eq!(bounce["details"]["bounce_type"], "Permanent");
+    assert_eq!(
+        bounce["details"]["diagnostic_code"],
+        "smtp; 550 5.1.1 user unknown"
+    );
+    assert_eq!(bounce["tags"]["ses:configuration-set"][0], "keila");
+}
