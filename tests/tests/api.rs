@@ -510,3 +510,89 @@ async fn events_filter_page_and_tail() {
     ascending.reverse();
     assert_eq!(ids(tail["items"].as_array().unwrap()), ascending[1..]);
 }
+
+/// Captures every log line the service writes while it runs on this test's thread.
+#[derive(Clone, Default)]
+struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_reach_logs_or_responses() {
+    let logs = LogCapture::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let mail = Mail::new(vec!["ana@example.com".into()], "Logs", "l");
+    seed(
+        &h,
+        &pid,
+        &key,
+        &[(mail, vec![EventType::Send, EventType::Bounce])],
+    )
+    .await;
+    let (_, second) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/api-keys"),
+            &key,
+            None,
+        )
+        .await;
+    let second_key = second["api_key"].as_str().unwrap().to_owned();
+    // Failed attempts with real-looking secrets must not echo them either.
+    let (_, wrong_admin) = h
+        .call(
+            Method::POST,
+            "/v1/projects",
+            &format!("{}x", h.admin_token),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    let (_, wrong_key) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}"),
+            &format!("{key}x"),
+            None,
+        )
+        .await;
+    let mut responses = Vec::new();
+    for path in ["", "/connections", "/events"] {
+        responses.push(
+            h.call(
+                Method::GET,
+                &format!("/v1/projects/{pid}{path}"),
+                &key,
+                None,
+            )
+            .await
+            .1,
+        );
+    }
+
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("project created"),
+        "the capture sees the service's logs"
+    );
+    let seen = format!("{logs}\n{wrong_admin}\n{wrong_key}\n{responses:?}");
+    for secret in [h.admin_token.as_str(), key.as_str(), second_key.as_str()] {
+        let secret_part = secret.rsplit('_').next().unwrap();
+        assert!(!seen.contains(secret_part), "a secret leaked");
+    }
+}

@@ -396,6 +396,7 @@ async fn unsubscribing_marks_the_connection_and_a_later_notification_revives_it(
         .await
         .unwrap();
     h.wait_status(&pid, &key, &cid, "active").await;
+    let capture = Capture::subscribe(&customer, &topic).await;
     let subscriptions = customer
         .sns
         .list_subscriptions_by_topic()
@@ -403,18 +404,30 @@ async fn unsubscribing_marks_the_connection_and_a_later_notification_revives_it(
         .send()
         .await
         .unwrap();
-    let arn = subscriptions.subscriptions()[0]
-        .subscription_arn()
+    let ours = subscriptions
+        .subscriptions()
+        .iter()
+        .find(|s| s.endpoint() == Some(webhook_url.as_str()))
+        .and_then(|s| s.subscription_arn())
         .unwrap()
         .to_owned();
     customer
         .sns
         .unsubscribe()
-        .subscription_arn(arn)
+        .subscription_arn(ours)
         .send()
         .await
         .unwrap();
     h.wait_status(&pid, &key, &cid, "unsubscribed").await;
+
+    // A notification signed for the registered topic proves a subscription exists again.
+    let mail = Mail::new(vec!["ana@example.com".into()], "Back", "c");
+    let signed = capture
+        .signed(&customer, &topic, &documents(&mail, &[EventType::Send]))
+        .await;
+    let (status, outcome) = h.post_webhook(&webhook_url, &signed[0]).await;
+    assert_eq!((status, outcome["status"].as_str()), (200, Some("stored")));
+    h.wait_status(&pid, &key, &cid, "active").await;
 }
 
 #[tokio::test]
