@@ -14,9 +14,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let aws = Config::aws().await;
     let state = Arc::new(api::ApiState {
-        store: Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name),
+        store: Store::connect(&config).await,
         admin_token: config.admin_token,
         public_url: config.public_url,
     });

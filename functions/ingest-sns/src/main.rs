@@ -14,8 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let aws = Config::aws().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let store = Store::connect(&config).await;
     let ingestor = &Ingestor::from_config(&config, store);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SnsEvent>| async move {
         direct::handle_records(ingestor, &event.payload)

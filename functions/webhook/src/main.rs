@@ -15,8 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let aws = Config::aws().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let store = Store::connect(&config).await;
     let ingestor = Arc::new(Ingestor::from_config(&config, store));
     lambda_http::run(finish(webhook::routes(ingestor))).await
 }

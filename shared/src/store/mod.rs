@@ -48,6 +48,12 @@ pub struct Store {
 }
 
 impl Store {
+    /// The table of `config`, through the SDK configured the standard way (`AWS_*` variables).
+    pub async fn connect(config: &crate::config::Config) -> Store {
+        let aws = crate::config::Config::aws().await;
+        Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name)
+    }
+
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Store {
         Store {
             client,
