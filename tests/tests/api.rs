@@ -316,6 +316,60 @@ async fn connections_validate_and_a_topic_is_registered_once() {
 async fn unknown_routes_methods_and_queries_answer_in_problem_json() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
+    // Ids that could never be table keys are a client's mistake, never a server error.
+    let long = "x".repeat(3000);
+    for (method, path, token, want) in [
+        (
+            Method::GET,
+            format!("/v1/projects/{long}"),
+            key.clone(),
+            404,
+        ),
+        (
+            Method::GET,
+            format!("/v1/projects/{pid}/connections/{long}"),
+            key.clone(),
+            404,
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/projects/{pid}/connections/a%23b"),
+            key.clone(),
+            404,
+        ),
+        (
+            Method::GET,
+            format!("/v1/projects/{pid}/messages/{long}"),
+            key.clone(),
+            404,
+        ),
+        (
+            Method::DELETE,
+            format!("/v1/projects/{pid}/api-keys/{long}"),
+            key.clone(),
+            404,
+        ),
+        (
+            Method::GET,
+            format!("/v1/projects/{pid}/events?message_id={long}"),
+            key.clone(),
+            400,
+        ),
+        (
+            Method::GET,
+            format!("/v1/projects/{pid}"),
+            format!("tsk_{long}_00"),
+            401,
+        ),
+    ] {
+        let (status, problem) = h.call(method.clone(), &path, &token, None).await;
+        assert_eq!(
+            status,
+            want,
+            "{method} {}: {problem}",
+            &path[..path.len().min(80)]
+        );
+    }
     assert_eq!(h.call(Method::GET, "/nope", &key, None).await.0, 404);
     assert_eq!(h.call(Method::PUT, "/health", &key, None).await.0, 405);
     for query in [

@@ -319,6 +319,8 @@ async fn tampered_foreign_and_raw_messages_are_refused_and_nothing_is_stored() {
         let (status, _) = s.h.post_webhook(&s.webhook_url, garbage).await;
         assert_eq!(status, 400, "{}", String::from_utf8_lossy(garbage));
     }
+    let oversized = s.webhook_url.rsplit_once('/').unwrap().0.to_owned() + "/" + &"c".repeat(3000);
+    assert_eq!(s.h.post_webhook(&oversized, &signed[0]).await.0, 403);
     let unknown_connection = s.webhook_url.rsplit_once('/').unwrap().0.to_owned() + "/con_unknown";
     assert_eq!(
         s.h.post_webhook(&unknown_connection, &signed[0]).await.0,
@@ -453,4 +455,24 @@ async fn a_storage_failure_after_acceptance_is_a_5xx_so_sns_retries() {
         200,
         "the retry lands"
     );
+}
+
+#[tokio::test]
+async fn an_unknown_ses_event_type_is_stored_as_unknown_not_dropped() {
+    let s = setup().await;
+    let mail = Mail::new(vec!["ana@example.com".into()], "Future", "f");
+    let signed = s
+        .capture
+        .signed(
+            &s.customer,
+            &s.topic,
+            &documents(&mail, &[EventType::Unknown]),
+        )
+        .await;
+    let (status, outcome) = s.h.post_webhook(&s.webhook_url, &signed[0]).await;
+    assert_eq!((status, outcome["status"].as_str()), (200, Some("stored")));
+    let events = s.h.events(&s.pid, &s.key, "type=unknown").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["details"]["raw_event_type"], "FutureThing");
+    assert_eq!(events[0]["recipient"], "ana@example.com");
 }

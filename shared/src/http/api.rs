@@ -122,7 +122,7 @@ async fn delete_api_key(
     Path((pid, kid)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
-    if state.store.delete_api_key(&pid, &kid).await? {
+    if ids::is_key_safe(&kid) && state.store.delete_api_key(&pid, &kid).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(Problem::not_found("API key"))
@@ -179,6 +179,9 @@ impl ApiState {
     }
 
     async fn project_connection(&self, pid: &str, cid: &str) -> Result<Connection, Problem> {
+        if !ids::is_key_safe(cid) {
+            return Err(Problem::not_found("connection"));
+        }
         self.store
             .get_connection(cid)
             .await?
@@ -346,6 +349,15 @@ impl EventsQuery {
                 .filter(|l| (1..=MAX_LIMIT).contains(l))
                 .ok_or_else(|| Problem::bad_request(format!("`limit` must be 1 to {MAX_LIMIT}")))?,
         };
+        if self
+            .message_id
+            .as_deref()
+            .is_some_and(|m| !ids::is_key_safe(m))
+        {
+            return Err(Problem::bad_request(
+                "`message_id` is not an SES message id",
+            ));
+        }
         let filter = EventFilter {
             event_type,
             recipient: self.recipient.map(|r| r.trim().to_lowercase()),
@@ -392,6 +404,9 @@ async fn get_message(
     Path((pid, mid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
+    if !ids::is_key_safe(&mid) {
+        return Err(Problem::not_found("message"));
+    }
     let timeline = state
         .store
         .message_timeline(&pid, &mid)

@@ -64,7 +64,11 @@ pub async fn require_project_key(
     let (kid, secret) = token
         .strip_prefix(KEY_PREFIX)
         .and_then(|rest| rest.split_once('_'))
+        .filter(|(kid, _)| ids::is_key_safe(kid))
         .ok_or_else(Problem::unauthorized)?;
+    if !ids::is_key_safe(pid) {
+        return Err(Problem::not_found("project"));
+    }
     let record = store
         .get_api_key(pid, kid)
         .await?

@@ -137,6 +137,7 @@ impl Ingestor {
         target: Target<'_>,
     ) -> Result<Connection, IngestError> {
         let connection = match target {
+            Target::Connection(cid) if !crate::model::ids::is_key_safe(cid) => None,
             Target::Connection(cid) => self.store.get_connection(cid).await?,
             Target::Topic => self.store.connection_for_topic(&envelope.topic_arn).await?,
         };

@@ -33,3 +33,40 @@ pub fn random_hex(n: usize) -> String {
 pub fn external_id() -> String {
     format!("trackses-{}", random_hex(20))
 }
+
+/// Whether a client-supplied identifier may become part of a table key: bounded (DynamoDB
+/// refuses keys over 1-2 KB, which would otherwise surface as a server error) and free of the
+/// `#` that separates key parts.
+pub fn is_key_safe(id: &str) -> bool {
+    (1..=200).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._@+=:-".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_safe_ids() {
+        assert!(is_key_safe("prj_01m83vb6dxc6hd6xj6r76x0vrw"));
+        assert!(is_key_safe(
+            "0102017cda9fa5c6-be6757c7-8954-4f49-bea4-259cb6e602de-000000"
+        ));
+        for bad in ["", "a#b", "a/b", "a b", "ü", &"x".repeat(201)] {
+            assert!(!is_key_safe(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn external_ids_use_only_what_sts_allows() {
+        let id = external_id();
+        assert!(id.len() >= 2 + 32, "at least 128 bits");
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"+=,.@:/-_".contains(&b))
+        );
+        assert_ne!(id, external_id());
+    }
+}

@@ -32,7 +32,12 @@ pub enum SesError {
         "the SES event names no recipients (no affected recipients and an empty mail.destination)"
     )]
     NoRecipients,
+    #[error("the SES event field `{0}` is not valid (too long, or characters SES does not use)")]
+    InvalidField(&'static str),
 }
+
+/// Longest address SMTP allows is 254 octets; anything longer is not a recipient.
+const MAX_ADDRESS_LEN: usize = 320;
 
 /// Parses one SES document. An unknown `eventType` / `notificationType` is kept as
 /// [`EventType::Unknown`] rather than refused, so events SES adds later are not lost.
@@ -53,7 +58,12 @@ pub fn parse(message: &str) -> Result<SesNotification, SesError> {
     let mail = MailSummary {
         ses_message_id: mail
             .message_id
-            .ok_or(SesError::MissingField("mail.messageId"))?,
+            .ok_or(SesError::MissingField("mail.messageId"))
+            .and_then(|id| {
+                crate::model::ids::is_key_safe(&id)
+                    .then_some(id)
+                    .ok_or(SesError::InvalidField("mail.messageId"))
+            })?,
         source: mail.source.ok_or(SesError::MissingField("mail.source"))?,
         subject: mail.common_headers.and_then(|h| h.subject),
         sent_at: required_timestamp(mail.timestamp, "mail.timestamp")?,
@@ -69,6 +79,12 @@ pub fn parse(message: &str) -> Result<SesNotification, SesError> {
 
     let extracted = details::extract(event_type, &raw_type, doc)?;
     let recipients = recipients(extracted.affected, &mail.destination, &extracted.shared)?;
+    if recipients
+        .iter()
+        .any(|r| r.recipient.len() > MAX_ADDRESS_LEN)
+    {
+        return Err(SesError::InvalidField("recipient"));
+    }
     Ok(SesNotification {
         event_type,
         raw_type,

@@ -521,3 +521,20 @@ fn errors_never_echo_the_input() {
         assert!(!message.contains(secret), "{message}");
     }
 }
+
+#[test]
+fn ids_and_addresses_that_cannot_be_keys_are_refused() {
+    let sample = include_str!("../../../events/ses/send.json");
+    let mut doc: serde_json::Value = serde_json::from_str(sample).unwrap();
+    doc["mail"]["messageId"] = serde_json::json!("a#b");
+    assert_eq!(
+        parse(&doc.to_string()),
+        Err(SesError::InvalidField("mail.messageId"))
+    );
+    let mut doc: serde_json::Value = serde_json::from_str(sample).unwrap();
+    doc["mail"]["destination"] = serde_json::json!([format!("{}@example.com", "x".repeat(400))]);
+    assert_eq!(
+        parse(&doc.to_string()),
+        Err(SesError::InvalidField("recipient"))
+    );
+}
