@@ -157,7 +157,10 @@ pub async fn traffic(
             &format!("Your weekly digest #{n}"),
             "weekly-digest",
         );
-        for event_type in story(&recipient, n) {
+        let steps = story(&recipient, n);
+        let names: Vec<_> = steps.iter().map(|t| t.as_str()).collect();
+        tracing::info!(recipient = %recipient, events = %names.join(" → "), "demo email");
+        for event_type in steps {
             let document = event_json(
                 event_type,
                 &mail,
