@@ -71,17 +71,19 @@ impl<'n> IngestWrite<'n> {
     }
 }
 
-/// What every item of a notification's transaction shares, computed once per notification.
-struct Shared {
+/// What every item of a notification's transactions shares, computed once per notification.
+struct Common<'w, 'n> {
+    write: &'w IngestWrite<'n>,
     message_pk: String,
     expires: AttributeValue,
     occurred: String,
     /// `name:value` pairs for the tag filter; a string set may not repeat a value, hence the set.
     tag_pairs: Option<AttributeValue>,
+    counter_shard: u32,
 }
 
-impl Shared {
-    fn new(write: &IngestWrite<'_>) -> Shared {
+impl<'w, 'n> Common<'w, 'n> {
+    fn new(write: &'w IngestWrite<'n>) -> Common<'w, 'n> {
         let notification = write.notification;
         let pairs: BTreeSet<String> = notification
             .mail
@@ -89,11 +91,13 @@ impl Shared {
             .iter()
             .flat_map(|(name, values)| values.iter().map(move |v| [name.as_str(), ":", v].concat()))
             .collect();
-        Shared {
+        Common {
+            write,
             message_pk: keys::message(write.project_id, &notification.mail.ses_message_id),
             expires: n(write.expires_at),
             occurred: time_string(notification.occurred_at),
             tag_pairs: (!pairs.is_empty()).then(|| AttributeValue::Ss(pairs.into_iter().collect())),
+            counter_shard: keys::shard_of(write.sns_message_id, keys::COUNTER_SHARDS),
         }
     }
 }
@@ -126,47 +130,44 @@ impl Store {
         &self,
         write: &IngestWrite<'_>,
     ) -> Result<Vec<Vec<TransactWriteItem>>, StoreError> {
-        let shared = Shared::new(write);
+        let common = Common::new(write);
         write
             .notification
             .recipients
             .chunks(RECIPIENTS_PER_CHUNK)
             .enumerate()
-            .map(|(chunk, recipients)| self.chunk_transaction(write, &shared, chunk, recipients))
+            .map(|(chunk, recipients)| {
+                let mut items = Vec::with_capacity(4 + recipients.len() * 3);
+                items.push(self.marker(&common, chunk)?);
+                items.push(self.message_update(&common)?);
+                self.recipient_items(&common, recipients, &mut items)?;
+                self.counter_updates(&common, recipients, &mut items)?;
+                Ok(items)
+            })
             .collect()
     }
 
-    fn chunk_transaction(
+    /// The guard: the transaction fails on a copy of an SNS message already stored.
+    fn marker(
         &self,
-        write: &IngestWrite<'_>,
-        shared: &Shared,
+        common: &Common<'_, '_>,
         chunk: usize,
-        recipients: &[RecipientEvent],
-    ) -> Result<Vec<TransactWriteItem>, StoreError> {
-        let notification = write.notification;
-        let pid = write.project_id;
-        let mail = &notification.mail;
-        let message_pk = &shared.message_pk;
-        let expires = &shared.expires;
-        let mut items = Vec::with_capacity(4 + recipients.len() * 3);
-
-        items.push(self.put(
+    ) -> Result<TransactWriteItem, StoreError> {
+        let write = common.write;
+        let marker = keys::delivery_marker(write.connection_id, write.sns_message_id, chunk);
+        self.put(
             Item::from([
-                (
-                    keys::PK.into(),
-                    s(keys::delivery_marker(
-                        write.connection_id,
-                        write.sns_message_id,
-                        chunk,
-                    )),
-                ),
+                (keys::PK.into(), s(marker)),
                 (keys::SK.into(), s(keys::MARKER_SK)),
-                (keys::TTL.into(), expires.clone()),
+                (keys::TTL.into(), common.expires.clone()),
             ]),
             Some("attribute_not_exists(pk)"),
-        )?);
+        )
+    }
 
-        // Every notification of a message carries the same `mail`; the first one to land wins.
+    /// Every notification of a message carries the same `mail`; the first one to land wins.
+    fn message_update(&self, common: &Common<'_, '_>) -> Result<TransactWriteItem, StoreError> {
+        let mail = &common.write.notification.mail;
         let mut names = Names(HashMap::from([
             ("#src".into(), "source".into()),
             ("#sent".into(), "sent_at".into()),
@@ -181,8 +182,8 @@ impl Store {
                 ":tags".into(),
                 s(serde_json::to_string(&mail.tags).unwrap_or_default()),
             ),
-            (":conn".into(), s(write.connection_id)),
-            (":ttl".into(), expires.clone()),
+            (":conn".into(), s(common.write.connection_id)),
+            (":ttl".into(), common.expires.clone()),
         ]));
         let mut expression = String::from(
             "SET #src = if_not_exists(#src, :src), #sent = if_not_exists(#sent, :sent), \
@@ -193,53 +194,71 @@ impl Store {
             values.0.insert(":subj".into(), s(subject));
             expression.push_str(", #subj = if_not_exists(#subj, :subj)");
         }
-        items.push(self.update(
-            message_pk.clone(),
+        self.update(
+            common.message_pk.clone(),
             keys::MESSAGE_SK.into(),
             &expression,
             names,
             values,
-        )?);
+        )
+    }
 
-        let type_name = notification.event_type.as_str();
-        let shard = keys::shard_of(write.sns_message_id, keys::COUNTER_SHARDS);
-        for event in write.events(recipients) {
-            items.push(self.put(event_item(pid, &event, shared)?, None)?);
+    /// Per recipient: the event, its state count, and a suppression entry where one is due.
+    fn recipient_items(
+        &self,
+        common: &Common<'_, '_>,
+        recipients: &[RecipientEvent],
+        items: &mut Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        let write = common.write;
+        let notification = write.notification;
+        let count = ["n_", notification.event_type.as_str()].concat();
+        for (event, recipient) in write.events(recipients).zip(recipients) {
+            items.push(self.put(event_item(write.project_id, &event, common)?, None)?);
             items.push(self.update(
-                message_pk.clone(),
+                common.message_pk.clone(),
                 keys::recipient_sk(&event.recipient),
                 "ADD #count :one SET #ttl = :ttl",
                 Names(HashMap::from([
-                    ("#count".into(), format!("n_{type_name}")),
+                    ("#count".into(), count.clone()),
                     ("#ttl".into(), keys::TTL.into()),
                 ])),
                 Values(HashMap::from([
                     (":one".into(), n(1)),
-                    (":ttl".into(), expires.clone()),
+                    (":ttl".into(), common.expires.clone()),
                 ])),
             )?);
-        }
-        for recipient in recipients {
             if let Some(reason) = suppression_reason(notification.event_type, recipient) {
                 items.push(self.update(
-                    keys::suppressions(pid),
+                    keys::suppressions(write.project_id),
                     recipient.recipient.clone(),
                     "SET reason = :r, last_event_at = :t, ses_message_id = :m",
                     Names(HashMap::new()),
                     Values(HashMap::from([
                         (":r".into(), s(reason)),
-                        (":t".into(), time(notification.occurred_at)),
-                        (":m".into(), s(&mail.ses_message_id)),
+                        (":t".into(), s(common.occurred.clone())),
+                        (":m".into(), s(&notification.mail.ses_message_id)),
                     ])),
                 )?);
             }
         }
+        Ok(())
+    }
 
+    /// Hourly and daily counts by type, on one of the project's counter shards.
+    fn counter_updates(
+        &self,
+        common: &Common<'_, '_>,
+        recipients: &[RecipientEvent],
+        items: &mut Vec<TransactWriteItem>,
+    ) -> Result<(), StoreError> {
+        let write = common.write;
+        let type_name = write.notification.event_type.as_str();
         let permanent = recipients
             .iter()
             .filter(|r| r.is_permanent_bounce())
             .count();
-        let occurred = &shared.occurred;
+        let occurred = &common.occurred;
         for bucket in [
             keys::hour_bucket(&occurred[..13], write.connection_id),
             keys::day_bucket(&occurred[..10], write.connection_id),
@@ -253,34 +272,31 @@ impl Store {
                 expression.push_str(", #p :p");
             }
             items.push(self.update(
-                keys::counters(pid, shard),
+                keys::counters(write.project_id, common.counter_shard),
                 bucket,
                 &expression,
                 names,
                 values,
             )?);
         }
-        Ok(items)
+        Ok(())
     }
 
     /// Writes a notification once. A transaction whose marker exists is a duplicate copy.
     pub async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, StoreError> {
+        let transactions = self.ingest_transactions(write)?;
+        let chunks = write.notification.recipients.chunks(RECIPIENTS_PER_CHUNK);
         let mut stored = 0;
-        for (chunk, items) in self.ingest_transactions(write)?.into_iter().enumerate() {
-            let events = write
-                .notification
-                .recipients
-                .len()
-                .saturating_sub(chunk * RECIPIENTS_PER_CHUNK)
-                .min(RECIPIENTS_PER_CHUNK);
-            match self
+        for (items, recipients) in transactions.into_iter().zip(chunks) {
+            let result = self
                 .client
                 .transact_write_items()
                 .set_transact_items(Some(items))
                 .send()
-                .await
-            {
-                Ok(_) => stored += events,
+                .await;
+            match result {
+                Ok(_) => stored += recipients.len(),
+                // The marker is the first item: its condition failing means "already stored".
                 Err(e)
                     if cancellation_codes(&e).first().map(String::as_str)
                         == Some("ConditionalCheckFailed") => {}
@@ -295,13 +311,13 @@ impl Store {
     }
 }
 
-fn event_item(pid: &str, event: &Event<'_>, shared: &Shared) -> Result<Item, StoreError> {
+fn event_item(pid: &str, event: &Event<'_>, common: &Common<'_, '_>) -> Result<Item, StoreError> {
     let mut doc = Vec::with_capacity(2048);
     serde_json::to_writer(&mut doc, event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let doc = String::from_utf8(doc).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     let event_sk = keys::event_sk(&event.id);
     let mut item = Item::from([
-        (keys::PK.into(), s(shared.message_pk.clone())),
+        (keys::PK.into(), s(common.message_pk.clone())),
         (
             keys::GSI1_PK.into(),
             s(keys::project_events(
@@ -314,11 +330,11 @@ fn event_item(pid: &str, event: &Event<'_>, shared: &Shared) -> Result<Item, Sto
         ("event_type".into(), s(event.event_type.as_str())),
         ("recipient".into(), s(event.recipient.as_ref())),
         ("connection_id".into(), s(event.connection_id.as_ref())),
-        ("occurred_at".into(), s(shared.occurred.clone())),
+        ("occurred_at".into(), s(common.occurred.clone())),
         ("doc".into(), s(doc)),
-        (keys::TTL.into(), shared.expires.clone()),
+        (keys::TTL.into(), common.expires.clone()),
     ]);
-    if let Some(pairs) = &shared.tag_pairs {
+    if let Some(pairs) = &common.tag_pairs {
         item.insert("tag_pairs".into(), pairs.clone());
     }
     Ok(item)
