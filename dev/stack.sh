@@ -62,12 +62,14 @@ case "$mode" in
         cargo fmt --all -- --check
         cargo clippy --workspace --all-targets -- -D warnings
         .venv/bin/cfn-lint template.yaml
-        PYTHONPATH=dev/emulator .venv/bin/python dev/emulator/selftest.py
+        .venv/bin/python -m pytest -q -p no:cacheprovider dev/emulator/tests | tee .dev/pytest.log
         start_emulator .dev/test-emulator.log
         # Cargo ends on its last (often empty) target; close on the whole run's count instead.
         status=0
         cargo test --workspace --all-targets 2>&1 | tee .dev/test.log || status=$?
-        awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' .dev/test.log
+        awk '/^test result:/ { p += $4; f += $6 }
+             /^[0-9]+ passed/ { p += $1 }
+             END { printf "tests: %d passed, %d failed\n", p, f }' .dev/test.log .dev/pytest.log
         exit "$status"
         ;;
     *)

@@ -7,6 +7,7 @@ set -euo pipefail
 
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
+PYTEST_VERSION=9.0.1
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
@@ -15,10 +16,10 @@ PYTHON="${PYTHON:-python3}"
 
 # True when moto (with its "server" extra) and cfn-lint are installed at the pinned versions.
 pinned_installed() {
-    [ -x "$py" ] && "$py" - "$MOTO_VERSION" "$CFN_LINT_VERSION" >/dev/null 2>&1 <<'EOF'
+    [ -x "$py" ] && "$py" - "$MOTO_VERSION" "$CFN_LINT_VERSION" "$PYTEST_VERSION" >/dev/null 2>&1 <<'EOF'
 import re, sys
 from importlib import metadata as md
-if (md.version("moto"), md.version("cfn-lint")) != tuple(sys.argv[1:3]):
+if (md.version("moto"), md.version("cfn-lint"), md.version("pytest")) != tuple(sys.argv[1:4]):
     sys.exit(1)
 for req in md.requires("moto") or []:
     if re.search(r"""extra\s*==\s*["']server["']""", req):
@@ -56,9 +57,9 @@ if ! "$py" -m pip --version >/dev/null 2>&1; then
     create_venv
 fi
 "$py" -m pip install -q --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "pytest==$PYTEST_VERSION"
 
 if ! pinned_installed; then
-    echo "venv.sh: $venv still lacks moto[server]==$MOTO_VERSION / cfn-lint==$CFN_LINT_VERSION" >&2
+    echo "venv.sh: $venv still lacks moto[server]==$MOTO_VERSION / cfn-lint==$CFN_LINT_VERSION / pytest==$PYTEST_VERSION" >&2
     exit 1
 fi

@@ -13,14 +13,15 @@ pub struct CustomerAccount {
 }
 
 impl CustomerAccount {
-    /// Assumes a role in `account_id` (the emulator creates the account on first use).
+    /// Assumes the role AWS Organizations creates in member accounts, as the emulator keeps one in
+    /// every account for the default credentials (the emulator creates accounts on first use).
     pub async fn assume(
         base: &SdkConfig,
         account_id: &str,
         region: &str,
     ) -> Result<CustomerAccount, String> {
         let sts = aws_sdk_sts::Client::new(base);
-        let role = format!("arn:aws:iam::{account_id}:role/trackses-local-customer");
+        let role = format!("arn:aws:iam::{account_id}:role/OrganizationAccountAccessRole");
         let creds = sts
             .assume_role()
             .role_arn(role)

@@ -171,11 +171,7 @@ impl ApiState {
             connection,
             webhook_url: self.webhook_url(headers, &connection.id),
         };
-        let mut value = serde_json::to_value(view).unwrap_or_default();
-        if let Some(object) = value.as_object_mut() {
-            object.remove("project_id");
-        }
-        value
+        serde_json::to_value(view).unwrap_or_default()
     }
 
     async fn project_connection(&self, pid: &str, cid: &str) -> Result<Connection, Problem> {

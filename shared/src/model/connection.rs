@@ -24,6 +24,8 @@ pub enum ConnectionStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connection {
     pub id: String,
+    /// Internal: the API shows connections only inside their project.
+    #[serde(skip_serializing)]
     pub project_id: String,
     pub mode: ConnectionMode,
     pub status: ConnectionStatus,

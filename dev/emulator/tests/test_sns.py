@@ -1,161 +1,32 @@
-"""End-to-end check of the trackses AWS emulator's SNS behaviour.
+"""SNS towards HTTP(S) subscribers, as AWS documents it: signed confirmations and notifications
+(SignatureVersion 1 and 2, Subject signed when present), pending until confirmed, confirmation
+by token only, failing subscribers isolated, unsubscribe confirmations."""
 
-Run from the repo root:  PYTHONPATH=dev/emulator .venv/bin/python dev/emulator/selftest.py
-Starts the emulator on a free port, receives SNS POSTs with a local http.server and checks
-signatures (independently of trackses_emulator.signing), headers and the confirmation flow.
-"""
-
-import base64
 import json
-import os
-import queue
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import tempfile
-import threading
-import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import boto3
 from botocore.exceptions import ClientError
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding
+
+from support import Receiver, check_headers, verify
 
 REGION = "eu-central-1"
-HERE = Path(__file__).resolve().parent
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Receiver:
-    """Local HTTP endpoint; every POST is queued per path as (headers, body)."""
-
-    def __init__(self):
-        self.queues: dict[str, queue.Queue] = {}
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8")
-                receiver.queue(self.path).put((dict(self.headers), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def queue(self, path) -> queue.Queue:
-        return self.queues.setdefault(path, queue.Queue())
-
-    def get(self, path, timeout=5.0):
-        try:
-            return self.queue(path).get(timeout=timeout)
-        except queue.Empty:
-            raise AssertionError(f"nothing POSTed to {path} within {timeout}s") from None
-
-    def expect_nothing(self, path, wait=1.0):
-        try:
-            got = self.queue(path).get(timeout=wait)
-        except queue.Empty:
-            return
-        raise AssertionError(f"unexpected POST to {path}: {got[1][:200]}")
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-# --- independent SNS verifier ---------------------------------------------------------
-
-SIGNED = {
-    "Notification": ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"],
-    "SubscriptionConfirmation": [
-        "Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn", "Type",
-    ],
-}
-SIGNED["UnsubscribeConfirmation"] = SIGNED["SubscriptionConfirmation"]
-
-
-def verify(msg: dict, cert: x509.Certificate, cert_name: str, version: str) -> None:
-    assert msg["SignatureVersion"] == version, msg["SignatureVersion"]
-    region = msg["TopicArn"].split(":")[3]
-    assert msg["SigningCertURL"] == f"https://sns.{region}.amazonaws.com/{cert_name}", msg
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", msg["Timestamp"]), msg
-    text = "".join(f"{k}\n{msg[k]}\n" for k in SIGNED[msg["Type"]] if k in msg)
-    algo = hashes.SHA1() if version == "1" else hashes.SHA256()
-    cert.public_key().verify(
-        base64.b64decode(msg["Signature"]), text.encode("utf-8"), padding.PKCS1v15(), algo
-    )
-
-
-def check_headers(headers: dict, msg: dict, sub_arn) -> None:
-    h = {k.lower(): v for k, v in headers.items()}
-    assert h["content-type"] == "text/plain; charset=UTF-8", h
-    assert h["x-amz-sns-message-type"] == msg["Type"], h
-    assert h["x-amz-sns-message-id"] == msg["MessageId"], h
-    assert h["x-amz-sns-topic-arn"] == msg["TopicArn"], h
-    if sub_arn:
-        assert h["x-amz-sns-subscription-arn"] == sub_arn, h
-
-
-def main() -> None:
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    tmp = tempfile.mkdtemp(prefix="trackses-emu-")
-    env = dict(os.environ, TRACKSES_AWS_PORT=str(port), TRACKSES_SNS_CERT_DIR=f"{tmp}/certs",
-               PYTHONPATH=str(HERE), TRACKSES_EMULATOR_AUTOCONFIRM="")
-    log = open(f"{tmp}/emulator.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "trackses_emulator"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    recv = Receiver()
+def test_sns_http_subscribers(emulator, receiver):
     dying = Receiver()
-    ok = False
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                assert proc.poll() is None, "emulator exited"
-                time.sleep(0.1)
-        run_checks(base, tmp, recv, dying)
-        ok = True
-        print("selftest OK")
-    except BaseException:
-        log.flush()
-        print(f"selftest FAILED; emulator log: {tmp}/emulator.log", file=sys.stderr)
-        print(Path(f"{tmp}/emulator.log").read_text()[-3000:], file=sys.stderr)
-        raise
+        run_checks(emulator, receiver, dying)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        recv.stop()
-        if ok:
-            shutil.rmtree(tmp)
+        dying.stop()
 
 
-def run_checks(base: str, tmp: str, recv: Receiver, dying: Receiver) -> None:
-    certs = list(Path(f"{tmp}/certs").iterdir())
+def run_checks(emulator, recv: Receiver, dying: Receiver) -> None:
+    base = emulator.base
+    certs = list(emulator.cert_dir.iterdir())
     assert len(certs) == 1 and re.fullmatch(
         r"SimpleNotificationService-[0-9a-f]{32}\.pem", certs[0].name
     ), certs
@@ -164,8 +35,7 @@ def run_checks(base: str, tmp: str, recv: Receiver, dying: Receiver) -> None:
     with urllib.request.urlopen(f"{base}/{cert_name}") as r:  # unsigned GET, like a verifier
         assert r.read() == cert_pem
 
-    sns = boto3.client("sns", endpoint_url=base, region_name=REGION,
-                       aws_access_key_id="testing", aws_secret_access_key="testing")
+    sns = emulator.client("sns", REGION)
 
     def confirmation(path, topic_arn, version):
         headers, body = recv.get(path)
