@@ -21,6 +21,30 @@ pub enum ConnectionStatus {
     Error,
 }
 
+/// The stored and shown spellings; `parse` is their inverse.
+macro_rules! spelled {
+    ($type:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $type {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($name => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+spelled!(ConnectionMode { Manual => "manual", Automatic => "automatic", Role => "role" });
+spelled!(ConnectionStatus {
+    Pending => "pending",
+    Wiring => "wiring",
+    Active => "active",
+    Unsubscribed => "unsubscribed",
+    Error => "error",
+});
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connection {
     pub id: String,
@@ -36,4 +60,31 @@ pub struct Connection {
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_match_serde_and_round_trip() {
+        for status in [
+            ConnectionStatus::Pending,
+            ConnectionStatus::Wiring,
+            ConnectionStatus::Active,
+            ConnectionStatus::Unsubscribed,
+            ConnectionStatus::Error,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+            assert_eq!(ConnectionStatus::parse(status.as_str()), Some(status));
+        }
+        for mode in [
+            ConnectionMode::Manual,
+            ConnectionMode::Automatic,
+            ConnectionMode::Role,
+        ] {
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+            assert_eq!(ConnectionMode::parse(mode.as_str()), Some(mode));
+        }
+    }
 }

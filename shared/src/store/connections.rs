@@ -7,16 +7,8 @@ use super::attrs::{Item, get_s, get_time, opt_s, s, time};
 use super::{Store, StoreError, keys};
 use crate::model::{Connection, ConnectionMode, ConnectionStatus};
 
-fn enum_str<T: serde::Serialize>(value: &T) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
-
-fn enum_from<T: serde::de::DeserializeOwned>(item: &Item, name: &str) -> Result<T, StoreError> {
-    serde_json::from_value(serde_json::Value::String(get_s(item, name)?.to_owned()))
-        .map_err(|_| StoreError::Corrupt(format!("attribute {name}")))
+fn parsed<T>(item: &Item, name: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(get_s(item, name)?).ok_or_else(|| StoreError::Corrupt(format!("attribute {name}")))
 }
 
 fn connection_item(c: &Connection) -> Item {
@@ -29,8 +21,8 @@ fn connection_item(c: &Connection) -> Item {
         ),
         (keys::GSI1_SK.into(), s(&c.id)),
         ("project_id".into(), s(&c.project_id)),
-        ("mode".into(), s(enum_str(&c.mode))),
-        ("status".into(), s(enum_str(&c.status))),
+        ("mode".into(), s(c.mode.as_str())),
+        ("status".into(), s(c.status.as_str())),
         ("account_id".into(), s(&c.account_id)),
         ("region".into(), s(&c.region)),
         ("topic_arn".into(), s(&c.topic_arn)),
@@ -53,8 +45,8 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
     Ok(Connection {
         id: id.to_owned(),
         project_id: get_s(item, "project_id")?.to_owned(),
-        mode: enum_from::<ConnectionMode>(item, "mode")?,
-        status: enum_from::<ConnectionStatus>(item, "status")?,
+        mode: parsed(item, "mode", ConnectionMode::parse)?,
+        status: parsed(item, "status", ConnectionStatus::parse)?,
         account_id: get_s(item, "account_id")?.to_owned(),
         region: get_s(item, "region")?.to_owned(),
         topic_arn: get_s(item, "topic_arn")?.to_owned(),
@@ -139,7 +131,7 @@ impl Store {
             .update_expression("SET #status = :s, updated_at = :t")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
-            .expression_attribute_values(":s", s(enum_str(&status)))
+            .expression_attribute_values(":s", s(status.as_str()))
             .expression_attribute_values(":t", time(now))
             .send()
             .await;
