@@ -18,6 +18,11 @@ from support import Receiver, free_port  # noqa: E402
 
 EMULATOR_DIR = Path(__file__).resolve().parents[1]
 
+# These tests start their own emulator (or run moto in-process); an endpoint exported by the
+# caller (`make test` exports the one the Rust tests use) must not redirect them.
+for _name in [n for n in os.environ if n.startswith("AWS_ENDPOINT_URL")]:
+    del os.environ[_name]
+
 
 @dataclass
 class Emulator:

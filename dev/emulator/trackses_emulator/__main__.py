@@ -4,13 +4,22 @@ Environment:
   TRACKSES_AWS_PORT               port (default 4566)
   TRACKSES_SNS_CERT_DIR           if set, the signing certificate PEM is copied there
   TRACKSES_EMULATOR_AUTOCONFIRM=1 http/https subscriptions are confirmed instantly (test hook)
+  TRACKSES_LAMBDA_ENDPOINT        base URL of a local Lambda Invoke API for `lambda` subscribers
 """
 
 import logging
 import os
 import shutil
 
-from . import signing, sns_patches
+from . import (
+    cfn_patches,
+    lambda_delivery,
+    request_log,
+    ses_patches,
+    signing,
+    sns_patches,
+    sts_iam_patches,
+)
 
 
 def main() -> None:
@@ -24,6 +33,11 @@ def main() -> None:
         base_url=f"http://127.0.0.1:{port}",
         autoconfirm=os.environ.get("TRACKSES_EMULATOR_AUTOCONFIRM") == "1",
     )
+    ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
+    sts_iam_patches.apply()  # AssumeRole trust policies, IAM user policies
+    request_log.apply()  # GET/DELETE /_trackses/requests
+    cfn_patches.apply()  # CloudFormation SES/SNS resource types
+    lambda_delivery.apply()  # SNS -> Lambda through a local Invoke API
     logging.getLogger("trackses_emulator").info(
         "AWS emulator on http://127.0.0.1:%d (SNS cert %s)", port, signing.CERT_NAME
     )

@@ -1,0 +1,244 @@
+"""Monkeypatches that make moto 5.2.5's STS and IAM enforce permissions like AWS, where the
+trackses tests need it.
+
+- sts:AssumeRole honours the role's trust policy: the role must exist in the target account,
+  a statement must allow sts:AssumeRole for the caller (account id, account root ARN, user or
+  role ARN, "*") and its Condition (StringEquals/StringLike/... on sts:ExternalId,
+  aws:PrincipalAccount, aws:PrincipalArn) must hold; otherwise AccessDenied (HTTP 403).
+  Like AWS Organizations, every account has an implicit OrganizationAccountAccessRole that
+  callers of the management account (moto's default account 123456789012) may assume.
+- Requests signed with the access key of an IAM user created in the emulator are checked
+  against that user's policies (moto's IAMRequest) for ENFORCED_SERVICES; SNS requests are
+  checked against the topic ARN. The default credentials and assumed-role sessions stay
+  unrestricted, as before.
+"""
+
+import json
+import re
+
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.core.authorization import ActionAuthenticatorMixin
+from moto.core.exceptions import JsonRESTError, _RESTError
+from moto.iam.access_control import IAMRequest
+from moto.iam.exceptions import NotFoundException
+from moto.iam.models import get_account_id_from, iam_backends
+from moto.sts.models import sts_backends
+from moto.sts.responses import TokenResponse
+from moto.utilities.utils import get_partition
+
+ENFORCED_SERVICES = {"ses", "sns", "sts"}  # SigV4 signing names (SESv2 signs as "ses")
+ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
+MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT_ID
+
+_ROLE_ARN = re.compile(r"arn:(aws[a-z-]*):iam::(\d{12}):role/(?:[^/]+/)*([\w+=,.@-]+)")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
+_orig: dict = {}
+
+
+class AccessDenied(_RESTError):
+    code = 403
+
+    def __init__(self, message: str, error_type: str = "AccessDenied"):
+        super().__init__(error_type, message)
+
+
+class JsonAccessDenied(JsonRESTError):
+    code = 403
+
+
+# --- identities --------------------------------------------------------------------
+
+
+def caller_identity(access_key_id: str, region: str = "us-east-1", account: str | None = None):
+    """(account, ARN) of the caller, as sts:GetCallerIdentity reports it; `account` is the
+    request's account for keys moto does not know (x-moto-account-id, default 123456789012)."""
+    account = account or get_account_id_from(access_key_id)
+    _, arn, account = sts_backends[account][get_partition(region)].get_caller_identity(
+        access_key_id, region
+    )
+    return account, arn
+
+
+def is_iam_user_key(access_key_id: str, partition: str = "aws") -> bool:
+    """True for access keys made by iam:CreateAccessKey in the emulator."""
+    if not access_key_id.startswith("AKIA"):
+        return False
+    account = get_account_id_from(access_key_id)
+    return iam_backends[account][partition].get_user_from_access_key_id(access_key_id) is not None
+
+
+# --- trust policies ----------------------------------------------------------------
+
+
+def _as_list(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _like(pattern: str, value: str) -> bool:
+    regex = re.escape(pattern).replace(r"\*", ".*").replace(r"\?", ".")
+    return re.fullmatch(regex, value, re.DOTALL) is not None
+
+
+def _condition_holds(operator: str, expected: list, actual) -> bool:
+    if operator == "Null":
+        return (actual is None) == (str(expected[0]).lower() == "true")
+    base = operator.removesuffix("IfExists")
+    if actual is None:
+        return operator.endswith("IfExists") or base.startswith("StringNot")
+    tests = {
+        "StringEquals": lambda e: e == actual,
+        "StringNotEquals": lambda e: e != actual,
+        "StringEqualsIgnoreCase": lambda e: e.lower() == actual.lower(),
+        "StringLike": lambda e: _like(e, actual),
+        "StringNotLike": lambda e: not _like(e, actual),
+    }
+    test = tests.get(base)
+    if test is None:  # unsupported operator: never grant access through it
+        return False
+    values = [str(e) for e in expected]
+    return all(map(test, values)) if "Not" in base else any(map(test, values))
+
+
+def _principal_matches(principal, account: str, arns: set[str]) -> bool:
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    for value in _as_list(principal.get("AWS", [])):
+        if value == "*" or value in arns:
+            return True
+        if value == account or re.fullmatch(rf"arn:aws[a-z-]*:iam::{account}:root", value):
+            return True
+    return False
+
+
+def trust_allows(policy: dict, account: str, caller_arn: str, context: dict) -> bool:
+    """Evaluate a role trust policy for sts:AssumeRole by (account, caller_arn)."""
+    arns = {caller_arn}
+    session = re.fullmatch(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.*", caller_arn)
+    if session:  # a role session is also matched by its role's ARN
+        arns.add(f"arn:{session[1]}:iam::{session[2]}:role/{session[3]}")
+    context = {k.lower(): v for k, v in context.items() if v is not None}
+    allowed = False
+    for statement in _as_list(policy.get("Statement", [])):
+        actions = _as_list(statement.get("Action", []))
+        if not any(_like(a.lower(), "sts:assumerole") for a in actions):
+            continue
+        if not _principal_matches(statement.get("Principal"), account, arns):
+            continue
+        conditions = statement.get("Condition", {})
+        if not all(
+            _condition_holds(op, _as_list(expected), context.get(key.lower()))
+            for op, pairs in conditions.items()
+            for key, expected in pairs.items()
+        ):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def check_assume_role(role_arn: str, access_key_id: str, external_id, region: str,
+                      account: str) -> None:
+    account, caller_arn = caller_identity(access_key_id, region, account)
+    denied = AccessDenied(
+        f"User: {caller_arn} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )
+    match = _ROLE_ARN.fullmatch(role_arn or "")
+    if not match:
+        raise denied
+    partition, role_account, _ = match.groups()
+    try:
+        role = iam_backends[role_account][partition].get_role_by_arn(role_arn)
+    except NotFoundException:
+        implicit = f"arn:{partition}:iam::{role_account}:role/{ORGANIZATION_ROLE}"
+        if role_arn == implicit and account == MANAGEMENT_ACCOUNT:
+            return
+        raise denied
+    policy = role.assume_role_policy_document
+    policy = json.loads(policy) if isinstance(policy, str) else policy
+    context = {"sts:ExternalId": external_id, "aws:PrincipalAccount": account,
+               "aws:PrincipalArn": caller_arn}
+    if not trust_allows(policy, account, caller_arn, context):
+        raise denied
+
+
+def _response_assume_role(self):
+    check_assume_role(self._get_param("RoleArn"), self.get_access_key(),
+                      self._get_param("ExternalId"), self.region, self.current_account)
+    return _orig["assume_role"](self)
+
+
+# --- identity policies of IAM users ------------------------------------------------
+
+
+class UserRequest(IAMRequest):
+    """moto's IAMRequest, with AWS-shaped denials naming the resource."""
+
+    resource = "*"
+
+    def check_action_permitted(self, resource: str) -> None:
+        self.resource = resource
+        super().check_action_permitted(resource)
+
+    def _is_assuming_role_operation(self, resource_arn: str) -> bool:
+        return False  # the trust policy is checked by _response_assume_role, for every caller
+
+    def _create_aws_request(self):
+        if not self._body and self._method in ("GET", "HEAD", "DELETE"):
+            # sign the empty payload, not moto's fallback (query parameters or headers)
+            self._data = {}
+        return super()._create_aws_request()
+
+    def _raise_access_denied(self) -> None:
+        user = self._access_key.arn
+        if self._service == "sns":
+            action = "SNS:" + self._action.split(":", 1)[1]
+            raise AccessDenied(f"User: {user} is not authorized to perform: {action} "
+                               f"on resource: {self.resource}", "AuthorizationError")
+        message = f"User: {user} is not authorized to perform: {self._action}"
+        if self.resource != "*":
+            message += f" on resource: {self.resource}"
+        if self._path.startswith("/v2/"):  # REST-JSON (SESv2)
+            raise JsonAccessDenied("AccessDeniedException", message)
+        raise AccessDenied(message)
+
+
+def _sns_resource(response, default: str) -> str:
+    params = response.querystring
+    for key in ("TopicArn", "TargetArn", "ResourceArn"):
+        if params.get(key):
+            return params[key][0]
+    if response._get_action() == "CreateTopic" and params.get("Name"):
+        return (f"arn:{response.partition}:sns:{response.region}:"
+                f"{response.current_account}:{params['Name'][0]}")
+    return default
+
+
+def _authorize(self, resource: str = "*") -> None:
+    credential = _CREDENTIAL.search(self.headers.get("Authorization") or "")
+    if credential is None or credential[3] not in ENFORCED_SERVICES \
+            or not is_iam_user_key(credential[1], self.partition):
+        return _orig["authorize"](self, resource)
+    if credential[3] == "sns":
+        resource = _sns_resource(self, resource)
+    path = self.raw_path + (f"?{self.parsed_url.query}" if self.parsed_url.query else "")
+    request = UserRequest(
+        account_id=self.current_account, method=self.method, path=path, data=self.data,
+        body=self.raw_body, headers=self.headers, action=self._get_action(),
+    )
+    request.check_signature()
+    request.check_action_permitted(resource)
+
+
+# --- entry point -------------------------------------------------------------------
+
+
+def apply() -> None:
+    if _orig:
+        return
+    _orig["assume_role"] = TokenResponse.assume_role
+    TokenResponse.assume_role = _response_assume_role
+    _orig["authorize"] = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = _authorize
