@@ -54,6 +54,8 @@ case "$mode" in
         ;;
     dev)
         cargo build -p local --bin local
+        # `lambda` subscribers reach ingest-sns through the runner's Lambda Invoke path.
+        export TRACKSES_LAMBDA_ENDPOINT="http://127.0.0.1:${TRACKSES_PORT:-3000}"
         start_emulator .dev/emulator.log
         echo "emulated AWS: $AWS_ENDPOINT_URL (log: .dev/emulator.log)"
         target/debug/local

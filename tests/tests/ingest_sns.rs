@@ -134,3 +134,46 @@ async fn a_storage_failure_fails_the_invocation_so_lambda_retries() {
         .unwrap_err();
     assert_eq!((failure.failed, failure.total), (1, 1));
 }
+
+#[tokio::test]
+async fn the_emulated_sns_invokes_ingest_sns_for_a_lambda_subscription() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let customer = h.customer(CUSTOMER).await;
+    let topic = customer
+        .create_topic(&unique("trackses-lambda"), "2")
+        .await
+        .unwrap();
+    h.connection(&pid, &key, &topic).await;
+    // The emulator delivers `lambda` subscriptions through this runner's Lambda Invoke path.
+    let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    reqwest::Client::new()
+        .post(format!("{emulator}/_trackses/lambda-endpoint"))
+        .json(&json!({"url": h.api.base}))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    customer
+        .sns
+        .subscribe()
+        .topic_arn(&topic)
+        .protocol("lambda")
+        .endpoint(format!(
+            "arn:aws:lambda:{REGION}:123456789012:function:ingest-sns"
+        ))
+        .send()
+        .await
+        .unwrap();
+    let mail = Mail::new(vec!["ana@example.com".into()], "Via Lambda", "l");
+    for step in [EventType::Send, EventType::Delivery] {
+        let document = event_json(step, &mail, &mail.recipients, Utc::now());
+        customer.publish_ses_event(&topic, &document).await.unwrap();
+    }
+    let query = format!("message_id={}", mail.message_id);
+    eventually("events delivered through ingest-sns", || async {
+        (h.events(&pid, &key, &query).await.len() == 2).then_some(())
+    })
+    .await;
+}
