@@ -1,6 +1,10 @@
 //! An emulated customer AWS account, reached the way trackses' users are: by assuming a role.
 
 use aws_config::SdkConfig;
+use aws_sdk_sesv2::types::{
+    Body, Content, Destination, EmailContent, EventDestinationDefinition, EventType, Message,
+    SnsDestination,
+};
 use aws_sdk_sns::types::MessageAttributeValue;
 
 pub const SES_SUBJECT: &str = "Amazon SES Email Event Notification";
@@ -10,6 +14,11 @@ pub struct CustomerAccount {
     pub account_id: String,
     pub region: String,
     pub sns: aws_sdk_sns::Client,
+    pub ses: aws_sdk_sesv2::Client,
+}
+
+fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
+    format!("{call}: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e))
 }
 
 impl CustomerAccount {
@@ -43,14 +52,18 @@ impl CustomerAccount {
             None,
             "assumed-customer-role",
         );
-        let config = aws_sdk_sns::config::Builder::from(base)
-            .credentials_provider(provider)
+        let config = base
+            .to_builder()
+            .credentials_provider(aws_sdk_sns::config::SharedCredentialsProvider::new(
+                provider,
+            ))
             .region(aws_sdk_sns::config::Region::new(region.to_owned()))
             .build();
         Ok(CustomerAccount {
             account_id: account_id.to_owned(),
             region: region.to_owned(),
-            sns: aws_sdk_sns::Client::from_conf(config),
+            sns: aws_sdk_sns::Client::new(&config),
+            ses: aws_sdk_sesv2::Client::new(&config),
         })
     }
 
@@ -116,5 +129,104 @@ impl CustomerAccount {
             .map_err(|e| format!("Publish: {}", aws_sdk_sns::error::DisplayErrorContext(&e)))?
             .message_id
             .ok_or_else(|| "Publish returned no MessageId".to_owned())
+    }
+}
+
+impl CustomerAccount {
+    /// What a customer does for a share-nothing connection: a sending identity, and a
+    /// configuration set (its default) whose event destination is `topic_arn`, for every type.
+    pub async fn publish_ses_events_to(
+        &self,
+        identity: &str,
+        set: &str,
+        topic_arn: &str,
+    ) -> Result<(), String> {
+        self.ses
+            .create_email_identity()
+            .email_identity(identity)
+            .send()
+            .await
+            .map_err(|e| failed("CreateEmailIdentity", e))?;
+        self.ses
+            .create_configuration_set()
+            .configuration_set_name(set)
+            .send()
+            .await
+            .map_err(|e| failed("CreateConfigurationSet", e))?;
+        let all_types = [
+            EventType::Send,
+            EventType::Reject,
+            EventType::Bounce,
+            EventType::Complaint,
+            EventType::Delivery,
+            EventType::Open,
+            EventType::Click,
+            EventType::RenderingFailure,
+            EventType::DeliveryDelay,
+            EventType::Subscription,
+        ];
+        let destination = EventDestinationDefinition::builder()
+            .enabled(true)
+            .set_matching_event_types(Some(all_types.to_vec()))
+            .sns_destination(
+                SnsDestination::builder()
+                    .topic_arn(topic_arn)
+                    .build()
+                    .map_err(|e| e.to_string())?,
+            )
+            .build();
+        self.ses
+            .create_configuration_set_event_destination()
+            .configuration_set_name(set)
+            .event_destination_name("trackses")
+            .event_destination(destination)
+            .send()
+            .await
+            .map_err(|e| failed("CreateConfigurationSetEventDestination", e))?;
+        self.ses
+            .put_email_identity_configuration_set_attributes()
+            .email_identity(identity)
+            .configuration_set_name(set)
+            .send()
+            .await
+            .map_err(|e| failed("PutEmailIdentityConfigurationSetAttributes", e))?;
+        Ok(())
+    }
+
+    /// Sends through SES v2; the identity's default configuration set publishes the events.
+    pub async fn send_email(
+        &self,
+        from: &str,
+        to: &[&str],
+        subject: &str,
+    ) -> Result<String, String> {
+        let text = |s: &str| {
+            Content::builder()
+                .data(s)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let message = Message::builder()
+            .subject(text(subject)?)
+            .body(
+                Body::builder()
+                    .text(text("Hello from the trackses demo.")?)
+                    .build(),
+            )
+            .build();
+        self.ses
+            .send_email()
+            .from_email_address(from)
+            .destination(
+                Destination::builder()
+                    .set_to_addresses(Some(to.iter().map(|a| a.to_string()).collect()))
+                    .build(),
+            )
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| failed("SendEmail", e))?
+            .message_id
+            .ok_or_else(|| "SendEmail returned no MessageId".to_owned())
     }
 }
