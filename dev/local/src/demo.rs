@@ -1,15 +1,13 @@
 //! The live demo of `make dev`: a project with a manual connection in an emulated customer
-//! account, wired through the public API, and SES traffic flowing into it until Ctrl-C.
+//! account, wired through the public API, and mail sent through the emulated SES until Ctrl-C:
+//! SES publishes the events to the customer's topic, SNS delivers them to the webhook.
 
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use chrono::Utc;
 use serde_json::{Value, json};
-use shared::model::EventType;
 
 use crate::customer::CustomerAccount;
-use crate::ses_traffic::{Mail, event_json};
 
 pub const DEMO_ACCOUNT: &str = "111111111111";
 pub const DEMO_REGION: &str = "eu-west-1";
@@ -17,8 +15,6 @@ pub const DEMO_REGION: &str = "eu-west-1";
 pub struct DemoProject {
     pub project_id: String,
     pub api_key: String,
-    pub connection_id: String,
-    pub topic_arn: String,
 }
 
 /// Calls the trackses API the way a user's script would.
@@ -110,15 +106,40 @@ pub async fn set_up(
         .to_owned();
     let webhook_url = connection["webhook_url"].as_str().ok_or("no webhook url")?;
     customer.subscribe_https(&topic_arn, webhook_url).await?;
+    wait_until_active(
+        api,
+        &format!("/v1/projects/{project_id}/connections/{connection_id}"),
+        &api_key,
+    )
+    .await?;
+    customer
+        .publish_ses_events_to(
+            DEMO_SENDER,
+            &format!("trackses-demo-{}", &project_id[4..12]),
+            &topic_arn,
+        )
+        .await?;
     Ok(DemoProject {
         project_id,
         api_key,
-        connection_id,
-        topic_arn,
     })
 }
 
-/// Recipients and what happens to their mail, like the SES mailbox simulator.
+/// SNS drops what is published before the subscription is confirmed, as AWS does.
+async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result<(), String> {
+    for _ in 0..100 {
+        let (_, connection) = api.call(reqwest::Method::GET, path, api_key, None).await?;
+        if connection["status"] == "active" {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the demo subscription was never confirmed".to_owned())
+}
+
+pub const DEMO_SENDER: &str = "news@demo.trackses.test";
+
+/// Ordinary recipients, and the SES mailbox simulator's bounce, complaint and out-of-office.
 const AUDIENCE: [&str; 6] = [
     "ana@example.com",
     "bob@example.com",
@@ -128,50 +149,52 @@ const AUDIENCE: [&str; 6] = [
     "ooto@simulator.amazonses.com",
 ];
 
-/// The events one email goes through, by its recipient and a counter for variety.
-fn story(recipient: &str, n: usize) -> Vec<EventType> {
-    use EventType::*;
-    match recipient {
-        r if r.starts_with("bounce@") => vec![Send, Bounce],
-        r if r.starts_with("complaint@") => vec![Send, Delivery, Complaint],
-        r if r.starts_with("ooto@") => vec![Send, DeliveryDelay, Delivery],
-        _ if n.is_multiple_of(3) => vec![Send, Delivery, Open, Click],
-        _ if n % 3 == 1 => vec![Send, Delivery, Open],
-        _ => vec![Send, Delivery],
-    }
+/// Asks the emulated SES to report that a recipient opened (and clicked in) a message: no real
+/// mailbox will, here.
+async fn engage(emulator: &str, message_id: &str, kind: &str) -> Result<(), String> {
+    reqwest::Client::new()
+        .post(format!("{emulator}/_trackses/ses/engagement"))
+        .json(&json!({"message_id": message_id, "type": kind, "link": "https://demo.trackses.test/offer"}))
+        .send()
+        .await
+        .and_then(reqwest::Response::error_for_status)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
-/// Publishes one email's story every `pace`, for `emails` emails (None: until stopped).
+/// Sends one email through SES every `pace`, for `emails` emails (None: until stopped); some of
+/// the ordinary recipients open it, fewer click.
 pub async fn traffic(
     aws: &SdkConfig,
-    topic_arn: &str,
+    emulator: &str,
     pace: Duration,
     emails: Option<usize>,
 ) -> Result<(), String> {
     let customer = CustomerAccount::assume(aws, DEMO_ACCOUNT, DEMO_REGION).await?;
     let mut n = 0;
     while emails.is_none_or(|max| n < max) {
-        let recipient = AUDIENCE[n % AUDIENCE.len()].to_owned();
-        let mail = Mail::new(
-            vec![recipient.clone()],
-            &format!("Your weekly digest #{n}"),
-            "weekly-digest",
-        );
-        let steps = story(&recipient, n);
-        let names: Vec<_> = steps.iter().map(|t| t.as_str()).collect();
-        tracing::info!(recipient = %recipient, events = %names.join(" → "), "demo email");
-        for event_type in steps {
-            let document = event_json(
-                event_type,
-                &mail,
-                std::slice::from_ref(&recipient),
-                Utc::now(),
-            );
-            if let Err(e) = customer.publish_ses_event(topic_arn, &document).await {
-                tracing::warn!(error = %e, "demo publish failed");
-            }
+        let recipient = AUDIENCE[n % AUDIENCE.len()];
+        let message_id = customer
+            .send_email(
+                DEMO_SENDER,
+                &[recipient],
+                &format!("Your weekly digest #{n}"),
+            )
+            .await?;
+        let engagement: &[&str] = match n % 3 {
+            _ if !recipient.ends_with("@example.com") => &[],
+            0 => &["open", "click"],
+            1 => &["open"],
+            _ => &[],
+        };
+        tracing::info!(recipient, opens_and_clicks = ?engagement, "demo email sent through SES");
+        for kind in engagement {
             tokio::time::sleep(pace / 4).await;
+            if let Err(e) = engage(emulator, &message_id, kind).await {
+                tracing::warn!(error = %e, "demo engagement failed");
+            }
         }
+        tokio::time::sleep(pace).await;
         n += 1;
     }
     Ok(())

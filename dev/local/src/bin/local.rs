@@ -37,9 +37,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         "demo project: {}\ndemo API key: {}\ntry: curl -H 'Authorization: Bearer {}' {base}/v1/projects/{}/events",
                         demo.project_id, demo.api_key, demo.api_key, demo.project_id
                     );
-                    if let Err(e) =
-                        traffic(&aws, &demo.topic_arn, Duration::from_secs(2), None).await
-                    {
+                    let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
+                    if let Err(e) = traffic(&aws, &emulator, Duration::from_secs(2), None).await {
                         eprintln!("demo traffic stopped: {e}");
                     }
                 }
