@@ -410,16 +410,9 @@ async fn unknown_routes_methods_and_queries_answer_in_problem_json() {
 /// Publishes SES events straight through the webhook's real signed path and waits for them.
 async fn seed(h: &Harness, pid: &str, key: &str, mails: &[(Mail, Vec<EventType>)]) {
     let customer = h.customer(CUSTOMER).await;
-    let topic = customer
-        .create_topic(&unique("trackses-seed"), "2")
-        .await
-        .unwrap();
-    let (cid, webhook_url) = h.connection(pid, key, &topic).await;
-    customer
-        .subscribe_https(&topic, &webhook_url)
-        .await
-        .unwrap();
-    h.wait_status(pid, key, &cid, "active").await;
+    let (topic, _, _) = h
+        .live_connection(pid, key, &customer, "trackses-seed", "2")
+        .await;
     let mut expected = 0;
     for (mail, steps) in mails {
         for (i, step) in steps.iter().enumerate() {

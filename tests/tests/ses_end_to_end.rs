@@ -11,16 +11,9 @@ async fn mail_sent_through_ses_shows_every_event_per_recipient() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
     let customer = h.customer(CUSTOMER).await;
-    let topic = customer
-        .create_topic(&unique("trackses-ses"), "2")
-        .await
-        .unwrap();
-    let (cid, webhook_url) = h.connection(&pid, &key, &topic).await;
-    customer
-        .subscribe_https(&topic, &webhook_url)
-        .await
-        .unwrap();
-    h.wait_status(&pid, &key, &cid, "active").await;
+    let (topic, _, _) = h
+        .live_connection(&pid, &key, &customer, "trackses-ses", "2")
+        .await;
     let set = unique("trackses-set");
     let sender = format!("{}@demo.example", unique("sender"));
     customer

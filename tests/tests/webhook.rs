@@ -30,16 +30,9 @@ async fn events_published_to_a_subscribed_topic_appear_through_the_api() {
     let (pid, key) = h.project().await;
     let customer = h.customer(CUSTOMER).await;
     for signature_version in ["1", "2"] {
-        let topic = customer
-            .create_topic(&unique("trackses-live"), signature_version)
-            .await
-            .unwrap();
-        let (cid, webhook_url) = h.connection(&pid, &key, &topic).await;
-        customer
-            .subscribe_https(&topic, &webhook_url)
-            .await
-            .unwrap();
-        h.wait_status(&pid, &key, &cid, "active").await;
+        let (topic, cid, _) = h
+            .live_connection(&pid, &key, &customer, "trackses-live", signature_version)
+            .await;
 
         let mail = Mail::new(
             vec!["Ana@Example.com".into(), "bob@example.com".into()],
@@ -388,16 +381,9 @@ async fn unsubscribing_marks_the_connection_and_a_later_notification_revives_it(
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
     let customer = h.customer(CUSTOMER).await;
-    let topic = customer
-        .create_topic(&unique("trackses-unsub"), "1")
-        .await
-        .unwrap();
-    let (cid, webhook_url) = h.connection(&pid, &key, &topic).await;
-    customer
-        .subscribe_https(&topic, &webhook_url)
-        .await
-        .unwrap();
-    h.wait_status(&pid, &key, &cid, "active").await;
+    let (topic, cid, webhook_url) = h
+        .live_connection(&pid, &key, &customer, "trackses-unsub", "1")
+        .await;
     let capture = Capture::subscribe(&customer, &topic).await;
     let subscriptions = customer
         .sns

@@ -128,6 +128,29 @@ impl Harness {
         .await
     }
 
+    /// A customer topic registered as a manual connection, with the webhook subscribed and the
+    /// subscription confirmed: returns (topic ARN, connection id, webhook URL).
+    pub async fn live_connection(
+        &self,
+        pid: &str,
+        key: &str,
+        customer: &CustomerAccount,
+        topic_prefix: &str,
+        signature_version: &str,
+    ) -> (String, String, String) {
+        let topic = customer
+            .create_topic(&unique(topic_prefix), signature_version)
+            .await
+            .unwrap();
+        let (cid, webhook_url) = self.connection(pid, key, &topic).await;
+        customer
+            .subscribe_https(&topic, &webhook_url)
+            .await
+            .unwrap();
+        self.wait_status(pid, key, &cid, "active").await;
+        (topic, cid, webhook_url)
+    }
+
     pub async fn customer(&self, account: &str) -> CustomerAccount {
         CustomerAccount::assume(&self.aws, account, REGION)
             .await
