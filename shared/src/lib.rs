@@ -6,4 +6,5 @@ pub mod ingest;
 pub mod model;
 pub mod ses;
 pub mod sns;
+pub mod stats;
 pub mod store;

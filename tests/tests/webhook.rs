@@ -87,35 +87,13 @@ async fn events_published_to_a_subscribed_topic_appear_through_the_api() {
     }
 }
 
-/// Counts what the webhook stored for a project, straight from the table's counters.
-async fn counter_total(h: &Harness, pid: &str, attribute: &str) -> u64 {
-    let mut total = 0;
-    for shard in 0..shared::store::keys::COUNTER_SHARDS {
-        let out = aws_sdk_dynamodb::Client::new(&h.aws)
-            .query()
-            .table_name(&h.config.table_name)
-            .key_condition_expression("pk = :p AND begins_with(sk, :d)")
-            .expression_attribute_values(
-                ":p",
-                aws_sdk_dynamodb::types::AttributeValue::S(shared::store::keys::counters(
-                    pid, shard,
-                )),
-            )
-            .expression_attribute_values(
-                ":d",
-                aws_sdk_dynamodb::types::AttributeValue::S("D#".into()),
-            )
-            .send()
-            .await
-            .unwrap();
-        for item in out.items() {
-            total += item
-                .get(attribute)
-                .and_then(|v| v.as_n().ok())
-                .map_or(0, |n| n.parse::<u64>().unwrap());
-        }
-    }
-    total
+/// The project's counters as `GET /stats` shows them (the last 30 days).
+async fn stats(h: &Harness, pid: &str, key: &str) -> Value {
+    let (status, stats) = h
+        .call(Method::GET, &format!("/v1/projects/{pid}/stats"), key, None)
+        .await;
+    assert_eq!(status, 200, "{stats}");
+    stats
 }
 
 struct Setup {
@@ -178,18 +156,15 @@ async fn the_same_message_three_times_in_any_order_is_stored_once_with_exact_cou
         s.h.events(&s.pid, &s.key, &format!("message_id={}", mail.message_id))
             .await;
     assert_eq!(events.len(), 3, "{events:#?}");
-    for (attribute, want) in [
-        ("send", 1),
-        ("delivery", 1),
-        ("bounce", 1),
-        ("bounce_permanent", 1),
-    ] {
-        assert_eq!(
-            counter_total(&s.h, &s.pid, attribute).await,
-            want,
-            "{attribute}"
-        );
+    let counted = stats(&s.h, &s.pid, &s.key).await;
+    for (event_type, want) in [("send", 1), ("delivery", 1), ("bounce", 1)] {
+        assert_eq!(counted["totals"][event_type], want, "{event_type}");
     }
+    assert_eq!(
+        counted["rates"]["bounce"], 1.0,
+        "the one bounce is Permanent"
+    );
+    assert_eq!(counted["status"]["bounce"], "at_risk");
     let (_, timeline) =
         s.h.call(
             Method::GET,
@@ -324,7 +299,7 @@ async fn tampered_foreign_and_raw_messages_are_refused_and_nothing_is_stored() {
         s.h.events(&s.pid, &s.key, "").await.is_empty(),
         "nothing was stored"
     );
-    assert_eq!(counter_total(&s.h, &s.pid, "delivery").await, 0);
+    assert_eq!(stats(&s.h, &s.pid, &s.key).await["totals"]["delivery"], 0);
     // And the untouched message is still accepted.
     assert_eq!(s.h.post_webhook(&s.webhook_url, &signed[0]).await.0, 200);
 }

@@ -13,6 +13,7 @@ import shutil
 
 from . import (
     cfn_patches,
+    dynamodb_patches,
     lambda_delivery,
     request_log,
     ses_patches,
@@ -33,6 +34,7 @@ def main() -> None:
         base_url=f"http://127.0.0.1:{port}",
         autoconfirm=os.environ.get("TRACKSES_EMULATOR_AUTOCONFIRM") == "1",
     )
+    dynamodb_patches.apply()  # one DynamoDB request at a time (moto is not thread-safe)
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
     sts_iam_patches.apply()  # AssumeRole trust policies, IAM user policies
     request_log.apply()  # GET/DELETE /_trackses/requests

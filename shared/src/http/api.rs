@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use url::Url;
@@ -18,7 +18,10 @@ use super::problem::{Problem, json_body};
 use crate::model::{
     Connection, ConnectionMode, ConnectionStatus, EventType, Project, TopicArn, ids,
 };
+use crate::stats::summarize;
+use crate::store::attrs::time_string;
 use crate::store::events::{EventFilter, PageFrom};
+use crate::store::keys::{CounterScope, Granularity};
 use crate::store::{Store, StoreError};
 
 pub struct ApiState {
@@ -47,6 +50,8 @@ pub fn routes(state: Arc<ApiState>) -> Router {
         )
         .route("/v1/projects/{pid}/events", get(list_events))
         .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
+        .route("/v1/projects/{pid}/stats", get(get_stats))
+        .route("/v1/projects/{pid}/suppressions", get(list_suppressions))
         .with_state(state)
 }
 
@@ -297,6 +302,17 @@ struct EventsQuery {
 const DEFAULT_LIMIT: usize = 50;
 const MAX_LIMIT: usize = 200;
 
+fn parse_limit(value: Option<String>) -> Result<usize, Problem> {
+    match value {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| Problem::bad_request(format!("`limit` must be 1 to {MAX_LIMIT}"))),
+    }
+}
+
 fn parse_time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Problem> {
     value
         .map(|v| {
@@ -337,14 +353,7 @@ impl EventsQuery {
             }
             tag => tag,
         };
-        let limit = match self.limit {
-            None => DEFAULT_LIMIT,
-            Some(l) => l
-                .parse()
-                .ok()
-                .filter(|l| (1..=MAX_LIMIT).contains(l))
-                .ok_or_else(|| Problem::bad_request(format!("`limit` must be 1 to {MAX_LIMIT}")))?,
-        };
+        let limit = parse_limit(self.limit)?;
         if self
             .message_id
             .as_deref()
@@ -409,4 +418,91 @@ async fn get_message(
         .await?
         .ok_or_else(|| Problem::not_found("message"))?;
     Ok(Json(serde_json::to_value(timeline).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    granularity: Option<String>,
+    connection_id: Option<String>,
+}
+
+async fn get_stats(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    // Defaults and caps keep every view to a bounded number of counter reads.
+    let (granularity, default_span, max_span) = match query.granularity.as_deref() {
+        None | Some("day") => (Granularity::Day, TimeDelta::days(30), TimeDelta::days(366)),
+        Some("hour") => (Granularity::Hour, TimeDelta::hours(24), TimeDelta::days(31)),
+        Some(_) => return Err(Problem::bad_request("`granularity` must be hour or day")),
+    };
+    let to = parse_time("to", query.to)?.unwrap_or_else(Utc::now);
+    let from = parse_time("from", query.from)?.unwrap_or(to - default_span);
+    if from > to || to - from > max_span {
+        return Err(Problem::bad_request(format!(
+            "`from` must precede `to`, at most {} days apart at this granularity",
+            max_span.num_days()
+        )));
+    }
+    let scope = match &query.connection_id {
+        Some(cid) => {
+            state.project_connection(&pid, cid).await?;
+            CounterScope::Connection(cid)
+        }
+        None => CounterScope::Project,
+    };
+    let (from, to) = (time_string(from), time_string(to));
+    let read = state
+        .store
+        .counters(
+            &pid,
+            scope,
+            granularity,
+            granularity.bucket(&from),
+            granularity.bucket(&to),
+        )
+        .await?;
+    Ok(Json(
+        serde_json::to_value(summarize(&read.buckets)).unwrap_or_default(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_suppressions(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let limit = parse_limit(query.limit)?;
+    // The cursor is the last recipient of the previous page.
+    if query
+        .cursor
+        .as_deref()
+        .is_some_and(|c| c.is_empty() || c.len() > 320)
+    {
+        return Err(Problem::bad_request(
+            "`cursor` is not a cursor this API returned",
+        ));
+    }
+    let (items, next_cursor) = state
+        .store
+        .suppressions(&pid, query.cursor.as_deref(), limit)
+        .await?;
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }

@@ -13,11 +13,12 @@ use chrono::{DateTime, Utc};
 
 use super::attrs::{Item, n, s, time, time_string};
 use super::connections::cancellation_codes;
+use super::keys::{CounterScope, Granularity};
 use super::{Store, StoreError, keys};
 use crate::model::{Event, EventType, RecipientEvent, SesNotification, ids};
 
 /// DynamoDB allows 100 items per transaction; a recipient costs at most 3 (event, state,
-/// suppression) and a chunk 4 more (marker, message, two counters).
+/// suppression) and a chunk 6 more (marker, message, four counters).
 const RECIPIENTS_PER_CHUNK: usize = 30;
 
 pub struct IngestWrite<'a> {
@@ -137,7 +138,7 @@ impl Store {
             .chunks(RECIPIENTS_PER_CHUNK)
             .enumerate()
             .map(|(chunk, recipients)| {
-                let mut items = Vec::with_capacity(4 + recipients.len() * 3);
+                let mut items = Vec::with_capacity(6 + recipients.len() * 3);
                 items.push(self.marker(&common, chunk)?);
                 items.push(self.message_update(&common)?);
                 self.recipient_items(&common, recipients, &mut items)?;
@@ -245,7 +246,8 @@ impl Store {
         Ok(())
     }
 
-    /// Hourly and daily counts by type, on one of the project's counter shards.
+    /// Daily and hourly counts by type, for the project and for the connection, each on one of
+    /// its partition's shards.
     fn counter_updates(
         &self,
         common: &Common<'_, '_>,
@@ -258,26 +260,27 @@ impl Store {
             .iter()
             .filter(|r| r.is_permanent_bounce())
             .count();
-        let occurred = &common.occurred;
-        for bucket in [
-            keys::hour_bucket(&occurred[..13], write.connection_id),
-            keys::day_bucket(&occurred[..10], write.connection_id),
+        let mut expression = String::from("ADD #t :n");
+        let mut names = HashMap::from([("#t".to_owned(), type_name.to_owned())]);
+        let mut values = HashMap::from([(":n".to_owned(), n(recipients.len()))]);
+        if permanent > 0 {
+            expression.push_str(", #p :p");
+            names.insert("#p".into(), PERMANENT_BOUNCE_COUNTER.into());
+            values.insert(":p".into(), n(permanent));
+        }
+        for scope in [
+            CounterScope::Project,
+            CounterScope::Connection(write.connection_id),
         ] {
-            let mut names = Names(HashMap::from([("#t".into(), type_name.to_owned())]));
-            let mut values = Values(HashMap::from([(":n".into(), n(recipients.len()))]));
-            let mut expression = String::from("ADD #t :n");
-            if permanent > 0 {
-                names.0.insert("#p".into(), PERMANENT_BOUNCE_COUNTER.into());
-                values.0.insert(":p".into(), n(permanent));
-                expression.push_str(", #p :p");
+            for granularity in [Granularity::Day, Granularity::Hour] {
+                items.push(self.update(
+                    keys::counters(write.project_id, scope, granularity, common.counter_shard),
+                    granularity.bucket(&common.occurred).to_owned(),
+                    &expression,
+                    Names(names.clone()),
+                    Values(values.clone()),
+                )?);
             }
-            items.push(self.update(
-                keys::counters(write.project_id, common.counter_shard),
-                bucket,
-                &expression,
-                names,
-                values,
-            )?);
         }
         Ok(())
     }

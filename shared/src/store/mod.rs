@@ -6,6 +6,8 @@ pub mod events;
 pub mod ingest_write;
 pub mod keys;
 pub mod projects;
+pub mod stats;
+pub mod suppressions;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};

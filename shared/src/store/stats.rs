@@ -1,0 +1,70 @@
+//! Reading the sharded counters back: one query per shard, summed by bucket.
+
+use std::collections::BTreeMap;
+
+use super::attrs::{Item, s};
+use super::keys::{self, CounterScope, Granularity};
+use super::{Store, StoreError};
+
+/// Counts per bucket (`YYYY-MM-DD` or `YYYY-MM-DDTHH`), then per counter name.
+pub type Buckets = BTreeMap<String, BTreeMap<String, u64>>;
+
+#[derive(Debug, Default)]
+pub struct CounterRead {
+    pub buckets: Buckets,
+    /// Items DynamoDB read to answer: the cost the stats bound is about.
+    pub items_read: usize,
+}
+
+impl Store {
+    /// Counters of `scope` between two buckets, inclusive.
+    pub async fn counters(
+        &self,
+        pid: &str,
+        scope: CounterScope<'_>,
+        granularity: Granularity,
+        first: &str,
+        last: &str,
+    ) -> Result<CounterRead, StoreError> {
+        let reads = (0..keys::COUNTER_SHARDS).map(|shard| async move {
+            let pages = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+                .expression_attribute_values(
+                    ":pk",
+                    s(keys::counters(pid, scope, granularity, shard)),
+                )
+                .expression_attribute_values(":first", s(first))
+                .expression_attribute_values(":last", s(last))
+                .into_paginator()
+                .send()
+                .collect::<Result<Vec<_>, _>>()
+                .await?;
+            Ok::<_, StoreError>(pages)
+        });
+        let mut read = CounterRead::default();
+        for pages in futures_util::future::try_join_all(reads).await? {
+            for page in pages {
+                read.items_read += usize::try_from(page.scanned_count()).unwrap_or_default();
+                for item in page.items() {
+                    add_item(&mut read.buckets, item);
+                }
+            }
+        }
+        Ok(read)
+    }
+}
+
+fn add_item(buckets: &mut Buckets, item: &Item) {
+    let Some(bucket) = item.get(keys::SK).and_then(|v| v.as_s().ok()) else {
+        return;
+    };
+    let counts = buckets.entry(bucket.clone()).or_default();
+    for (name, value) in item {
+        if let Some(n) = value.as_n().ok().and_then(|n| n.parse::<u64>().ok()) {
+            *counts.entry(name.clone()).or_default() += n;
+        }
+    }
+}
