@@ -12,7 +12,8 @@ from botocore.exceptions import ClientError
 REGION = "eu-central-1"
 CUSTOMER = "210987654321"  # the account trackses is given access to
 OTHER = "333333333333"  # an account the role does not trust
-POLICY = Path("/work/shared/design/iam-policy.json")
+# The customer policy from the design notes, in the `shared/` folder beside the checkout.
+POLICY = Path(__file__).resolve().parents[4] / "shared" / "design" / "iam-policy.json"
 
 
 def trust(principal, external_id=None):
