@@ -53,6 +53,7 @@ pub fn routes(state: Arc<ApiState>) -> Router {
         .route("/v1/projects/{pid}/stats", get(get_stats))
         .route("/v1/projects/{pid}/suppressions", get(list_suppressions))
         .with_state(state)
+        .merge(super::dashboard::routes())
 }
 
 async fn health() -> Json<serde_json::Value> {

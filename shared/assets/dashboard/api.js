@@ -1,0 +1,89 @@
+// The API client: the session (project id + key) lives in sessionStorage, is sent only as a
+// bearer header, and never appears in a URL. Failures become ApiError with the problem's detail.
+
+const SESSION = 'trackses.session';
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    // A route this deployment lacks yet is worth saying plainly, not as a bare "not found".
+    const missing = status === 501 || (status === 404 && detail === 'route not found');
+    const text = status ? `${detail} (HTTP ${status})` : detail;
+    super(missing ? `not available on this trackses yet — ${text}` : text);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+export function session() {
+  try {
+    const value = JSON.parse(sessionStorage.getItem(SESSION));
+    return value && value.projectId && value.apiKey ? value : null;
+  } catch {
+    return null;
+  }
+}
+
+export function saveSession(value) {
+  sessionStorage.setItem(SESSION, JSON.stringify(value));
+}
+
+export function clearSession() {
+  sessionStorage.removeItem(SESSION);
+}
+
+/** Whether the key itself was refused, as opposed to one call failing. */
+export function signedOutBy(error) {
+  return error instanceof ApiError
+    && (error.status === 401 || (error.status === 404 && error.detail === 'project not found'));
+}
+
+let onSignedOut = () => {};
+
+export function whenSignedOut(callback) {
+  onSignedOut = callback;
+}
+
+/**
+ * Calls `path` under the project (`/events?…`). `query` is an object of parameters; empty values
+ * are left out. `as` overrides the stored session (used to check a key before keeping it).
+ */
+export async function call(method, path, { query, body, as } = {}) {
+  const creds = as || session();
+  if (!creds) throw new ApiError(0, 'Not signed in');
+  const url = new URL(`/v1/projects/${encodeURIComponent(creds.projectId)}${path}`, location.origin);
+  for (const [name, value] of Object.entries(query || {})) {
+    if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
+  }
+  const headers = { Authorization: `Bearer ${creds.apiKey}`, Accept: 'application/json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  let response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch {
+    throw new ApiError(0, 'trackses could not be reached — check the connection and try again');
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const detail = (data && typeof data.detail === 'string' && data.detail)
+      || (data && typeof data.message === 'string' && data.message)
+      || response.statusText || 'the request failed';
+    const error = new ApiError(response.status, detail);
+    if (!as && signedOutBy(error)) onSignedOut(error);
+    throw error;
+  }
+  return data;
+}
+
+export const get = (path, query) => call('GET', path, { query });
