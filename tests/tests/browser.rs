@@ -1,0 +1,424 @@
+//! The dashboard in a real browser: Debian's headless Chromium, driven over WebDriver by
+//! chromedriver. A user signs in, watches an SES event arrive on the Live view without a reload,
+//! opens its timeline, and reads the same numbers on the Overview as the API's `/stats`.
+//! Screenshots land in `target/browser-artifacts/`.
+
+mod common;
+
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use local::ses_traffic::{Mail, event_json};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::model::EventType;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+
+fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .parent()
+        .expect("the target directory")
+        .join("browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// chromedriver and the Chromium it starts, in one process group of their own: dropping this
+/// ends both even when the test fails half way, and removes the throwaway profile.
+struct Driver {
+    process: Child,
+    profile: PathBuf,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = -i32::try_from(self.process.id()).unwrap();
+        // SAFETY: kill(2) on the process group this test created; it touches no memory.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.process.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
+    }
+}
+
+struct Browser {
+    page: Client,
+    _driver: Driver,
+}
+
+impl Browser {
+    async fn start(downloads: &Path) -> Browser {
+        for binary in [CHROMIUM, CHROMEDRIVER] {
+            assert!(
+                Path::new(binary).exists(),
+                "{binary} is missing: `make test` installs Debian's chromium and chromium-driver (dev/browser.sh)"
+            );
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap()
+            .port();
+        let profile = Path::new(env!("CARGO_TARGET_TMPDIR")).join(unique("chromium-profile"));
+        let process = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("start chromedriver");
+        let driver = Driver {
+            process,
+            profile: profile.clone(),
+        };
+        let webdriver = format!("http://127.0.0.1:{port}");
+        eventually("chromedriver to listen", || async {
+            reqwest::get(format!("{webdriver}/status")).await.ok()
+        })
+        .await;
+        // Without the networking flags Chromium keeps dialling Google's hosts, which this
+        // machine's closed network refuses.
+        let capabilities = json!({
+            "goog:chromeOptions": {
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--lang=en-US",
+                    "--window-size=1280,1000",
+                    format!("--user-data-dir={}", profile.display()),
+                ],
+                "prefs": {
+                    "download.default_directory": downloads,
+                    "download.prompt_for_download": false,
+                },
+            },
+        });
+        let Value::Object(capabilities) = capabilities else {
+            unreachable!()
+        };
+        let page = ClientBuilder::new(HttpConnector::new())
+            .capabilities(capabilities)
+            .connect(&webdriver)
+            .await
+            .expect("a Chromium session");
+        Browser {
+            page,
+            _driver: driver,
+        }
+    }
+
+    /// The visible text of the first match, or "" while there is none.
+    async fn text(&self, css: &str) -> String {
+        match self.page.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        }
+    }
+
+    async fn texts(&self, css: &str) -> Vec<String> {
+        let mut texts = Vec::new();
+        for element in self.page.find_all(Locator::Css(css)).await.unwrap() {
+            texts.push(element.text().await.unwrap_or_default());
+        }
+        texts
+    }
+
+    /// Waits until the first match shows text that passes `check`, and returns that text.
+    async fn wait_text(&self, css: &str, check: impl Fn(&str) -> bool) -> String {
+        eventually(css, || async {
+            let text = self.text(css).await;
+            check(&text).then_some(text)
+        })
+        .await
+    }
+
+    async fn click(&self, css: &str) {
+        self.page
+            .wait()
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let field = self.page.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.page.screenshot().await.unwrap();
+        std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
+    }
+}
+
+fn documents(mail: &Mail, steps: &[(EventType, &str)]) -> Vec<String> {
+    steps
+        .iter()
+        .map(|(event_type, recipient)| {
+            let recipients = if recipient.is_empty() {
+                mail.recipients.clone()
+            } else {
+                vec![recipient.to_string()]
+            };
+            event_json(*event_type, mail, &recipients, Utc::now())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() {
+    let started = Instant::now();
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let customer = h.customer(CUSTOMER).await;
+    let (topic, cid, webhook_url) = h
+        .live_connection(&pid, &key, &customer, "trackses-browser", "2")
+        .await;
+    let downloads = artifacts().join(unique("downloads"));
+    let browser = Browser::start(&downloads).await;
+    browser
+        .page
+        .goto(&format!("{}/", h.api.base))
+        .await
+        .unwrap();
+
+    // A key of no project is refused in words, and nothing is stored.
+    browser.fill("#sign-in-project", &pid).await;
+    browser.fill("#sign-in-key", "tsk_key0_wrong").await;
+    browser.click("#sign-in-submit").await;
+    browser
+        .wait_text("#sign-in-error", |t| {
+            t.contains("does not open that project")
+        })
+        .await;
+    browser.fill("#sign-in-key", &key).await;
+    browser.click("#sign-in-submit").await;
+    browser
+        .wait_text("#live-empty", |t| {
+            t == "No events yet — send a test mail to success@simulator.amazonses.com"
+        })
+        .await;
+    assert!(browser.text("#project-name").await.contains(&pid));
+    let url = browser.page.current_url().await.unwrap();
+    assert!(!url.as_str().contains(&key) && !url.as_str().contains("tsk_"));
+    browser.screenshot("live-empty").await;
+    // Survives only if the page is never reloaded.
+    browser
+        .page
+        .execute("window.sameDocument = true", vec![])
+        .await
+        .unwrap();
+
+    let mail = Mail::new(
+        vec!["ana@example.com".into(), "bob@example.com".into()],
+        "Spring <b>sale</b>",
+        "spring",
+    );
+    let steps = [
+        (EventType::Send, ""),
+        (EventType::Delivery, "ana@example.com"),
+        (EventType::Bounce, "bob@example.com"),
+    ];
+    for document in documents(&mail, &steps) {
+        customer.publish_ses_event(&topic, &document).await.unwrap();
+    }
+    let query = format!("message_id={}", mail.message_id);
+    eventually("the API to have the events", || async {
+        (h.events(&pid, &key, &query).await.len() == 4).then_some(())
+    })
+    .await;
+    let stored = Instant::now();
+    let rows = tokio::time::timeout(
+        Duration::from_secs(2),
+        eventually("the live list", || async {
+            let rows = browser.texts("#live-list li").await;
+            (rows.len() == 4).then_some(rows)
+        }),
+    )
+    .await
+    .expect("the Live view shows stored events within 2 s");
+    let shown_after = stored.elapsed();
+    assert_eq!(
+        browser
+            .page
+            .execute("return window.sameDocument === true", vec![])
+            .await
+            .unwrap(),
+        json!(true),
+        "the page reloaded"
+    );
+    // Newest first; the subject is text, not markup.
+    assert!(rows[0].contains("bounce") && rows[0].contains("bob@example.com"));
+    assert!(rows[0].contains("Permanent · General · smtp; 550 5.1.1 user unknown"));
+    assert!(rows.iter().all(|r| r.contains("Spring <b>sale</b>")));
+    assert!(browser.text("#live-empty").await.is_empty());
+    browser.screenshot("live").await;
+
+    browser
+        .click("#live-list li[data-type=bounce] .open a")
+        .await;
+    let bob = "#message-result section[data-recipient='bob@example.com']";
+    browser.wait_text(bob, |t| t.contains("bounced")).await;
+    let ana = "#message-result section[data-recipient='ana@example.com']";
+    assert_eq!(
+        browser.texts(&format!("{ana} .step .badge")).await,
+        ["send", "delivery"]
+    );
+    assert!(browser.text(ana).await.contains("delivered"));
+    assert_eq!(
+        browser.texts(&format!("{bob} .step .badge")).await,
+        ["send", "bounce"]
+    );
+    let bounce = browser
+        .text(&format!("{bob} .step[data-type=bounce]"))
+        .await;
+    for shown in [
+        "Bounce type\nPermanent",
+        "Sub-type\nGeneral",
+        "Diagnostic code\nsmtp; 550 5.1.1 user unknown",
+    ] {
+        assert!(bounce.contains(shown), "{shown:?} not in {bounce:?}");
+    }
+    assert_eq!(
+        browser.text("#message-result h2").await,
+        "Spring <b>sale</b>"
+    );
+    browser.screenshot("message").await;
+
+    browser.click("#nav a[href='#overview']").await;
+    browser
+        .wait_text("#overview-totals [data-type=send] .total-value", |t| {
+            t == "2"
+        })
+        .await;
+    let (status, stats) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/stats?granularity=hour"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{stats}");
+    let totals = stats["totals"].as_object().unwrap();
+    assert_eq!(totals["bounce"], 1);
+    for (event_type, count) in totals {
+        let shown = browser
+            .text(&format!(
+                "#overview-totals [data-type={event_type}] .total-value"
+            ))
+            .await;
+        assert_eq!(shown, count.to_string(), "{event_type}");
+    }
+    let percent = |rate: &Value, digits| format!("{:.*} %", digits, rate.as_f64().unwrap() * 100.0);
+    assert_eq!(
+        browser.text("[data-rate=bounce] .gauge-value").await,
+        percent(&stats["rates"]["bounce"], 2)
+    );
+    assert_eq!(
+        browser.text("[data-rate=complaint] .gauge-value").await,
+        percent(&stats["rates"]["complaint"], 3)
+    );
+    assert_eq!(stats["status"]["bounce"], "at_risk");
+    assert!(
+        browser
+            .text("#overview-banner [role=alert]")
+            .await
+            .starts_with("Sending at risk\nBounce rate 50.00 % is at risk")
+    );
+    browser.screenshot("overview").await;
+
+    browser.click("#nav a[href='#suppressions']").await;
+    let suppressed = browser
+        .wait_text("#suppressions-body tr", |t| !t.is_empty())
+        .await;
+    assert!(
+        suppressed.contains("bob@example.com") && suppressed.contains("bounce"),
+        "{suppressed:?}"
+    );
+    browser.click("#suppressions-export").await;
+    let csv = eventually("the CSV download", || async {
+        let file = std::fs::read_dir(&downloads)
+            .ok()?
+            .flatten()
+            .find(|f| f.file_name().to_string_lossy().ends_with(".csv"))?;
+        std::fs::read_to_string(file.path()).ok()
+    })
+    .await;
+    assert_eq!(
+        csv,
+        format!(
+            "recipient,reason,last_event_at,ses_message_id\r\nbob@example.com,bounce,{},{}\r\n",
+            h.call(
+                Method::GET,
+                &format!("/v1/projects/{pid}/suppressions"),
+                &key,
+                None
+            )
+            .await
+            .1["items"][0]["last_event_at"]
+                .as_str()
+                .unwrap(),
+            mail.message_id
+        )
+    );
+    browser.screenshot("suppressions").await;
+
+    browser.click("#nav a[href='#connections']").await;
+    let card = format!("article[data-connection='{cid}']");
+    browser
+        .wait_text(&format!("{card} h2"), |t| t.ends_with("active"))
+        .await;
+    let shown_url = browser
+        .page
+        .find(Locator::Css(&format!("{card} input")))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(shown_url.as_deref(), Some(webhook_url.as_str()));
+    // Whatever this deployment answers (a result, or a problem such as 404/501), the user reads
+    // words, and the page goes on working.
+    browser
+        .click(&format!("{card} .actions button:first-child"))
+        .await;
+    let verified = browser
+        .wait_text(&format!("{card} .connection-out"), |t| {
+            !t.is_empty() && !t.contains("Verifying")
+        })
+        .await;
+    assert!(
+        verified.starts_with("Verified")
+            || verified.starts_with("Not verified")
+            || verified.starts_with("Verify failed: "),
+        "{verified:?}"
+    );
+    assert!(!verified.contains("undefined") && !verified.contains("[object"));
+    browser.screenshot("connections").await;
+
+    browser.page.set_window_size(390, 844).await.unwrap();
+    browser.click("#nav a[href='#live']").await;
+    browser
+        .wait_text("#live-list li", |t| t.contains("bob@example.com"))
+        .await;
+    browser.screenshot("live-phone").await;
+
+    browser.page.clone().close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&downloads);
+    eprintln!(
+        "browser test: events shown {shown_after:?} after the API had them; {:?} in all",
+        started.elapsed()
+    );
+}
