@@ -21,6 +21,10 @@ let timer = null;
 let generation = 0;
 
 const allShown = () => TYPES.every((t) => shown.has(t));
+// A narrow filter (say bounces and complaints) fetches each type's own newest page, as rare
+// types may be missing from the latest events; a broad one makes do with the shared page.
+const BACKFILL_TYPES = 3;
+const backfills = () => shown.size > 0 && shown.size <= BACKFILL_TYPES;
 const visible = (event) => allShown() || shown.has(event.type);
 
 function row(event) {
@@ -29,7 +33,7 @@ function row(event) {
   return h('li', { class: `event t-${event.type}`, 'data-id': event.id, 'data-type': event.type },
     time(event.occurred_at, { dateStyle: 'short', timeStyle: 'medium' }),
     typeBadge(event.type),
-    h('span', { class: 'who' }, event.recipient),
+    h('span', { class: 'event-recipient' }, event.recipient),
     h('span', { class: 'subject' }, subject),
     what ? h('span', { class: 'summary' }, what) : null,
     h('span', { class: 'open' }, messageLink(event.ses_message_id, 'Timeline')));
@@ -110,7 +114,7 @@ async function load() {
   clearTimeout(timer);
   say($('live-state'), 'Loading…');
   try {
-    const typed = allShown() ? [] : [...shown].map((type) => get('/events', { type, limit: FIRST_PAGE }));
+    const typed = backfills() ? [...shown].map((type) => get('/events', { type, limit: FIRST_PAGE })) : [];
     const pages = await Promise.all([get('/events', { limit: FIRST_PAGE }), ...typed]);
     if (mine !== generation) return;
     say($('live-error'), '');
@@ -147,7 +151,7 @@ function filters() {
         if (e.target.checked) shown.add(type);
         else shown.delete(type);
         render();
-        if (e.target.checked && !allShown()) load();
+        if (backfills()) load();
       },
     }),
     typeLabel(type)));
