@@ -14,6 +14,7 @@ use chrono::Utc;
 use common::*;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use local::customer::CustomerAccount;
 use local::ses_traffic::{Mail, event_json};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -176,6 +177,54 @@ fn documents(mail: &Mail, steps: &[(EventType, &str)]) -> Vec<String> {
         .collect()
 }
 
+async fn publish(customer: &CustomerAccount, topic: &str, documents: &[String]) {
+    for document in documents {
+        customer.publish_ses_event(topic, document).await.unwrap();
+    }
+}
+
+/// The Live view, against the events the API already holds.
+struct Live<'a> {
+    h: &'a Harness,
+    browser: &'a Browser,
+    pid: &'a str,
+    key: &'a str,
+}
+
+impl Live<'_> {
+    async fn stored(&self, count: usize) {
+        eventually("the API to have the events", || async {
+            (self.h.events(self.pid, self.key, "limit=200").await.len() == count).then_some(())
+        })
+        .await
+    }
+
+    /// Once the API holds `count` events, the list must show them within 2 s, without a
+    /// reload; returns the rows and how long they took after the API had them.
+    async fn shown(&self, count: usize) -> (Vec<String>, Duration) {
+        self.stored(count).await;
+        let stored = Instant::now();
+        let rows = tokio::time::timeout(
+            Duration::from_secs(2),
+            eventually("the live list", || async {
+                let rows = self.browser.texts("#live-list li").await;
+                (rows.len() == count).then_some(rows)
+            }),
+        )
+        .await
+        .expect("the Live view shows stored events within 2 s");
+        let took = stored.elapsed();
+        let same = self
+            .browser
+            .page
+            .execute("return window.sameDocument === true", vec![])
+            .await
+            .unwrap();
+        assert_eq!(same, json!(true), "the page reloaded");
+        (rows, took)
+    }
+}
+
 #[tokio::test]
 async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() {
     let started = Instant::now();
@@ -230,40 +279,45 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         (EventType::Delivery, "ana@example.com"),
         (EventType::Bounce, "bob@example.com"),
     ];
-    for document in documents(&mail, &steps) {
-        customer.publish_ses_event(&topic, &document).await.unwrap();
-    }
-    let query = format!("message_id={}", mail.message_id);
-    eventually("the API to have the events", || async {
-        (h.events(&pid, &key, &query).await.len() == 4).then_some(())
-    })
-    .await;
-    let stored = Instant::now();
-    let rows = tokio::time::timeout(
-        Duration::from_secs(2),
-        eventually("the live list", || async {
-            let rows = browser.texts("#live-list li").await;
-            (rows.len() == 4).then_some(rows)
-        }),
-    )
-    .await
-    .expect("the Live view shows stored events within 2 s");
-    let shown_after = stored.elapsed();
-    assert_eq!(
-        browser
-            .page
-            .execute("return window.sameDocument === true", vec![])
-            .await
-            .unwrap(),
-        json!(true),
-        "the page reloaded"
-    );
+    let live = Live {
+        h: &h,
+        browser: &browser,
+        pid: &pid,
+        key: &key,
+    };
+    publish(&customer, &topic, &documents(&mail, &steps)).await;
+    let (rows, shown_after) = live.shown(4).await;
     // Newest first; the subject is text, not markup.
     assert!(rows[0].contains("bounce") && rows[0].contains("bob@example.com"));
     assert!(rows[0].contains("Permanent · General · smtp; 550 5.1.1 user unknown"));
     assert!(rows.iter().all(|r| r.contains("Spring <b>sale</b>")));
     assert!(browser.text("#live-empty").await.is_empty());
     browser.screenshot("live").await;
+
+    // Type filters hide and show rows; the tail keeps running underneath.
+    browser.click("#live-filters input[value=send]").await;
+    assert_eq!(browser.texts("#live-list li").await.len(), 2);
+    browser.click("#live-filters button").await;
+    assert_eq!(browser.texts("#live-list li").await.len(), 4);
+
+    // Paused, a new event waits; resumed, it arrives.
+    browser.click("#live-toggle").await;
+    browser
+        .wait_text("#live-state", |t| t.starts_with("Paused"))
+        .await;
+    let later = Mail::new(vec!["carla@example.com".into()], "Later", "spring");
+    let steps = [
+        (EventType::Send, ""),
+        (EventType::Delivery, ""),
+        (EventType::Open, ""),
+    ];
+    publish(&customer, &topic, &documents(&later, &steps)).await;
+    live.stored(7).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(browser.texts("#live-list li").await.len(), 4);
+    browser.click("#live-toggle").await;
+    let (rows, _) = live.shown(7).await;
+    assert!(rows[0].contains("open") && rows[0].contains("carla@example.com"));
 
     browser
         .click("#live-list li[data-type=bounce] .open a")
@@ -299,7 +353,7 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
     browser.click("#nav a[href='#overview']").await;
     browser
         .wait_text("#overview-totals [data-type=send] .total-value", |t| {
-            t == "2"
+            t == "3"
         })
         .await;
     let (status, stats) = h
@@ -335,7 +389,7 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         browser
             .text("#overview-banner [role=alert]")
             .await
-            .starts_with("Sending at risk\nBounce rate 50.00 % is at risk")
+            .starts_with("Sending at risk\nBounce rate 33.33 % is at risk")
     );
     browser.screenshot("overview").await;
 
@@ -411,7 +465,7 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
     browser.page.set_window_size(390, 844).await.unwrap();
     browser.click("#nav a[href='#live']").await;
     browser
-        .wait_text("#live-list li", |t| t.contains("bob@example.com"))
+        .wait_text("#live-list li", |t| t.contains("carla@example.com"))
         .await;
     browser.screenshot("live-phone").await;
 
