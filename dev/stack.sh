@@ -65,6 +65,7 @@ case "$mode" in
         cargo clippy --workspace --all-targets -- -D warnings
         .venv/bin/cfn-lint template.yaml
         .venv/bin/python -m pytest -q -p no:cacheprovider dev/emulator/tests | tee .dev/pytest.log
+        bash dev/browser.sh
         start_emulator .dev/test-emulator.log
         # Cargo ends on its last (often empty) target; close on the whole run's count instead.
         status=0
