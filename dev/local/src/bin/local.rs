@@ -28,7 +28,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let server = axum::serve(listener, local::app(&config, store)).with_graceful_shutdown(async {
         tokio::signal::ctrl_c().await.ok();
     });
-    println!("trackses API: {base}\nadmin token: {admin_token}");
+    println!("trackses API: {base}\ndashboard: {base}/\nadmin token: {admin_token}");
     if std::env::var("TRACKSES_DEMO").as_deref() != Ok("0") {
         tokio::spawn(async move {
             match set_up(&ApiClient::new(&base), &admin_token, &aws).await {
@@ -36,6 +36,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     println!(
                         "demo project: {}\ndemo API key: {}\ntry: curl -H 'Authorization: Bearer {}' {base}/v1/projects/{}/events",
                         demo.project_id, demo.api_key, demo.api_key, demo.project_id
+                    );
+                    let rule = "=".repeat(72);
+                    println!(
+                        "\n{rule}\n  dashboard: {base}/\n  sign in with project {}\n           and API key {}\n{rule}\n",
+                        demo.project_id, demo.api_key
                     );
                     let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
                     if let Err(e) = traffic(&aws, &emulator, Duration::from_secs(2), None).await {
