@@ -27,7 +27,7 @@ function signedIn(value) {
 }
 
 function leave() {
-  if (current) VIEWS[current].leave?.();
+  if (current) VIEWS[current].leave();
   current = null;
 }
 
@@ -94,7 +94,7 @@ async function signIn(event) {
 }
 
 function start() {
-  for (const [name, view] of Object.entries(VIEWS)) view.mount?.(name);
+  for (const view of Object.values(VIEWS)) view.mount();
   $('sign-in-form').addEventListener('submit', signIn);
   $('sign-out').addEventListener('click', () => signOut());
   whenSignedOut(() => signOut('The API no longer accepts this key. Sign in again.'));
