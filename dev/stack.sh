@@ -28,6 +28,9 @@ export AWS_SECRET_ACCESS_KEY="${AWS_SECRET_ACCESS_KEY:-testing}"
 export AWS_REGION="${AWS_REGION:-eu-west-1}"
 export AWS_DEFAULT_REGION="$AWS_REGION"
 export TRACKSES_TABLE="${TRACKSES_TABLE:-trackses}"
+# bootstrap.py creates this alias from template.yaml's key; the runner serves `wiring` itself.
+export TRACKSES_KMS_KEY_ID="${TRACKSES_KMS_KEY_ID:-alias/trackses-secrets}"
+export TRACKSES_WIRING_FUNCTION="${TRACKSES_WIRING_FUNCTION:-wiring}"
 mkdir -p .dev "$TRACKSES_SNS_CERT_DIR"
 # Pin the certificate of the real Amazon-signed samples in events/, as the emulator pins its own.
 cp events/sns-real/*.pem "$TRACKSES_SNS_CERT_DIR"/

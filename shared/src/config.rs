@@ -24,6 +24,10 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// Base of the webhook URLs handed to users; derived from the request when unset.
     pub public_url: Option<Url>,
+    /// The KMS key customer credentials are sealed under (automatic mode).
+    pub kms_key_id: Option<String>,
+    /// The function the API hands customer-account work to (automatic mode).
+    pub wiring_function: Option<String>,
 }
 
 // Deliberately not Debug-derived: the admin token must never reach a log line.
@@ -36,6 +40,8 @@ impl std::fmt::Debug for Config {
             .field("sns_endpoint", &self.sns_endpoint)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
+            .field("kms_key_id", &self.kms_key_id)
+            .field("wiring_function", &self.wiring_function)
             .finish()
     }
 }
@@ -73,6 +79,8 @@ impl Config {
             sns_endpoint,
             admin_token: var("TRACKSES_ADMIN_TOKEN"),
             public_url: url_var("TRACKSES_PUBLIC_URL")?,
+            kms_key_id: var("TRACKSES_KMS_KEY_ID"),
+            wiring_function: var("TRACKSES_WIRING_FUNCTION"),
         })
     }
 
@@ -82,10 +90,25 @@ impl Config {
     }
 }
 
+/// `RUST_LOG`, else `default`; whatever it says, the AWS SDK's runtime logs at info at most:
+/// its debug lines print request identities, customer access key ids among them.
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    [
+        "aws_smithy_runtime=info",
+        "aws_smithy_runtime_api=info",
+        "aws_config=info",
+        "aws_sdk_sts=info",
+    ]
+    .into_iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, |filter, directive| filter.add_directive(directive))
+}
+
 /// JSON logs in Lambda (CloudWatch parses them), plain text on a terminal.
 pub fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = log_filter("info");
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder

@@ -1,6 +1,8 @@
 //! trackses: SES event tracking. Layers, bottom up: model → ses/sns → store → ingest → http.
 
 pub mod config;
+pub mod crypto;
+pub mod customer;
 pub mod http;
 pub mod ingest;
 pub mod model;
@@ -8,3 +10,4 @@ pub mod ses;
 pub mod sns;
 pub mod stats;
 pub mod store;
+pub mod wiring;

@@ -561,29 +561,9 @@ async fn events_filter_page_and_tail() {
     assert_eq!(ids(tail["items"].as_array().unwrap()), ascending[1..]);
 }
 
-/// Captures every log line the service writes while it runs on this test's thread.
-#[derive(Clone, Default)]
-struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn secrets_never_reach_logs_or_responses() {
-    let logs = LogCapture::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let logs = LogCapture::global();
 
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
@@ -635,7 +615,7 @@ async fn secrets_never_reach_logs_or_responses() {
         );
     }
 
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let logs = logs.text();
     assert!(
         logs.contains("project created"),
         "the capture sees the service's logs"

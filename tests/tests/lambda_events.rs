@@ -31,6 +31,7 @@ async fn api_events_reach_the_api_router() {
             store: h.store.clone(),
             admin_token: admin_token.map(str::to_owned),
             public_url: None,
+            connector: None,
         })
     };
     let (status, body) = invoke(

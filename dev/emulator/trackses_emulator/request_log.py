@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, unquote
 
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 
+from . import sesv2_routes
 from .sts_iam_patches import caller_identity
 
 PATH = "/_trackses/requests"
@@ -32,26 +33,6 @@ RESOURCE_KEYS = (
     "TableName", "KeyId", "FunctionName", "QueueUrl", "StackName",
 )
 
-# SESv2 is REST-JSON: method + path -> operation (both the older and the newer SDK paths).
-_SESV2 = [(method, re.compile(path), op) for method, path, op in [
-    ("GET", r"/v2/email/identities", "ListEmailIdentities"),
-    ("POST", r"/v2/email/list-identities", "ListEmailIdentities"),
-    ("GET", r"/v2/email/identities/(?P<EmailIdentity>[^/]+)", "GetEmailIdentity"),
-    ("PUT", r"/v2/email/identities/(?P<EmailIdentity>[^/]+)/configuration-set",
-     "PutEmailIdentityConfigurationSetAttributes"),
-    ("GET", r"/v2/email/configuration-sets", "ListConfigurationSets"),
-    ("POST", r"/v2/email/list-configuration-sets", "ListConfigurationSets"),
-    ("POST", r"/v2/email/configuration-sets", "CreateConfigurationSet"),
-    ("GET", r"/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)", "GetConfigurationSet"),
-    ("DELETE", r"/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)",
-     "DeleteConfigurationSet"),
-    ("POST", r"/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/event-destinations",
-     "CreateConfigurationSetEventDestination"),
-    ("GET", r"/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/event-destinations",
-     "GetConfigurationSetEventDestinations"),
-    ("POST", r"/v2/email/outbound-emails", "SendEmail"),
-    ("GET", r"/v2/email/account", "GetAccount"),
-]]
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/[^/]+/([^/]+)/([^/]+)/")
 
 _entries: deque = deque(maxlen=MAX_ENTRIES)
@@ -98,12 +79,10 @@ def describe(environ, body: bytes) -> dict:
     if not operation and target:
         operation = target.rsplit(".", 1)[-1]
     if not operation and path.startswith("/v2/"):
-        for verb, pattern, op in _SESV2:
-            match = pattern.fullmatch(path)
-            if verb == method and match:
-                operation = op
-                params.update({k: unquote(v) for k, v in match.groupdict().items()})
-                break
+        found = sesv2_routes.operation(method, path)
+        if found:
+            operation, names = found
+            params.update({k: unquote(v) for k, v in names.items()})
     if not service and path.startswith("/v2/email/"):
         service = "ses"
     operation = operation or f"{method} {path}"  # other REST APIs: "ses:POST /v2/..."

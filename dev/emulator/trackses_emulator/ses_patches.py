@@ -4,7 +4,9 @@ SESv2 API (state lives on moto's backends, so moto's reset clears it):
 - Create/Get/Update/DeleteConfigurationSetEventDestination(s), stored as cfn_patches expects;
 - PutEmailIdentityConfigurationSetAttributes (GetEmailIdentity returns ConfigurationSetName);
 - GetAccount: sandbox quota (200/day, 1/s) unless switched to production (50000/day, 14/s);
-- GetConfigurationSet: SendingOptions.SendingEnabled is a boolean (moto nests an object).
+- GetConfigurationSet: SendingOptions.SendingEnabled is a boolean (moto nests an object);
+- operations on the paths current SDKs use (sesv2_routes), e.g. GET /v2/email/configuration-sets;
+- identities are verified for sending on creation (VerifiedForSendingStatus true).
 
 Event publishing (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html):
 SESv2 SendEmail and v1 SendEmail/SendRawEmail with a configuration set (explicit or the identity's
@@ -26,19 +28,22 @@ import threading
 import uuid
 from datetime import datetime, timezone
 from email.utils import formataddr, getaddresses, parseaddr
+from urllib.parse import unquote, urlparse
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import JsonRESTError
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.ses.exceptions import ConfigurationSetDoesNotExist, NotFoundException, SesError
-from moto.ses.models import ConfigurationSet, SESBackend, ses_backends
+from moto.ses.models import ConfigurationSet, EmailIdentity, SESBackend, ses_backends
 from moto.ses.responses import EmailResponse
 from moto.sesv2 import urls as sesv2_urls
 from moto.sesv2.models import sesv2_backends
 from moto.sesv2.responses import SESV2Response
 from moto.sns.models import sns_backends
 from moto.utilities.utils import get_partition
+
+from . import sesv2_routes
 
 log = logging.getLogger("trackses_emulator.ses")
 
@@ -556,6 +561,27 @@ _SESV2_PATHS = (
 _CONTROL_PATHS = ("/_trackses/ses/account", "/_trackses/ses/engagement")
 
 
+def _sesv2_get_action(self):
+    """moto's model lacks the paths current SDKs use for some operations (GET
+    /v2/email/configuration-sets, GET /v2/email/identities...)."""
+    action = _orig["sesv2_get_action"](self)
+    if action:
+        return action
+    found = sesv2_routes.operation(self.method, urlparse(self.path).path)
+    if found is None:
+        return None
+    operation, params = found
+    self.uri_match = {k: unquote(v) for k, v in params.items()}
+    return operation
+
+
+def _email_identity_init(self, *args, **kwargs):
+    """moto reports VerificationStatus SUCCESS but VerifiedForSendingStatus false; the emulator
+    verifies identities on creation (there is no verification mail), so both say verified."""
+    _orig["email_identity_init"](self, *args, **kwargs)
+    self.verified_for_sending_status = self.verification_status == "SUCCESS"
+
+
 def _infer_service_region_host(self, environ, path):
     """Unsigned requests to the control endpoints go to the SESv2 app (where they are routed)."""
     if path.rstrip("/") in _CONTROL_PATHS:
@@ -580,6 +606,8 @@ def apply() -> None:
         _orig[key] = getattr(cls, name)
         setattr(cls, name, func)
 
+    patch("sesv2_get_action", SESV2Response, "_get_action", _sesv2_get_action)
+    patch("email_identity_init", EmailIdentity, "__init__", _email_identity_init)
     patch("to_dict_v2", ConfigurationSet, "to_dict_v2", _to_dict_v2)
     patch("delete_configuration_set", SESBackend, "delete_configuration_set",
           _delete_configuration_set)

@@ -15,6 +15,9 @@ trackses tests need it.
 
 import json
 import re
+import uuid
+
+import xmltodict
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.authorization import ActionAuthenticatorMixin
@@ -36,10 +39,20 @@ _orig: dict = {}
 
 
 class AccessDenied(_RESTError):
+    """Shaped as the query protocol (STS, SNS, IAM) answers: one <Error> directly under
+    <ErrorResponse>, which SDKs parse (moto's <Errors><Error> wrapper leaves them without a code)."""
+
     code = 403
 
     def __init__(self, message: str, error_type: str = "AccessDenied"):
         super().__init__(error_type, message)
+        self.description = xmltodict.unparse(
+            {"ErrorResponse": {
+                "Error": {"Type": "Sender", "Code": error_type, "Message": message},
+                "RequestId": str(uuid.uuid4()),
+            }},
+            full_document=True,
+        )
 
 
 class JsonAccessDenied(JsonRESTError):

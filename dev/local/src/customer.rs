@@ -9,12 +9,16 @@ use aws_sdk_sns::types::MessageAttributeValue;
 
 pub const SES_SUBJECT: &str = "Amazon SES Email Event Notification";
 
+/// The policy trackses asks its users to grant (docs/customer-iam-policy.json), to the letter.
+pub const TRACKSES_POLICY: &str = include_str!("../../../docs/customer-iam-policy.json");
+
 #[derive(Clone)]
 pub struct CustomerAccount {
     pub account_id: String,
     pub region: String,
     pub sns: aws_sdk_sns::Client,
     pub ses: aws_sdk_sesv2::Client,
+    pub iam: aws_sdk_iam::Client,
 }
 
 fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
@@ -64,6 +68,7 @@ impl CustomerAccount {
             region: region.to_owned(),
             sns: aws_sdk_sns::Client::new(&config),
             ses: aws_sdk_sesv2::Client::new(&config),
+            iam: aws_sdk_iam::Client::new(&config),
         })
     }
 
@@ -133,6 +138,53 @@ impl CustomerAccount {
 }
 
 impl CustomerAccount {
+    /// What a customer does for automatic mode: an IAM user holding exactly `policy`, and its
+    /// access key. Returns (access key id, secret access key).
+    pub async fn scoped_access_key(
+        &self,
+        user: &str,
+        policy: &str,
+    ) -> Result<(String, String), String> {
+        self.iam
+            .create_user()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| failed("CreateUser", e))?;
+        self.iam
+            .put_user_policy()
+            .user_name(user)
+            .policy_name("trackses")
+            .policy_document(policy)
+            .send()
+            .await
+            .map_err(|e| failed("PutUserPolicy", e))?;
+        let key = self
+            .iam
+            .create_access_key()
+            .user_name(user)
+            .send()
+            .await
+            .map_err(|e| failed("CreateAccessKey", e))?
+            .access_key
+            .ok_or("CreateAccessKey returned no key")?;
+        Ok((
+            key.access_key_id().to_owned(),
+            key.secret_access_key().to_owned(),
+        ))
+    }
+
+    /// A sending identity (the emulator verifies it at once).
+    pub async fn create_identity(&self, identity: &str) -> Result<(), String> {
+        self.ses
+            .create_email_identity()
+            .email_identity(identity)
+            .send()
+            .await
+            .map_err(|e| failed("CreateEmailIdentity", e))?;
+        Ok(())
+    }
+
     /// What a customer does for a share-nothing connection: a sending identity, and a
     /// configuration set (its default) whose event destination is `topic_arn`, for every type.
     pub async fn publish_ses_events_to(
@@ -141,12 +193,7 @@ impl CustomerAccount {
         set: &str,
         topic_arn: &str,
     ) -> Result<(), String> {
-        self.ses
-            .create_email_identity()
-            .email_identity(identity)
-            .send()
-            .await
-            .map_err(|e| failed("CreateEmailIdentity", e))?;
+        self.create_identity(identity).await?;
         self.ses
             .create_configuration_set()
             .configuration_set_name(set)

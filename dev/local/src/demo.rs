@@ -1,15 +1,18 @@
-//! The live demo of `make dev`: a project with a manual connection in an emulated customer
-//! account, wired through the public API, and mail sent through the emulated SES until Ctrl-C:
-//! SES publishes the events to the customer's topic, SNS delivers them to the webhook.
+//! The live demo of `make dev`: a project with a manual connection in one emulated customer
+//! account and an automatic one (a scoped IAM key, wired by trackses) in another, set up through
+//! the public API, and mail sent through the emulated SES of both until Ctrl-C: SES publishes the
+//! events to the customer's topic, SNS delivers them to the webhook.
 
 use std::time::Duration;
 
 use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
-use crate::customer::CustomerAccount;
+use crate::customer::{CustomerAccount, TRACKSES_POLICY};
 
 pub const DEMO_ACCOUNT: &str = "111111111111";
+/// The account connected in automatic mode.
+pub const AUTOMATIC_ACCOUNT: &str = "111111111112";
 pub const DEMO_REGION: &str = "eu-west-1";
 
 pub struct DemoProject {
@@ -119,10 +122,50 @@ pub async fn set_up(
             &topic_arn,
         )
         .await?;
+    connect_automatic(api, aws, &project_id, &api_key).await?;
     Ok(DemoProject {
         project_id,
         api_key,
     })
+}
+
+/// What a user of automatic mode does: an IAM user with trackses' policy, its key pasted into
+/// trackses, and one click to attach the sending identity.
+async fn connect_automatic(
+    api: &ApiClient,
+    aws: &SdkConfig,
+    project_id: &str,
+    api_key: &str,
+) -> Result<(), String> {
+    let customer = CustomerAccount::assume(aws, AUTOMATIC_ACCOUNT, DEMO_REGION).await?;
+    customer.create_identity(AUTOMATIC_SENDER).await?;
+    let (key_id, secret) = customer
+        .scoped_access_key(&format!("trackses-{}", &project_id[4..12]), TRACKSES_POLICY)
+        .await?;
+    let connection = api
+        .expect(
+            reqwest::Method::POST,
+            &format!("/v1/projects/{project_id}/connections"),
+            api_key,
+            json!({"mode": "automatic", "region": DEMO_REGION,
+                   "access_key_id": key_id, "secret_access_key": secret}),
+            202,
+        )
+        .await?;
+    let path = format!(
+        "/v1/projects/{project_id}/connections/{}",
+        connection["id"].as_str().ok_or("no connection id")?
+    );
+    wait_until_active(api, &path, api_key).await?;
+    api.expect(
+        reqwest::Method::PUT,
+        &format!("{path}/identities/{AUTOMATIC_SENDER}"),
+        api_key,
+        json!({}),
+        200,
+    )
+    .await?;
+    Ok(())
 }
 
 /// SNS drops what is published before the subscription is confirmed, as AWS does.
@@ -138,6 +181,7 @@ async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result
 }
 
 pub const DEMO_SENDER: &str = "news@demo.trackses.test";
+pub const AUTOMATIC_SENDER: &str = "hello@auto.trackses.test";
 
 /// Ordinary recipients, and the SES mailbox simulator's bounce, complaint and out-of-office.
 const AUDIENCE: [&str; 6] = [
@@ -170,16 +214,23 @@ pub async fn traffic(
     pace: Duration,
     emails: Option<usize>,
 ) -> Result<(), String> {
-    let customer = CustomerAccount::assume(aws, DEMO_ACCOUNT, DEMO_REGION).await?;
+    // Two emails from each account in turn, so both see every kind of recipient.
+    let senders = [
+        (
+            CustomerAccount::assume(aws, DEMO_ACCOUNT, DEMO_REGION).await?,
+            DEMO_SENDER,
+        ),
+        (
+            CustomerAccount::assume(aws, AUTOMATIC_ACCOUNT, DEMO_REGION).await?,
+            AUTOMATIC_SENDER,
+        ),
+    ];
     let mut n = 0;
     while emails.is_none_or(|max| n < max) {
         let recipient = AUDIENCE[n % AUDIENCE.len()];
+        let (customer, sender) = &senders[(n / 2) % senders.len()];
         let message_id = customer
-            .send_email(
-                DEMO_SENDER,
-                &[recipient],
-                &format!("Your weekly digest #{n}"),
-            )
+            .send_email(sender, &[recipient], &format!("Your weekly digest #{n}"))
             .await?;
         let engagement: &[&str] = match n % 3 {
             _ if !recipient.ends_with("@example.com") => &[],

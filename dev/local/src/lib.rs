@@ -6,43 +6,125 @@ pub mod demo;
 pub mod ses_traffic;
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use aws_config::SdkConfig;
 
 use aws_lambda_events::sns::SnsEvent;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use shared::config::Config;
+use shared::http::connections::Connector;
 use shared::http::{api, finish, problem::Problem, webhook};
 use shared::ingest::{Ingestor, direct};
 use shared::store::Store;
+use shared::wiring::{Command, Wiring};
 
-/// What API Gateway and Lambda would route to each function, on one local listener.
-pub fn app(config: &Config, store: Store) -> Router {
+/// What API Gateway and Lambda would route to each function, on one local listener whose base
+/// URL is `config.public_url`: the API reaches the wiring function through the Lambda Invoke
+/// API at that same address.
+pub async fn app(config: &Config, aws: &SdkConfig, store: Store) -> Router {
     let ingestor = Arc::new(Ingestor::from_config(config, store.clone()));
+    let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
+    lambda.set_endpoint_url(config.public_url.as_ref().map(|u| u.to_string()));
+    let lambda = aws_sdk_lambda::Client::from_conf(lambda.build());
     let state = Arc::new(api::ApiState {
         store,
         admin_token: config.admin_token.clone(),
         public_url: config.public_url.clone(),
+        connector: Connector::from_config(config, aws, lambda),
     });
+    let wiring = match Wiring::from_config(config).await {
+        Ok(wiring) => Some(Arc::new(wiring)),
+        Err(e) => {
+            tracing::warn!(error = %e, "no wiring function: automatic mode is off");
+            None
+        }
+    };
     finish(
         api::routes(state)
             .merge(webhook::routes(ingestor.clone()))
-            .merge(lambda_invoke_routes(ingestor)),
+            .merge(lambda_invoke_routes(ingestor, wiring)),
     )
 }
 
-/// The Lambda Invoke API path, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand
-/// `ingest-sns` the same event Lambda would.
-fn lambda_invoke_routes(ingestor: Arc<Ingestor>) -> Router {
-    Router::new()
+/// The Lambda Invoke API paths, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand
+/// `ingest-sns` the same event Lambda would, and the API can hand `wiring` its commands.
+fn lambda_invoke_routes(ingestor: Arc<Ingestor>, wiring: Option<Arc<Wiring>>) -> Router {
+    let router = Router::new()
         .route(
             "/2015-03-31/functions/ingest-sns/invocations",
             post(invoke_ingest_sns),
         )
-        .with_state(ingestor)
+        .with_state(ingestor);
+    match wiring {
+        Some(wiring) => router.merge(
+            Router::new()
+                .route(
+                    "/2015-03-31/functions/wiring/invocations",
+                    post(invoke_wiring),
+                )
+                .with_state(wiring),
+        ),
+        None => router,
+    }
+}
+
+/// Lambda's asynchronous invocation retries a failed run twice (after about 1 and 2 minutes);
+/// locally the same, sooner.
+const ASYNC_RETRY_DELAYS: [Duration; 2] = [Duration::from_secs(1), Duration::from_secs(2)];
+
+async fn invoke_wiring(
+    State(wiring): State<Arc<Wiring>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let command: Command = match serde_json::from_slice(&body) {
+        Ok(command) => command,
+        Err(e) => return function_error("InvalidCommand", &e),
+    };
+    let asynchronous = headers
+        .get("x-amz-invocation-type")
+        .is_some_and(|t| t == "Event");
+    if !asynchronous {
+        return match wiring.handle(command).await {
+            Ok(reply) => (StatusCode::OK, axum::Json(reply)).into_response(),
+            Err(e) => function_error("WiringError", &e),
+        };
+    }
+    tokio::spawn(async move {
+        let mut delays = ASYNC_RETRY_DELAYS.iter();
+        loop {
+            match wiring.handle(command.clone()).await {
+                Ok(_) => break,
+                Err(e) => match delays.next() {
+                    Some(delay) => {
+                        tracing::warn!(error = %e, "wiring run failed; Lambda would retry");
+                        tokio::time::sleep(*delay).await;
+                    }
+                    None => {
+                        tracing::error!(error = %e, "wiring run failed for good; Lambda would dead-letter it");
+                        break;
+                    }
+                },
+            }
+        }
+    });
+    StatusCode::ACCEPTED.into_response()
+}
+
+/// Lambda reports a function error with 200 and this header; the caller retries.
+fn function_error(kind: &str, error: &dyn std::fmt::Display) -> Response {
+    (
+        StatusCode::OK,
+        [("x-amz-function-error", "Unhandled")],
+        axum::Json(serde_json::json!({"errorType": kind, "errorMessage": error.to_string()})),
+    )
+        .into_response()
 }
 
 async fn invoke_ingest_sns(State(ingestor): State<Arc<Ingestor>>, body: Bytes) -> Response {
@@ -61,14 +143,6 @@ async fn invoke_ingest_sns(State(ingestor): State<Arc<Ingestor>>, body: Bytes) -
                 .collect();
             (StatusCode::OK, axum::Json(outcomes)).into_response()
         }
-        // Lambda reports a function error with 200 and this header; the caller retries.
-        Err(e) => (
-            StatusCode::OK,
-            [("x-amz-function-error", "Unhandled")],
-            axum::Json(
-                serde_json::json!({"errorType": "RetryableFailure", "errorMessage": e.to_string()}),
-            ),
-        )
-            .into_response(),
+        Err(e) => function_error("RetryableFailure", &e),
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use shared::config::{Config, init_tracing};
+use shared::http::connections::Connector;
 use shared::http::{api, finish};
 use shared::store::Store;
 
@@ -14,10 +15,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let config = Config::from_env()?;
+    let aws = Config::aws().await;
+    let connector = Connector::from_config(&config, &aws, aws_sdk_lambda::Client::new(&aws));
     let state = Arc::new(api::ApiState {
         store: Store::connect(&config).await,
         admin_token: config.admin_token,
         public_url: config.public_url,
+        connector,
     });
     lambda_http::run(finish(api::routes(state))).await
 }

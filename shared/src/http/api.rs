@@ -1,4 +1,5 @@
-//! The REST API of API.md: projects, keys, connections, events, message timelines.
+//! The REST API of API.md: projects, keys, events, message timelines, stats, suppressions;
+//! connections in `connections`.
 
 use std::sync::Arc;
 
@@ -15,19 +16,19 @@ use url::Url;
 
 use super::auth::{mint_api_key, require_admin, require_project_key};
 use super::problem::{Problem, json_body};
-use crate::model::{
-    Connection, ConnectionMode, ConnectionStatus, EventType, Project, TopicArn, ids,
-};
+use crate::model::{Connection, EventType, Project, ids};
 use crate::stats::summarize;
+use crate::store::Store;
 use crate::store::attrs::time_string;
 use crate::store::events::{EventFilter, PageFrom};
 use crate::store::keys::{CounterScope, Granularity};
-use crate::store::{Store, StoreError};
 
 pub struct ApiState {
     pub store: Store,
     pub admin_token: Option<String>,
     pub public_url: Option<Url>,
+    /// Automatic mode's side of the API; `None` where it is not configured.
+    pub connector: Option<super::connections::Connector>,
 }
 
 type Shared = State<Arc<ApiState>>;
@@ -40,18 +41,11 @@ pub fn routes(state: Arc<ApiState>) -> Router {
         .route("/v1/projects/{pid}", get(get_project))
         .route("/v1/projects/{pid}/api-keys", post(create_api_key))
         .route("/v1/projects/{pid}/api-keys/{kid}", delete(delete_api_key))
-        .route(
-            "/v1/projects/{pid}/connections",
-            post(create_connection).get(list_connections),
-        )
-        .route(
-            "/v1/projects/{pid}/connections/{cid}",
-            get(get_connection).delete(delete_connection),
-        )
         .route("/v1/projects/{pid}/events", get(list_events))
         .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
         .route("/v1/projects/{pid}/stats", get(get_stats))
         .route("/v1/projects/{pid}/suppressions", get(list_suppressions))
+        .merge(super::connections::routes())
         .with_state(state)
         .merge(super::dashboard::routes())
 }
@@ -135,14 +129,6 @@ async fn delete_api_key(
     }
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
-enum NewConnection {
-    Manual { topic_arn: String },
-    Automatic {},
-    Role {},
-}
-
 /// A connection as the API shows it: never a secret.
 #[derive(Serialize)]
 struct ConnectionView<'a> {
@@ -154,7 +140,7 @@ struct ConnectionView<'a> {
 impl ApiState {
     /// Where SNS must deliver for `cid`: the configured public URL, else the one this request
     /// reached (API Gateway sets Host and X-Forwarded-Proto).
-    fn webhook_url(&self, headers: &HeaderMap, cid: &str) -> String {
+    pub(super) fn webhook_url(&self, headers: &HeaderMap, cid: &str) -> String {
         let base = match &self.public_url {
             Some(url) => url.as_str().trim_end_matches('/').to_owned(),
             None => {
@@ -172,7 +158,7 @@ impl ApiState {
         format!("{base}/v1/hooks/sns/{cid}")
     }
 
-    fn view(&self, headers: &HeaderMap, connection: &Connection) -> serde_json::Value {
+    pub(super) fn view(&self, headers: &HeaderMap, connection: &Connection) -> serde_json::Value {
         let view = ConnectionView {
             connection,
             webhook_url: self.webhook_url(headers, &connection.id),
@@ -180,7 +166,11 @@ impl ApiState {
         serde_json::to_value(view).unwrap_or_default()
     }
 
-    async fn project_connection(&self, pid: &str, cid: &str) -> Result<Connection, Problem> {
+    pub(super) async fn project_connection(
+        &self,
+        pid: &str,
+        cid: &str,
+    ) -> Result<Connection, Problem> {
         if !ids::is_key_safe(cid) {
             return Err(Problem::not_found("connection"));
         }
@@ -190,98 +180,6 @@ impl ApiState {
             .filter(|c| c.project_id == pid)
             .ok_or_else(|| Problem::not_found("connection"))
     }
-}
-
-async fn create_connection(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(pid): Path<String>,
-    body: Bytes,
-) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    let topic_arn = match json_body::<NewConnection>(&body)? {
-        NewConnection::Manual { topic_arn } => topic_arn,
-        NewConnection::Automatic {} | NewConnection::Role {} => {
-            return Err(Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "mode-not-available",
-                "Mode not available",
-                "only `manual` connections can be created on this deployment",
-            ));
-        }
-    };
-    let topic: TopicArn =
-        topic_arn
-            .parse()
-            .map_err(|e: crate::model::topic_arn::InvalidTopicArn| {
-                Problem::bad_request(e.to_string())
-            })?;
-    let now = Utc::now();
-    let connection = Connection {
-        id: ids::connection_id(),
-        project_id: pid,
-        mode: ConnectionMode::Manual,
-        status: ConnectionStatus::Pending,
-        account_id: topic.account_id().to_owned(),
-        region: topic.region().to_owned(),
-        topic_arn: topic.to_string(),
-        configuration_set: None,
-        last_error: None,
-        created_at: now,
-        updated_at: now,
-    };
-    match state.store.create_connection(&connection).await {
-        Ok(()) => {}
-        Err(StoreError::AlreadyExists) => {
-            return Err(Problem::conflict(
-                "this topic is already registered to a connection; delete that connection first",
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
-    Ok((StatusCode::CREATED, Json(state.view(&headers, &connection))).into_response())
-}
-
-async fn list_connections(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path(pid): Path<String>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    let connections = state.store.list_connections(&pid).await?;
-    let items: Vec<_> = connections
-        .iter()
-        .map(|c| state.view(&headers, c))
-        .collect();
-    Ok(Json(json!({"items": items})))
-}
-
-async fn get_connection(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path((pid, cid)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    let connection = state.project_connection(&pid, &cid).await?;
-    Ok(Json(state.view(&headers, &connection)))
-}
-
-/// A manual connection owns nothing in the customer's account: forgetting it is the teardown.
-/// Its topic stops being accepted at once.
-async fn delete_connection(
-    State(state): Shared,
-    headers: HeaderMap,
-    Path((pid, cid)): Path<(String, String)>,
-) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    let connection = state.project_connection(&pid, &cid).await?;
-    state.store.delete_connection(&connection).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"id": cid, "status": "deleted"})),
-    )
-        .into_response())
 }
 
 #[derive(Deserialize, Default)]

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod connections;
 pub mod dashboard;
 pub mod problem;
 pub mod webhook;

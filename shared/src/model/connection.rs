@@ -19,6 +19,20 @@ pub enum ConnectionStatus {
     /// SNS told us the subscription was removed.
     Unsubscribed,
     Error,
+    /// Teardown in progress; the connection disappears when it is done.
+    Deleting,
+}
+
+/// The steps of wiring an automatic connection, each recorded once done, so a retried run
+/// resumes after the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WiringStep {
+    Topic,
+    TopicPolicy,
+    ConfigurationSet,
+    EventDestination,
+    Subscription,
 }
 
 /// The stored and shown spellings; `parse` is their inverse.
@@ -43,6 +57,14 @@ spelled!(ConnectionStatus {
     Active => "active",
     Unsubscribed => "unsubscribed",
     Error => "error",
+    Deleting => "deleting",
+});
+spelled!(WiringStep {
+    Topic => "topic",
+    TopicPolicy => "topic_policy",
+    ConfigurationSet => "configuration_set",
+    EventDestination => "event_destination",
+    Subscription => "subscription",
 });
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -58,6 +80,11 @@ pub struct Connection {
     pub topic_arn: String,
     pub configuration_set: Option<String>,
     pub last_error: Option<String>,
+    /// Automatic mode: all the API ever shows of the customer's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id_last4: Option<String>,
+    #[serde(skip_serializing)]
+    pub wiring_steps: Vec<WiringStep>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -74,6 +101,7 @@ mod tests {
             ConnectionStatus::Active,
             ConnectionStatus::Unsubscribed,
             ConnectionStatus::Error,
+            ConnectionStatus::Deleting,
         ] {
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
             assert_eq!(ConnectionStatus::parse(status.as_str()), Some(status));

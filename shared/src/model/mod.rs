@@ -4,10 +4,11 @@ pub mod connection;
 pub mod event;
 pub mod ids;
 pub mod project;
+pub mod region;
 pub mod stored_event;
 pub mod topic_arn;
 
-pub use connection::{Connection, ConnectionMode, ConnectionStatus};
+pub use connection::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
 pub use project::{ApiKeyRecord, Project};
 pub use stored_event::{Event, RecipientStatus, StoredEvent};

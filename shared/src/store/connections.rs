@@ -1,11 +1,13 @@
 //! Connections, and the topic registry that says which connection a topic belongs to.
 
-use aws_sdk_dynamodb::types::{Delete, TransactWriteItem};
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
 use super::attrs::{Item, get_s, get_time, opt_s, s, time};
 use super::{Store, StoreError, keys};
-use crate::model::{Connection, ConnectionMode, ConnectionStatus};
+use crate::crypto::Sealed;
+use crate::model::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
 
 fn parsed<T>(item: &Item, name: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
     parse(get_s(item, name)?).ok_or_else(|| StoreError::Corrupt(format!("attribute {name}")))
@@ -35,7 +37,61 @@ fn connection_item(c: &Connection) -> Item {
     if let Some(error) = &c.last_error {
         item.insert("last_error".into(), s(error));
     }
+    if let Some(last4) = &c.access_key_id_last4 {
+        item.insert("access_key_id_last4".into(), s(last4));
+    }
+    if !c.wiring_steps.is_empty() {
+        item.insert(
+            "steps_done".into(),
+            AttributeValue::Ss(c.wiring_steps.iter().map(|s| s.as_str().into()).collect()),
+        );
+    }
     item
+}
+
+fn binary(item: &Item, name: &str) -> Result<Vec<u8>, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_b().ok())
+        .map(|b| b.as_ref().to_vec())
+        .ok_or_else(|| StoreError::Corrupt(format!("attribute {name} missing")))
+}
+
+fn secret_item(cid: &str, sealed: &Sealed) -> Item {
+    Item::from([
+        (keys::PK.into(), s(keys::connection(cid))),
+        (keys::SK.into(), s(keys::SECRET_SK)),
+        (
+            "ciphertext".into(),
+            AttributeValue::B(Blob::new(sealed.ciphertext.clone())),
+        ),
+        ("nonce".into(), AttributeValue::B(Blob::new(sealed.nonce))),
+        (
+            "wrapped_key".into(),
+            AttributeValue::B(Blob::new(sealed.wrapped_key.clone())),
+        ),
+        ("kms_key_id".into(), s(&sealed.key_id)),
+    ])
+}
+
+fn sealed_from(item: &Item) -> Result<Sealed, StoreError> {
+    Ok(Sealed {
+        ciphertext: binary(item, "ciphertext")?,
+        nonce: binary(item, "nonce")?
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("nonce length".into()))?,
+        wrapped_key: binary(item, "wrapped_key")?,
+        key_id: get_s(item, "kms_key_id")?.to_owned(),
+    })
+}
+
+fn steps_from(item: &Item) -> Vec<WiringStep> {
+    let mut steps: Vec<WiringStep> = item
+        .get("steps_done")
+        .and_then(|v| v.as_ss().ok())
+        .map(|steps| steps.iter().filter_map(|s| WiringStep::parse(s)).collect())
+        .unwrap_or_default();
+    steps.sort();
+    steps
 }
 
 fn connection_from(item: &Item) -> Result<Connection, StoreError> {
@@ -52,31 +108,73 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         topic_arn: get_s(item, "topic_arn")?.to_owned(),
         configuration_set: opt_s(item, "configuration_set"),
         last_error: opt_s(item, "last_error"),
+        access_key_id_last4: opt_s(item, "access_key_id_last4"),
+        wiring_steps: steps_from(item),
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
     })
 }
 
 impl Store {
-    /// Registers the connection and claims its topic; a topic belongs to one connection only.
-    pub async fn create_connection(&self, connection: &Connection) -> Result<(), StoreError> {
+    /// Registers the connection and claims its topic (a topic belongs to one connection only);
+    /// a connection that wires the account also claims the project's (account, region), and
+    /// brings its sealed credentials. All or nothing.
+    pub async fn create_connection(
+        &self,
+        connection: &Connection,
+        secret: Option<&Sealed>,
+    ) -> Result<(), StoreError> {
         let topic = Item::from([
             (keys::PK.into(), s(keys::topic(&connection.topic_arn))),
             (keys::SK.into(), s(keys::TOPIC_SK)),
             ("connection_id".into(), s(&connection.id)),
         ]);
-        let result = self
+        let mut transaction = self
             .client
             .transact_write_items()
             .transact_items(self.new_item(connection_item(connection))?)
-            .transact_items(self.new_item(topic)?)
-            .send()
-            .await;
-        match result {
+            .transact_items(self.new_item(topic)?);
+        if connection.mode != ConnectionMode::Manual {
+            transaction = transaction.transact_items(self.new_item(account_claim(connection))?);
+        }
+        if let Some(sealed) = secret {
+            transaction =
+                transaction.transact_items(self.new_item(secret_item(&connection.id, sealed))?);
+        }
+        match transaction.send().await {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
             Err(e) => Err(e.into()),
         }
+    }
+
+    pub async fn connection_secret(&self, cid: &str) -> Result<Option<Sealed>, StoreError> {
+        self.get(keys::connection(cid), keys::SECRET_SK.into())
+            .await?
+            .map(|item| sealed_from(&item))
+            .transpose()
+    }
+
+    /// Remembers a finished wiring step; a no-op on a connection deleted meanwhile.
+    pub async fn record_wiring_step(
+        &self,
+        cid: &str,
+        step: WiringStep,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection(cid)))
+            .key(keys::SK, s(keys::CONNECTION_SK))
+            .update_expression("ADD steps_done :step SET updated_at = :t")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":step", AttributeValue::Ss(vec![step.as_str().into()]))
+            .expression_attribute_values(":t", time(now))
+            .send()
+            .await;
+        ignore_missing(result)
     }
 
     pub async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, StoreError> {
@@ -115,35 +213,64 @@ impl Store {
         pages.iter().map(connection_from).collect()
     }
 
-    /// Moves a connection to `status` unless it was deleted meanwhile.
+    /// Moves a connection to `status` unless it was deleted meanwhile. Active clears the last
+    /// error: whatever it was, it is over.
     pub async fn set_connection_status(
         &self,
         cid: &str,
         status: ConnectionStatus,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = self
+        let last_error = match status {
+            ConnectionStatus::Active => Some(None),
+            _ => None,
+        };
+        self.update_connection_state(cid, status, last_error, &[], now)
+            .await
+    }
+
+    /// Sets the status and, when given, the last error (`Some(None)` clears it), only while the
+    /// connection is in one of `from` (any state if empty), and only if it still exists.
+    pub async fn update_connection_state(
+        &self,
+        cid: &str,
+        status: ConnectionStatus,
+        last_error: Option<Option<&str>>,
+        from: &[ConnectionStatus],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let mut update = self
             .client
             .update_item()
             .table_name(&self.table)
             .key(keys::PK, s(keys::connection(cid)))
             .key(keys::SK, s(keys::CONNECTION_SK))
-            .update_expression("SET #status = :s, updated_at = :t")
-            .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":s", s(status.as_str()))
-            .expression_attribute_values(":t", time(now))
+            .expression_attribute_values(":t", time(now));
+        let mut expression = String::from("SET #status = :s, updated_at = :t");
+        match last_error {
+            Some(Some(error)) => {
+                expression.push_str(", last_error = :e");
+                update = update.expression_attribute_values(":e", s(error));
+            }
+            Some(None) => expression.push_str(" REMOVE last_error"),
+            None => {}
+        }
+        let mut condition = String::from("attribute_exists(pk)");
+        if !from.is_empty() {
+            let names: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+            condition.push_str(&format!(" AND #status IN ({})", names.join(", ")));
+            for (name, status) in names.iter().zip(from) {
+                update = update.expression_attribute_values(name, s(status.as_str()));
+            }
+        }
+        let result = update
+            .update_expression(expression)
+            .condition_expression(condition)
             .send()
             .await;
-        match result {
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            other => other.map(|_| ()).map_err(Into::into),
-        }
+        ignore_missing(result)
     }
 
     pub async fn delete_connection(&self, connection: &Connection) -> Result<(), StoreError> {
@@ -162,9 +289,55 @@ impl Store {
                 keys::CONNECTION_SK,
             )?)
             .transact_items(delete(keys::topic(&connection.topic_arn), keys::TOPIC_SK)?)
+            .transact_items(delete(keys::connection(&connection.id), keys::SECRET_SK)?)
+            .transact_items(delete(
+                keys::account_claim(
+                    &connection.project_id,
+                    &connection.account_id,
+                    &connection.region,
+                ),
+                keys::ACCOUNT_CLAIM_SK,
+            )?)
             .send()
             .await?;
         Ok(())
+    }
+}
+
+fn account_claim(connection: &Connection) -> Item {
+    Item::from([
+        (
+            keys::PK.into(),
+            s(keys::account_claim(
+                &connection.project_id,
+                &connection.account_id,
+                &connection.region,
+            )),
+        ),
+        (keys::SK.into(), s(keys::ACCOUNT_CLAIM_SK)),
+        ("connection_id".into(), s(&connection.id)),
+    ])
+}
+
+/// A conditional update on a connection deleted meanwhile (or in another state) changes nothing,
+/// which is what the caller wants.
+fn ignore_missing<T>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+            aws_smithy_runtime_api::http::Response,
+        >,
+    >,
+) -> Result<(), StoreError> {
+    match result {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
+        other => other.map(|_| ()).map_err(Into::into),
     }
 }
 

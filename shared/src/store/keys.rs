@@ -53,6 +53,10 @@ impl Granularity {
 pub const PROJECT_SK: &str = "PROJECT";
 pub const CONNECTION_SK: &str = "CONN";
 pub const TOPIC_SK: &str = "TOPIC";
+/// The sealed customer credentials, beside (not inside) the connection item, so that reading a
+/// connection never fetches them.
+pub const SECRET_SK: &str = "SECRET";
+pub const ACCOUNT_CLAIM_SK: &str = "ACCOUNT";
 pub const MARKER_SK: &str = "DUP";
 pub const MESSAGE_SK: &str = "MSG";
 pub const RECIPIENT_PREFIX: &str = "R#";
@@ -72,6 +76,11 @@ pub fn connection(cid: &str) -> String {
 
 pub fn project_connections(pid: &str) -> String {
     ["P#", pid, "#CONNS"].concat()
+}
+
+/// One connection per project, account and region for the modes that wire the account.
+pub fn account_claim(pid: &str, account_id: &str, region: &str) -> String {
+    ["A#", pid, "#", account_id, "#", region].concat()
 }
 
 pub fn topic(arn: &str) -> String {

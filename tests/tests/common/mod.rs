@@ -54,7 +54,7 @@ impl Harness {
         adjust(&mut config);
         let aws = Config::aws().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
-        let app = local::app(&config, store.clone());
+        let app = local::app(&config, &aws, store.clone()).await;
         tokio::spawn(async move { axum::serve(listener, app).await });
         Harness {
             api: ApiClient::new(base),
@@ -149,6 +149,11 @@ impl Harness {
             .unwrap();
         self.wait_status(pid, key, &cid, "active").await;
         (topic, cid, webhook_url)
+    }
+
+    /// A raw DynamoDB client, for what a user cannot see through the API.
+    pub fn store_client(&self) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.aws)
     }
 
     pub async fn customer(&self, account: &str) -> CustomerAccount {
@@ -272,6 +277,45 @@ impl Capture {
         })
         .await;
         self.take()
+    }
+}
+
+/// Captures every log line the service writes while it runs on this test's thread.
+#[derive(Clone, Default)]
+pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for LogCapture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl LogCapture {
+    /// Every log line of this test process from now on, through the services' own filter at
+    /// DEBUG. Process-wide: a thread-local subscriber misses events whose callsite interest
+    /// another test thread cached first.
+    pub fn global() -> &'static LogCapture {
+        static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
+        CAPTURE.get_or_init(|| {
+            let logs = LogCapture::default();
+            let writer = logs.clone();
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter(shared::config::log_filter("debug"))
+                .with_ansi(false)
+                .with_writer(move || writer.clone())
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("no other test installs a global subscriber");
+            logs
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
     }
 }
 

@@ -25,9 +25,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = Config::aws().await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let server = axum::serve(listener, local::app(&config, store)).with_graceful_shutdown(async {
-        tokio::signal::ctrl_c().await.ok();
-    });
+    let server = axum::serve(listener, local::app(&config, &aws, store).await)
+        .with_graceful_shutdown(async {
+            tokio::signal::ctrl_c().await.ok();
+        });
     println!("trackses API: {base}\ndashboard: {base}/\nadmin token: {admin_token}");
     if std::env::var("TRACKSES_DEMO").as_deref() != Ok("0") {
         tokio::spawn(async move {

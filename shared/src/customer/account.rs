@@ -1,0 +1,431 @@
+//! The calls trackses makes in a customer account, each named by the IAM action it needs, each
+//! idempotent: running one twice leaves the account as running it once.
+
+use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sesv2::types::{EventDestinationDefinition, EventType, SnsDestination};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::error::AccountError;
+use super::guard::Guard;
+use super::{customer_config, guard};
+
+type Result<T> = std::result::Result<T, AccountError>;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub identity: String,
+    #[serde(rename = "type")]
+    pub identity_type: String,
+    pub verified: bool,
+    pub configuration_set: Option<String>,
+}
+
+/// One customer account in one region, reached with the customer's credentials through the guard.
+#[derive(Clone)]
+pub struct CustomerAccount {
+    sns: aws_sdk_sns::Client,
+    ses: aws_sdk_sesv2::Client,
+    pub account_id: String,
+    pub region: String,
+}
+
+/// Every SES event type; a destination for fewer would silently drop some.
+const ALL_EVENT_TYPES: [EventType; 10] = [
+    EventType::Send,
+    EventType::Reject,
+    EventType::Bounce,
+    EventType::Complaint,
+    EventType::Delivery,
+    EventType::Open,
+    EventType::Click,
+    EventType::RenderingFailure,
+    EventType::DeliveryDelay,
+    EventType::Subscription,
+];
+
+pub const EVENT_DESTINATION: &str = "trackses";
+
+/// The name trackses gives the topic and configuration set of a connection.
+pub fn resource_name(connection_id: &str) -> String {
+    let short = connection_id.strip_prefix("con_").unwrap_or(connection_id);
+    format!("{}{short}", guard::PREFIX)
+}
+
+pub fn topic_arn(region: &str, account_id: &str, name: &str) -> String {
+    format!("arn:aws:sns:{region}:{account_id}:{name}")
+}
+
+impl CustomerAccount {
+    pub fn new(
+        base: &SdkConfig,
+        account_id: &str,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+    ) -> CustomerAccount {
+        let config = customer_config(base, region, credentials);
+        CustomerAccount {
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&config)
+                    .interceptor(Guard)
+                    .build(),
+            ),
+            ses: aws_sdk_sesv2::Client::from_conf(
+                aws_sdk_sesv2::config::Builder::from(&config)
+                    .interceptor(Guard)
+                    .build(),
+            ),
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+        }
+    }
+
+    /// CreateTopic returns the existing topic when the name and attributes match.
+    pub async fn create_topic(&self, name: &str) -> Result<String> {
+        const ACTION: &str = "sns:CreateTopic";
+        let output = self
+            .sns
+            .create_topic()
+            .name(name)
+            .attributes("SignatureVersion", "2")
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk(ACTION, e))?;
+        Ok(output.topic_arn.unwrap_or_default())
+    }
+
+    /// Lets SES publish to the topic, for this account's configuration sets only.
+    pub async fn allow_ses_publish(&self, topic_arn: &str) -> Result<()> {
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TrackSesFromSes",
+                "Effect": "Allow",
+                "Principal": {"Service": "ses.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"AWS:SourceAccount": self.account_id}},
+            }],
+        });
+        self.sns
+            .set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("Policy")
+            .attribute_value(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("sns:SetTopicAttributes", e))?;
+        Ok(())
+    }
+
+    pub async fn create_configuration_set(&self, name: &str) -> Result<()> {
+        match self
+            .ses
+            .create_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:CreateConfigurationSet", e)),
+        }
+    }
+
+    pub async fn create_event_destination(&self, set: &str, topic_arn: &str) -> Result<()> {
+        let destination = EventDestinationDefinition::builder()
+            .enabled(true)
+            .set_matching_event_types(Some(ALL_EVENT_TYPES.to_vec()))
+            .sns_destination(
+                SnsDestination::builder()
+                    .topic_arn(topic_arn)
+                    .build()
+                    .map_err(|e| AccountError::Failed {
+                        permission: "ses:CreateConfigurationSetEventDestination",
+                        message: e.to_string(),
+                    })?,
+            )
+            .build();
+        match self
+            .ses
+            .create_configuration_set_event_destination()
+            .configuration_set_name(set)
+            .event_destination_name(EVENT_DESTINATION)
+            .event_destination(destination)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk(
+                "ses:CreateConfigurationSetEventDestination",
+                e,
+            )),
+        }
+    }
+
+    /// Subscribes the webhook (SNS answers with the existing subscription if there is one).
+    /// Returns whether it is already confirmed.
+    pub async fn subscribe(&self, topic_arn: &str, endpoint: &Url) -> Result<bool> {
+        let output = self
+            .sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol(endpoint.scheme())
+            .endpoint(endpoint.as_str())
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("sns:Subscribe", e))?;
+        Ok(output
+            .subscription_arn
+            .is_some_and(|arn| arn.starts_with("arn:")))
+    }
+
+    pub async fn identities(&self) -> Result<Vec<Identity>> {
+        let names: Vec<String> = {
+            let mut names = Vec::new();
+            let mut pages = self.ses.list_email_identities().into_paginator().send();
+            while let Some(page) = pages.next().await {
+                let page =
+                    page.map_err(|e| AccountError::from_sdk("ses:ListEmailIdentities", e))?;
+                names.extend(
+                    page.email_identities
+                        .unwrap_or_default()
+                        .into_iter()
+                        .filter_map(|i| i.identity_name),
+                );
+            }
+            names
+        };
+        // GetEmailIdentity is what says which configuration set an identity uses.
+        let mut identities = Vec::with_capacity(names.len());
+        for name in names {
+            if let Some(identity) = self.identity(&name).await? {
+                identities.push(identity);
+            }
+        }
+        Ok(identities)
+    }
+
+    pub async fn identity(&self, name: &str) -> Result<Option<Identity>> {
+        match self
+            .ses
+            .get_email_identity()
+            .email_identity(name)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(Identity {
+                identity: name.to_owned(),
+                identity_type: output
+                    .identity_type
+                    .map_or_else(|| "UNKNOWN".to_owned(), |t| t.as_str().to_owned()),
+                verified: output.verified_for_sending_status,
+                configuration_set: output.configuration_set_name.filter(|s| !s.is_empty()),
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:GetEmailIdentity", e)),
+        }
+    }
+
+    /// Points the identity at `set` (a trackses set), or at none.
+    pub async fn set_identity_configuration_set(
+        &self,
+        identity: &str,
+        set: Option<&str>,
+    ) -> Result<()> {
+        self.ses
+            .put_email_identity_configuration_set_attributes()
+            .email_identity(identity)
+            .set_configuration_set_name(set.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| {
+                AccountError::from_sdk("ses:PutEmailIdentityConfigurationSetAttributes", e)
+            })?;
+        Ok(())
+    }
+
+    /// Its event destinations go with it; a set already gone is success.
+    pub async fn delete_configuration_set(&self, name: &str) -> Result<()> {
+        match self
+            .ses
+            .delete_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:DeleteConfigurationSet", e)),
+        }
+    }
+
+    /// Its subscriptions go with it; SNS treats deleting a missing topic as success.
+    pub async fn delete_topic(&self, topic_arn: &str) -> Result<()> {
+        match self.sns.delete_topic().topic_arn(topic_arn).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk("sns:DeleteTopic", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Throttling and permission errors, which the emulator cannot produce, through the SDK's
+    //! own mocks: the same clients, guard and classification as in production.
+    use super::*;
+    use aws_sdk_sns::operation::create_topic::{CreateTopicError, CreateTopicOutput};
+    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+    use aws_smithy_types::retry::RetryConfig;
+
+    fn sns_error(code: &str) -> CreateTopicError {
+        CreateTopicError::generic(ErrorMetadata::builder().code(code).message(code).build())
+    }
+
+    fn account(rules: &[&Rule]) -> CustomerAccount {
+        CustomerAccount {
+            sns: mock_client!(aws_sdk_sns, RuleMode::Sequential, rules, |c| c
+                .interceptor(Guard)
+                .retry_config(RetryConfig::standard().with_max_attempts(3))),
+            ses: mock_client!(aws_sdk_sesv2, RuleMode::Sequential, rules, |c| c
+                .interceptor(Guard)),
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    fn topic_ok() -> CreateTopicOutput {
+        CreateTopicOutput::builder()
+            .topic_arn("arn:aws:sns:eu-west-1:111122223333:trackses-x")
+            .build()
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_with_backoff_then_succeeds() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .sequence()
+            .error(|| sns_error("Throttling"))
+            .times(2)
+            .output(topic_ok)
+            .build();
+        let arn = account(&[&rule]).create_topic("trackses-x").await.unwrap();
+        assert!(arn.ends_with(":trackses-x"));
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn persistent_throttling_is_transient() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .sequence()
+            .error(|| sns_error("Throttling"))
+            .repeatedly()
+            .build();
+        let error = account(&[&rule])
+            .create_topic("trackses-x")
+            .await
+            .unwrap_err();
+        assert!(error.is_transient(), "{error}");
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_missing_permission_is_named_and_not_retried() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .sequence()
+            .error(|| sns_error("AuthorizationError"))
+            .repeatedly()
+            .build();
+        let error = account(&[&rule])
+            .create_topic("trackses-x")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            AccountError::Denied {
+                permission: "sns:CreateTopic"
+            }
+        );
+        assert!(error.to_string().contains("iam-policy.json"));
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_revoked_key_says_so() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .then_error(|| sns_error("InvalidClientTokenId"));
+        let error = account(&[&rule])
+            .create_topic("trackses-x")
+            .await
+            .unwrap_err();
+        assert_eq!(error, AccountError::InvalidCredentials);
+    }
+
+    #[tokio::test]
+    async fn the_guard_stops_calls_before_they_leave() {
+        use aws_smithy_http_client::test_util::capture_request;
+        let (http, sent) = capture_request(None);
+        let ses = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::Config::builder()
+                .with_test_defaults_v2()
+                .http_client(http)
+                .interceptor(Guard)
+                .build(),
+        );
+        let result = ses.send_email().from_email_address("a@b.c").send().await;
+        let refused = AccountError::from_sdk("ses:SendEmail", result.unwrap_err());
+        assert!(matches!(refused, AccountError::Refused(_)), "{refused}");
+        sent.expect_no_request();
+
+        let sns_with = |http| {
+            aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::Config::builder()
+                    .with_test_defaults_v2()
+                    .http_client(http)
+                    .interceptor(Guard)
+                    .build(),
+            )
+        };
+        let (http, sent) = capture_request(None);
+        let result = sns_with(http).create_topic().name("orders").send().await;
+        let refused = AccountError::from_sdk("sns:CreateTopic", result.unwrap_err());
+        assert!(matches!(refused, AccountError::Refused(_)), "{refused}");
+        sent.expect_no_request();
+        // The same client does send what the guard allows.
+        let (http, sent) = capture_request(None);
+        let _ = sns_with(http)
+            .create_topic()
+            .name("trackses-x")
+            .send()
+            .await;
+        sent.expect_request();
+    }
+}

@@ -1,0 +1,89 @@
+//! What went wrong in a customer account, in the words the user needs to fix it.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use super::guard::{Refusal, refusal};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    #[error(
+        "the access key may not call {permission}: attach trackses' policy (iam-policy.json) to its IAM user or role"
+    )]
+    Denied { permission: &'static str },
+    #[error("AWS does not accept these credentials (the key was deleted, deactivated or mistyped)")]
+    InvalidCredentials,
+    #[error("AWS is throttling or unavailable for {permission}; trackses retries")]
+    Transient { permission: &'static str },
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    #[error("{permission} failed: {message}")]
+    Failed {
+        permission: &'static str,
+        message: String,
+    },
+}
+
+impl AccountError {
+    /// Whether trying again later can succeed without the user doing anything.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, AccountError::Transient { .. })
+    }
+
+    /// Classifies an SDK error of the call named by its IAM action (`sns:CreateTopic`).
+    pub fn from_sdk<E>(permission: &'static str, error: SdkError<E, HttpResponse>) -> AccountError
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        if let Some(refused) = refusal(&error) {
+            return AccountError::Refused(refused.clone());
+        }
+        match &error {
+            SdkError::ServiceError(context) => {
+                let status = context.raw().status().as_u16();
+                classify(permission, context.err(), status)
+            }
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) => {
+                AccountError::Transient { permission }
+            }
+            SdkError::ResponseError(_) => AccountError::Transient { permission },
+            _ => AccountError::Failed {
+                permission,
+                message: aws_smithy_types::error::display::DisplayErrorContext(&error).to_string(),
+            },
+        }
+    }
+}
+
+/// How the three services spell the same few outcomes.
+fn classify(
+    permission: &'static str,
+    error: &impl ProvideErrorMetadata,
+    status: u16,
+) -> AccountError {
+    match error.code().unwrap_or_default() {
+        "AccessDenied"
+        | "AccessDeniedException"
+        | "AuthorizationError"
+        | "AuthorizationErrorException" => AccountError::Denied { permission },
+        "InvalidClientTokenId"
+        | "UnrecognizedClientException"
+        | "SignatureDoesNotMatch"
+        | "ExpiredToken"
+        | "ExpiredTokenException"
+        | "InvalidAccessKeyId" => AccountError::InvalidCredentials,
+        "Throttling"
+        | "ThrottlingException"
+        | "ThrottledException"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded" => AccountError::Transient { permission },
+        _ if status >= 500 => AccountError::Transient { permission },
+        code => AccountError::Failed {
+            permission,
+            message: error
+                .message()
+                .map_or_else(|| code.to_owned(), str::to_owned),
+        },
+    }
+}

@@ -1,0 +1,462 @@
+//! Connections: registering an account (manual topic or automatic key), reading them, tearing
+//! them down, and the identities of a wired account. Whatever acts in a customer account is the
+//! wiring function's; this side seals the key and asks.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::api::ApiState;
+use super::auth::require_project_key;
+use super::problem::{Problem, json_body};
+use crate::crypto::{Envelope, SecretContext};
+use crate::customer::account::{resource_name, topic_arn};
+use crate::customer::{AccessKey, AccountError, caller};
+use crate::model::region::is_ses_region;
+use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, ids};
+use crate::store::StoreError;
+use crate::wiring::invoke::{InvokeError, WiringClient};
+use crate::wiring::{Command, Reply};
+
+/// What automatic mode needs on the API side: encrypt-only KMS use, STS to check a key, and the
+/// way to the wiring function. Absent, automatic mode answers 501.
+#[derive(Clone)]
+pub struct Connector {
+    pub envelope: Envelope,
+    pub aws: SdkConfig,
+    pub wiring: WiringClient,
+}
+
+impl Connector {
+    /// Built when the deployment configures both a KMS key and a wiring function. The Lambda
+    /// client is the caller's, so a local runner can stand in for Lambda.
+    pub fn from_config(
+        config: &crate::config::Config,
+        aws: &SdkConfig,
+        lambda: aws_sdk_lambda::Client,
+    ) -> Option<Connector> {
+        Some(Connector {
+            envelope: Envelope::new(aws_sdk_kms::Client::new(aws), config.kms_key_id.clone()?),
+            aws: aws.clone(),
+            wiring: WiringClient::new(lambda, config.wiring_function.clone()?),
+        })
+    }
+}
+
+type Shared = State<Arc<ApiState>>;
+
+pub fn routes() -> axum::Router<Arc<ApiState>> {
+    axum::Router::new()
+        .route(
+            "/v1/projects/{pid}/connections",
+            post(create_connection).get(list_connections),
+        )
+        .route(
+            "/v1/projects/{pid}/connections/{cid}",
+            get(get_connection).delete(delete_connection),
+        )
+        .route(
+            "/v1/projects/{pid}/connections/{cid}/identities",
+            get(list_identities),
+        )
+        .route(
+            "/v1/projects/{pid}/connections/{cid}/identities/{identity}",
+            put(attach_identity).delete(detach_identity),
+        )
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
+enum NewConnection {
+    Manual {
+        topic_arn: String,
+    },
+    Automatic {
+        region: String,
+        access_key_id: String,
+        secret_access_key: Zeroizing<String>,
+    },
+    Role {},
+}
+
+impl From<InvokeError> for Problem {
+    fn from(error: InvokeError) -> Problem {
+        Problem::unavailable(&error)
+    }
+}
+
+fn connector(state: &ApiState) -> Result<&Connector, Problem> {
+    state.connector.as_ref().ok_or_else(|| {
+        Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "mode-not-available",
+            "Mode not available",
+            "this deployment has no KMS key or wiring function configured for automatic mode",
+        )
+    })
+}
+
+async fn create_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let (connection, status) = match json_body::<NewConnection>(&body)? {
+        NewConnection::Manual { topic_arn } => {
+            let connection = manual(pid, &topic_arn)?;
+            state.store.create_connection(&connection, None).await.map_err(|e| match e {
+                StoreError::AlreadyExists => Problem::conflict(
+                    "this topic is already registered to a connection; delete that connection first",
+                ),
+                e => e.into(),
+            })?;
+            tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
+            (connection, StatusCode::CREATED)
+        }
+        NewConnection::Automatic {
+            region,
+            access_key_id,
+            secret_access_key,
+        } => {
+            let key = AccessKey {
+                id: access_key_id,
+                secret: secret_access_key,
+            };
+            let connection = automatic(&state, &headers, pid, &region, &key).await?;
+            (connection, StatusCode::ACCEPTED)
+        }
+        NewConnection::Role {} => {
+            return Err(Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "mode-not-available",
+                "Mode not available",
+                "role connections are not available on this deployment yet",
+            ));
+        }
+    };
+    Ok((status, Json(state.view(&headers, &connection))).into_response())
+}
+
+fn new_connection(pid: String, mode: ConnectionMode, status: ConnectionStatus) -> Connection {
+    let now = Utc::now();
+    Connection {
+        id: ids::connection_id(),
+        project_id: pid,
+        mode,
+        status,
+        account_id: String::new(),
+        region: String::new(),
+        topic_arn: String::new(),
+        configuration_set: None,
+        last_error: None,
+        access_key_id_last4: None,
+        wiring_steps: Vec::new(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn manual(pid: String, topic_arn: &str) -> Result<Connection, Problem> {
+    let topic: TopicArn =
+        topic_arn
+            .parse()
+            .map_err(|e: crate::model::topic_arn::InvalidTopicArn| {
+                Problem::bad_request(e.to_string())
+            })?;
+    Ok(Connection {
+        account_id: topic.account_id().to_owned(),
+        region: topic.region().to_owned(),
+        topic_arn: topic.to_string(),
+        ..new_connection(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
+    })
+}
+
+fn check_key_shape(key: &AccessKey) -> Result<(), Problem> {
+    let id_ok =
+        (16..=128).contains(&key.id.len()) && key.id.bytes().all(|b| b.is_ascii_alphanumeric());
+    let secret_ok =
+        (1..=128).contains(&key.secret.len()) && !key.secret.chars().any(char::is_whitespace);
+    if id_ok && secret_ok {
+        Ok(())
+    } else {
+        Err(Problem::bad_request(
+            "`access_key_id` and `secret_access_key` must be an IAM access key pair as AWS shows it",
+        ))
+    }
+}
+
+/// Checks the key, seals it, registers the connection and starts the wiring; on any failure
+/// nothing stays behind.
+async fn automatic(
+    state: &ApiState,
+    headers: &HeaderMap,
+    pid: String,
+    region: &str,
+    key: &AccessKey,
+) -> Result<Connection, Problem> {
+    let connector = connector(state)?;
+    if !is_ses_region(region) {
+        return Err(Problem::bad_request(format!(
+            "`region` {region:?} is not a region where SES v2 exists"
+        )));
+    }
+    check_key_shape(key)?;
+    let who = caller(&connector.aws, region, key)
+        .await
+        .map_err(|e| match e {
+            AccountError::Transient { .. } => Problem::unavailable(&e),
+            e => Problem::bad_request(e.to_string()),
+        })?;
+    if who.is_root() {
+        return Err(Problem::bad_request(
+            "this is the account's root access key, which can do anything: create an IAM user with trackses' policy (iam-policy.json) and use its key",
+        ));
+    }
+    let mut connection = new_connection(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
+    let name = resource_name(&connection.id);
+    connection.topic_arn = topic_arn(region, &who.account_id, &name);
+    connection.configuration_set = Some(name);
+    connection.account_id = who.account_id;
+    connection.region = region.to_owned();
+    connection.access_key_id_last4 = Some(key.last4().to_owned());
+
+    let context = SecretContext {
+        project_id: connection.project_id.clone(),
+        connection_id: connection.id.clone(),
+    };
+    let sealed = connector
+        .envelope
+        .seal(&context, &key.to_plaintext())
+        .await
+        .map_err(|e| Problem::unavailable(&e))?;
+    state
+        .store
+        .create_connection(&connection, Some(&sealed))
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists => Problem::conflict(format!(
+                "account {} in {region} is already connected to this project; use that connection or delete it first",
+                connection.account_id
+            )),
+            e => e.into(),
+        })?;
+    let wire = Command::Wire {
+        connection_id: connection.id.clone(),
+        webhook_url: state
+            .webhook_url(headers, &connection.id)
+            .parse()
+            .map_err(|e| Problem::unavailable(&e))?,
+    };
+    if let Err(error) = connector.wiring.start(&wire).await {
+        // Not accepted: take back the registration and the sealed key with it.
+        state.store.delete_connection(&connection).await?;
+        return Err(error.into());
+    }
+    tracing::info!(connection_id = %connection.id, account_id = %connection.account_id, region, "automatic connection registered; wiring started");
+    Ok(connection)
+}
+
+async fn list_connections(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let connections = state.store.list_connections(&pid).await?;
+    let items: Vec<_> = connections
+        .iter()
+        .map(|c| state.view(&headers, c))
+        .collect();
+    Ok(Json(json!({"items": items})))
+}
+
+async fn get_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let connection = state.project_connection(&pid, &cid).await?;
+    Ok(Json(state.view(&headers, &connection)))
+}
+
+/// A manual connection owns nothing in the customer's account: forgetting it is the teardown,
+/// and its topic stops being accepted at once. Any other connection is torn down by the wiring
+/// function and disappears when that is done.
+async fn delete_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid).await?;
+    let mut connection = state.project_connection(&pid, &cid).await?;
+    if connection.mode == ConnectionMode::Manual {
+        state.store.delete_connection(&connection).await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"id": cid, "status": "deleted"})),
+        )
+            .into_response());
+    }
+    let connector = connector(&state)?;
+    let previous = connection.status;
+    let now = Utc::now();
+    state
+        .store
+        .update_connection_state(&cid, ConnectionStatus::Deleting, Some(None), &[], now)
+        .await?;
+    if let Err(error) = connector
+        .wiring
+        .start(&Command::Teardown {
+            connection_id: cid.clone(),
+        })
+        .await
+    {
+        state
+            .store
+            .update_connection_state(&cid, previous, None, &[], Utc::now())
+            .await?;
+        return Err(error.into());
+    }
+    connection.status = ConnectionStatus::Deleting;
+    connection.last_error = None;
+    connection.updated_at = now;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(state.view(&headers, &connection)),
+    )
+        .into_response())
+}
+
+/// Sends a request/response command about a connection of the project and maps the reply.
+async fn ask(
+    state: &ApiState,
+    headers: &HeaderMap,
+    (pid, cid): (&str, &str),
+    identity: Option<&str>,
+    command: impl FnOnce(String) -> Command,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(headers, &state.store, pid).await?;
+    if let Some(identity) = identity {
+        identity_name(identity)?;
+    }
+    let connection = state.project_connection(pid, cid).await?;
+    if connection.mode == ConnectionMode::Manual {
+        return Err(Problem::conflict(
+            "trackses holds no access to this account: the connection is in manual mode",
+        ));
+    }
+    let connector = connector(state)?;
+    let reply = connector.wiring.call(&command(connection.id)).await?;
+    match reply {
+        Reply::Identities { items } => Ok(Json(json!({"items": items}))),
+        Reply::Attached {
+            identity,
+            configuration_set,
+            replaced,
+        } => Ok(Json(json!({
+            "identity": identity,
+            "configuration_set": configuration_set,
+            "attached": true,
+            "replaced": replaced,
+        }))),
+        Reply::Detached { identity } => Ok(Json(json!({"identity": identity, "attached": false}))),
+        Reply::Refused { status, detail } => Err(match status {
+            404 => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
+            _ => Problem::conflict(detail),
+        }),
+        Reply::Done => Err(Problem::unavailable(
+            &"the wiring function answered `done` to a question",
+        )),
+    }
+}
+
+/// An identity is an email address or a domain; anything else cannot be one.
+fn identity_name(identity: &str) -> Result<(), Problem> {
+    let ok = (1..=320).contains(&identity.len())
+        && identity
+            .chars()
+            .all(|c| c.is_alphanumeric() || "@.-_+".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(Problem::bad_request(format!(
+            "{identity:?} is not an email address or domain"
+        )))
+    }
+}
+
+async fn list_identities(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    ask(&state, &headers, (&pid, &cid), None, |connection_id| {
+        Command::ListIdentities { connection_id }
+    })
+    .await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Attach {
+    #[serde(default)]
+    replace: bool,
+}
+
+async fn attach_identity(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid, identity)): Path<(String, String, String)>,
+    body: Bytes,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let Attach { replace } = if body.is_empty() {
+        Attach::default()
+    } else {
+        json_body(&body)?
+    };
+    let name = identity.clone();
+    ask(
+        &state,
+        &headers,
+        (&pid, &cid),
+        Some(&name),
+        |connection_id| Command::Attach {
+            connection_id,
+            identity,
+            replace,
+        },
+    )
+    .await
+}
+
+async fn detach_identity(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid, identity)): Path<(String, String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let name = identity.clone();
+    ask(
+        &state,
+        &headers,
+        (&pid, &cid),
+        Some(&name),
+        |connection_id| Command::Detach {
+            connection_id,
+            identity,
+        },
+    )
+    .await
+}

@@ -1,0 +1,140 @@
+//! Attaching trackses' configuration set to sending identities, one call per identity, never
+//! taking over a set that is not trackses' unless asked to, and reporting what it replaced.
+
+use super::{IdentityView, Reply, Wiring, WiringError, answer};
+use crate::customer::CustomerAccount;
+use crate::customer::account::resource_name;
+use crate::model::{Connection, ConnectionStatus, WiringStep};
+
+impl Wiring {
+    /// The account, once the connection's configuration set exists.
+    async fn wired_account(
+        &self,
+        connection: &Connection,
+    ) -> Result<Result<CustomerAccount, Reply>, WiringError> {
+        let wired = connection.status == ConnectionStatus::Active
+            || connection
+                .wiring_steps
+                .contains(&WiringStep::EventDestination);
+        if !wired || connection.status == ConnectionStatus::Deleting {
+            return Ok(Err(Reply::refused(
+                409,
+                format!(
+                    "the connection is {}: identities can be attached once it is wired",
+                    connection.status.as_str()
+                ),
+            )));
+        }
+        Ok(Ok(self.account(connection).await?))
+    }
+
+    pub(super) async fn list_identities(
+        &self,
+        connection: &Connection,
+    ) -> Result<Reply, WiringError> {
+        let account = match self.wired_account(connection).await? {
+            Ok(account) => account,
+            Err(reply) => return Ok(reply),
+        };
+        let ours = resource_name(&connection.id);
+        match account.identities().await {
+            Ok(identities) => Ok(Reply::Identities {
+                items: identities
+                    .into_iter()
+                    .map(|identity| IdentityView {
+                        attached: identity.configuration_set.as_deref() == Some(ours.as_str()),
+                        identity,
+                    })
+                    .collect(),
+            }),
+            Err(error) => answer(error),
+        }
+    }
+
+    pub(super) async fn attach(
+        &self,
+        connection: &Connection,
+        name: &str,
+        replace: bool,
+    ) -> Result<Reply, WiringError> {
+        let account = match self.wired_account(connection).await? {
+            Ok(account) => account,
+            Err(reply) => return Ok(reply),
+        };
+        let ours = resource_name(&connection.id);
+        let identity = match account.identity(name).await {
+            Ok(Some(identity)) => identity,
+            Ok(None) => return Ok(unknown_identity(name)),
+            Err(error) => return answer(error),
+        };
+        let replaced = match identity.configuration_set {
+            Some(current) if current == ours => None,
+            Some(current) if !replace => {
+                return Ok(Reply::refused(
+                    409,
+                    format!(
+                        "{name} uses the configuration set {current}, which is not trackses'; \
+                         send {{\"replace\": true}} to replace it"
+                    ),
+                ));
+            }
+            current => current,
+        };
+        if let Err(error) = account
+            .set_identity_configuration_set(name, Some(&ours))
+            .await
+        {
+            return answer(error);
+        }
+        tracing::info!(connection_id = %connection.id, identity = name, replaced = ?replaced, "identity attached");
+        Ok(Reply::Attached {
+            identity: name.to_owned(),
+            configuration_set: ours,
+            replaced,
+        })
+    }
+
+    pub(super) async fn detach(
+        &self,
+        connection: &Connection,
+        name: &str,
+    ) -> Result<Reply, WiringError> {
+        let account = match self.wired_account(connection).await? {
+            Ok(account) => account,
+            Err(reply) => return Ok(reply),
+        };
+        let ours = resource_name(&connection.id);
+        let identity = match account.identity(name).await {
+            Ok(Some(identity)) => identity,
+            Ok(None) => return Ok(unknown_identity(name)),
+            Err(error) => return answer(error),
+        };
+        match identity.configuration_set {
+            Some(current) if current == ours => {
+                if let Err(error) = account.set_identity_configuration_set(name, None).await {
+                    return answer(error);
+                }
+                tracing::info!(connection_id = %connection.id, identity = name, "identity detached");
+            }
+            Some(current) => {
+                return Ok(Reply::refused(
+                    409,
+                    format!(
+                        "{name} uses the configuration set {current}, which is not trackses'; trackses leaves it alone"
+                    ),
+                ));
+            }
+            None => {}
+        }
+        Ok(Reply::Detached {
+            identity: name.to_owned(),
+        })
+    }
+}
+
+fn unknown_identity(name: &str) -> Reply {
+    Reply::refused(
+        404,
+        format!("{name} is not an SES identity of this account and region"),
+    )
+}

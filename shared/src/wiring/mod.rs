@@ -1,0 +1,182 @@
+//! The `wiring` function: the only code that opens customer credentials and acts in a customer
+//! account. The API asks it for work with a `Command` (Lambda Invoke: asynchronous for wiring
+//! and teardown, request/response for identities) and gets a `Reply`.
+
+mod identities;
+pub mod invoke;
+mod setup;
+mod teardown;
+
+use aws_config::SdkConfig;
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::crypto::{CryptoError, Envelope, SecretContext};
+use crate::customer::{AccessKey, AccountError, CustomerAccount, Identity};
+use crate::model::{Connection, ConnectionMode};
+use crate::store::{Store, StoreError};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Command {
+    Wire {
+        connection_id: String,
+        webhook_url: Url,
+    },
+    ListIdentities {
+        connection_id: String,
+    },
+    Attach {
+        connection_id: String,
+        identity: String,
+        replace: bool,
+    },
+    Detach {
+        connection_id: String,
+        identity: String,
+    },
+    Teardown {
+        connection_id: String,
+    },
+}
+
+/// An identity as the API shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityView {
+    #[serde(flatten)]
+    pub identity: Identity,
+    /// Whether the identity uses this connection's configuration set.
+    pub attached: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Reply {
+    Done,
+    Identities {
+        items: Vec<IdentityView>,
+    },
+    Attached {
+        identity: String,
+        configuration_set: String,
+        /// The set the identity used before, when `replace` allowed replacing it.
+        replaced: Option<String>,
+    },
+    Detached {
+        identity: String,
+    },
+    /// The request cannot be done as asked; `detail` says what the user can do about it.
+    Refused {
+        status: u16,
+        detail: String,
+    },
+}
+
+impl Reply {
+    fn refused(status: u16, detail: impl Into<String>) -> Reply {
+        Reply::Refused {
+            status,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Failures worth retrying: Lambda retries the invocation (then its dead-letter queue keeps it).
+#[derive(Debug, thiserror::Error)]
+pub enum WiringError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Account(AccountError),
+}
+
+/// What the wiring function holds: built once per cold start.
+#[derive(Clone)]
+pub struct Wiring {
+    pub store: Store,
+    pub envelope: Envelope,
+    /// trackses' own SDK settings; customer clients take them with the customer's credentials.
+    pub aws: SdkConfig,
+}
+
+impl Wiring {
+    pub async fn from_config(
+        config: &crate::config::Config,
+    ) -> Result<Wiring, crate::config::ConfigError> {
+        let aws = crate::config::Config::aws().await;
+        Ok(Wiring {
+            store: Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name),
+            envelope: Envelope::new(
+                aws_sdk_kms::Client::new(&aws),
+                config
+                    .kms_key_id
+                    .clone()
+                    .ok_or(crate::config::ConfigError::Missing("TRACKSES_KMS_KEY_ID"))?,
+            ),
+            aws,
+        })
+    }
+
+    pub async fn handle(&self, command: Command) -> Result<Reply, WiringError> {
+        let connection_id = match &command {
+            Command::Wire { connection_id, .. }
+            | Command::ListIdentities { connection_id }
+            | Command::Attach { connection_id, .. }
+            | Command::Detach { connection_id, .. }
+            | Command::Teardown { connection_id } => connection_id,
+        };
+        let Some(connection) = self.store.get_connection(connection_id).await? else {
+            // Deleted meanwhile: nothing left to do, and nothing to retry.
+            return Ok(Reply::refused(404, "the connection does not exist"));
+        };
+        if connection.mode == ConnectionMode::Manual {
+            return Ok(Reply::refused(
+                409,
+                "trackses holds no access to this account: the connection is in manual mode",
+            ));
+        }
+        match command {
+            Command::Wire { webhook_url, .. } => self.wire(&connection, &webhook_url).await,
+            Command::ListIdentities { .. } => self.list_identities(&connection).await,
+            Command::Attach {
+                identity, replace, ..
+            } => self.attach(&connection, &identity, replace).await,
+            Command::Detach { identity, .. } => self.detach(&connection, &identity).await,
+            Command::Teardown { .. } => self.teardown(&connection).await,
+        }
+    }
+
+    /// The customer account, reached with the connection's own credentials. The plaintext key
+    /// lives only inside the returned clients' credentials provider.
+    async fn account(&self, connection: &Connection) -> Result<CustomerAccount, WiringError> {
+        let sealed = self
+            .store
+            .connection_secret(&connection.id)
+            .await?
+            .ok_or(CryptoError::Integrity)?;
+        let context = SecretContext {
+            project_id: connection.project_id.clone(),
+            connection_id: connection.id.clone(),
+        };
+        let plaintext = self.envelope.open(&context, &sealed).await?;
+        let key = AccessKey::from_plaintext(&plaintext).ok_or(CryptoError::Integrity)?;
+        Ok(CustomerAccount::new(
+            &self.aws,
+            &connection.account_id,
+            &connection.region,
+            key.provider(),
+        ))
+    }
+}
+
+/// An account error on a request/response command: transient ones fail the invocation (the API
+/// answers 503), the rest are the user's to fix.
+fn answer(error: AccountError) -> Result<Reply, WiringError> {
+    if error.is_transient() {
+        Err(WiringError::Account(error))
+    } else {
+        Ok(Reply::refused(409, error.to_string()))
+    }
+}

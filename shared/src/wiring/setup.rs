@@ -1,0 +1,120 @@
+//! Wiring an automatic connection: topic → topic policy → configuration set → event destination
+//! → subscription, each step recorded once done. The webhook's confirmation finishes it.
+
+use chrono::Utc;
+use url::Url;
+
+use super::{Reply, Wiring, WiringError};
+use crate::customer::account::resource_name;
+use crate::customer::{AccountError, CustomerAccount};
+use crate::model::{Connection, ConnectionStatus, WiringStep};
+
+impl Wiring {
+    pub(super) async fn wire(
+        &self,
+        connection: &Connection,
+        webhook_url: &Url,
+    ) -> Result<Reply, WiringError> {
+        // Only a connection still being wired (or stopped by an error the user may have fixed)
+        // is wired; a repeated or late command must not undo an active or deleting one.
+        if !matches!(
+            connection.status,
+            ConnectionStatus::Wiring | ConnectionStatus::Error
+        ) {
+            return Ok(Reply::Done);
+        }
+        let account = self.account(connection).await?;
+        match self.run_steps(&account, connection, webhook_url).await {
+            Ok(confirmed) => {
+                if confirmed {
+                    self.store
+                        .set_connection_status(&connection.id, ConnectionStatus::Active, Utc::now())
+                        .await?;
+                }
+                tracing::info!(connection_id = %connection.id, confirmed, "connection wired");
+                Ok(Reply::Done)
+            }
+            Err(WiringError::Account(error)) => {
+                let transient = error.is_transient();
+                // A transient failure keeps the status (the retry resumes); anything else needs
+                // the user, and the error says what to do.
+                let status = if transient {
+                    ConnectionStatus::Wiring
+                } else {
+                    ConnectionStatus::Error
+                };
+                let detail = error.to_string();
+                self.store
+                    .update_connection_state(
+                        &connection.id,
+                        status,
+                        Some(Some(&detail)),
+                        &[ConnectionStatus::Wiring, ConnectionStatus::Error],
+                        Utc::now(),
+                    )
+                    .await?;
+                tracing::warn!(connection_id = %connection.id, transient, error = %detail, "wiring stopped");
+                if transient {
+                    Err(WiringError::Account(error))
+                } else {
+                    Ok(Reply::Done)
+                }
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Returns whether the subscription is already confirmed.
+    async fn run_steps(
+        &self,
+        account: &CustomerAccount,
+        connection: &Connection,
+        webhook_url: &Url,
+    ) -> Result<bool, WiringError> {
+        let name = resource_name(&connection.id);
+        let topic_arn = &connection.topic_arn;
+        let done = |step| connection.wiring_steps.contains(&step);
+        let mut confirmed = false;
+        for step in [
+            WiringStep::Topic,
+            WiringStep::TopicPolicy,
+            WiringStep::ConfigurationSet,
+            WiringStep::EventDestination,
+            WiringStep::Subscription,
+        ] {
+            if done(step) && step != WiringStep::Subscription {
+                continue;
+            }
+            let result: Result<(), AccountError> = match step {
+                WiringStep::Topic => account.create_topic(&name).await.and_then(|arn| {
+                    // The registry already holds the ARN the API predicted from the account id.
+                    if &arn == topic_arn {
+                        Ok(())
+                    } else {
+                        Err(AccountError::Failed {
+                            permission: "sns:CreateTopic",
+                            message: format!("SNS created {arn}, expected {topic_arn}"),
+                        })
+                    }
+                }),
+                WiringStep::TopicPolicy => account.allow_ses_publish(topic_arn).await,
+                WiringStep::ConfigurationSet => account.create_configuration_set(&name).await,
+                WiringStep::EventDestination => {
+                    account.create_event_destination(&name, topic_arn).await
+                }
+                // Always re-run: Subscribe is idempotent and says whether SNS confirmed.
+                WiringStep::Subscription => account
+                    .subscribe(topic_arn, webhook_url)
+                    .await
+                    .map(|c| confirmed = c),
+            };
+            result.map_err(WiringError::Account)?;
+            if !done(step) {
+                self.store
+                    .record_wiring_step(&connection.id, step, Utc::now())
+                    .await?;
+            }
+        }
+        Ok(confirmed)
+    }
+}

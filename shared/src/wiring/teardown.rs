@@ -1,0 +1,61 @@
+//! Teardown: detach trackses' set from the identities that use it, delete the set (its event
+//! destination goes with it) and the topic (its subscriptions go with it), then forget the
+//! connection and its sealed credentials. Every step is safe to repeat.
+
+use chrono::Utc;
+
+use super::{Reply, Wiring, WiringError};
+use crate::customer::CustomerAccount;
+use crate::customer::account::resource_name;
+use crate::model::{Connection, ConnectionStatus};
+
+impl Wiring {
+    pub(super) async fn teardown(&self, connection: &Connection) -> Result<Reply, WiringError> {
+        let account = self.account(connection).await?;
+        if let Err(error) = remove_resources(&account, connection).await {
+            let transient = error.is_transient();
+            let detail = format!(
+                "teardown stopped: {error}. Fix it and delete the connection again, or remove {} yourself",
+                resource_name(&connection.id)
+            );
+            self.store
+                .update_connection_state(
+                    &connection.id,
+                    if transient {
+                        ConnectionStatus::Deleting
+                    } else {
+                        ConnectionStatus::Error
+                    },
+                    Some(Some(&detail)),
+                    &[],
+                    Utc::now(),
+                )
+                .await?;
+            tracing::warn!(connection_id = %connection.id, transient, error = %error, "teardown stopped");
+            return if transient {
+                Err(WiringError::Account(error))
+            } else {
+                Ok(Reply::Done)
+            };
+        }
+        self.store.delete_connection(connection).await?;
+        tracing::info!(connection_id = %connection.id, "connection torn down");
+        Ok(Reply::Done)
+    }
+}
+
+async fn remove_resources(
+    account: &CustomerAccount,
+    connection: &Connection,
+) -> Result<(), crate::customer::AccountError> {
+    let name = resource_name(&connection.id);
+    for identity in account.identities().await? {
+        if identity.configuration_set.as_deref() == Some(name.as_str()) {
+            account
+                .set_identity_configuration_set(&identity.identity, None)
+                .await?;
+        }
+    }
+    account.delete_configuration_set(&name).await?;
+    account.delete_topic(&connection.topic_arn).await
+}
