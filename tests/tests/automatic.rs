@@ -336,7 +336,7 @@ async fn connect_wire_attach_send_teardown_leaves_the_account_as_it_was() {
     let table = format!("{:?}", scan.items());
     let logs = logs.text();
     assert!(
-        logs.contains("automatic connection registered"),
+        logs.contains("connection registered; wiring started"),
         "the capture sees the flow: {logs}"
     );
     let seen =

@@ -262,6 +262,83 @@ impl CustomerAccount {
         Ok(())
     }
 
+    /// SES GetAccount: whether and how much the account may send.
+    pub async fn sending(&self) -> Result<crate::wiring::Sending> {
+        let output = self
+            .ses
+            .get_account()
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("ses:GetAccount", e))?;
+        let quota = output.send_quota();
+        Ok(crate::wiring::Sending {
+            enabled: output.sending_enabled,
+            production_access: output.production_access_enabled,
+            max_24_hour_send: quota.map_or(0.0, |q| q.max24_hour_send),
+            max_send_rate: quota.map_or(0.0, |q| q.max_send_rate),
+            sent_last_24_hours: quota.map_or(0.0, |q| q.sent_last24_hours),
+        })
+    }
+
+    pub async fn topic_exists(&self, topic_arn: &str) -> Result<bool> {
+        match self
+            .sns
+            .get_topic_attributes()
+            .topic_arn(topic_arn)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(AccountError::from_sdk("sns:GetTopicAttributes", e)),
+        }
+    }
+
+    pub async fn configuration_set_exists(&self, name: &str) -> Result<bool> {
+        match self
+            .ses
+            .get_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:GetConfigurationSet", e)),
+        }
+    }
+
+    /// Whether `endpoint` holds a confirmed subscription to the topic.
+    pub async fn subscribed(&self, topic_arn: &str, endpoint: &Url) -> Result<bool> {
+        let mut pages = self
+            .sns
+            .list_subscriptions_by_topic()
+            .topic_arn(topic_arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| AccountError::from_sdk("sns:ListSubscriptionsByTopic", e))?;
+            if page.subscriptions().iter().any(|s| {
+                s.endpoint() == Some(endpoint.as_str())
+                    && s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))
+            }) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
     /// Its event destinations go with it; a set already gone is success.
     pub async fn delete_configuration_set(&self, name: &str) -> Result<()> {
         match self

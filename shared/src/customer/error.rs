@@ -1,5 +1,6 @@
 //! What went wrong in a customer account, in the words the user needs to fix it.
 
+use aws_credential_types::provider::error::CredentialsError;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -14,6 +15,10 @@ pub enum AccountError {
     Denied { permission: &'static str },
     #[error("AWS does not accept these credentials (the key was deleted, deactivated or mistyped)")]
     InvalidCredentials,
+    #[error(
+        "trackses cannot assume the role: its trust policy must allow trackses' account with this project's external id (or the role was deleted)"
+    )]
+    CannotAssumeRole,
     #[error("AWS is throttling or unavailable for {permission}; trackses retries")]
     Transient { permission: &'static str },
     #[error(transparent)]
@@ -39,6 +44,14 @@ impl AccountError {
         if let Some(refused) = refusal(&error) {
             return AccountError::Refused(refused.clone());
         }
+        if let Some(credentials) = credentials_error(&error) {
+            return match credentials {
+                CredentialsError::ProviderError(_) | CredentialsError::InvalidConfiguration(_) => {
+                    AccountError::CannotAssumeRole
+                }
+                _ => AccountError::Transient { permission },
+            };
+        }
         match &error {
             SdkError::ServiceError(context) => {
                 let status = context.raw().status().as_u16();
@@ -54,6 +67,20 @@ impl AccountError {
             },
         }
     }
+}
+
+/// A failure to obtain credentials (assuming the customer's role), anywhere in the chain.
+fn credentials_error<'a>(
+    error: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a CredentialsError> {
+    let mut current = Some(error);
+    while let Some(e) = current {
+        if let Some(found) = e.downcast_ref::<CredentialsError>() {
+            return Some(found);
+        }
+        current = e.source();
+    }
+    None
 }
 
 /// How the three services spell the same few outcomes.

@@ -80,7 +80,9 @@ pub fn check(service: &str, operation: &str, input: &Input) -> Result<(), Refusa
                 .downcast_ref::<sns::delete_topic::DeleteTopicInput>()
                 .and_then(|i| i.topic_arn()),
         ),
-        ("SESv2", "ListEmailIdentities" | "GetEmailIdentity" | "GetAccount") => Ok(()),
+        ("SESv2", "ListEmailIdentities" | "GetEmailIdentity" | "GetAccount" | "GetConfigurationSet") => {
+            Ok(())
+        }
         ("SESv2", "CreateConfigurationSet") => ours(
             input
                 .downcast_ref::<ses::create_configuration_set::CreateConfigurationSetInput>()

@@ -84,6 +84,27 @@ pub fn customer_config(
         .build()
 }
 
+/// Credentials of a role in a customer account, assumed with the project's external id under a
+/// session name naming trackses and the connection. The provider caches them and assumes the
+/// role again shortly before they expire.
+pub async fn assumed_role(
+    base: &SdkConfig,
+    region: &str,
+    role_arn: &str,
+    external_id: &str,
+    connection_id: &str,
+) -> SharedCredentialsProvider {
+    SharedCredentialsProvider::new(
+        aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .external_id(external_id)
+            .session_name(format!("trackses-{connection_id}"))
+            .region(Region::new(region.to_owned()))
+            .configure(base)
+            .build()
+            .await,
+    )
+}
+
 /// STS with the guard, for validating a key before anything is stored.
 pub fn sts_client(config: &SdkConfig) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(

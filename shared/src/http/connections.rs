@@ -19,10 +19,11 @@ use zeroize::Zeroizing;
 use super::api::ApiState;
 use super::auth::require_project_key;
 use super::problem::{Problem, json_body};
-use crate::crypto::{Envelope, SecretContext};
+use crate::crypto::{Envelope, Sealed, SecretContext};
 use crate::customer::account::{resource_name, topic_arn};
 use crate::customer::{AccessKey, AccountError, caller};
 use crate::model::region::is_ses_region;
+use crate::model::role_arn::{InvalidRoleArn, RoleArn};
 use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, ids};
 use crate::store::StoreError;
 use crate::wiring::invoke::{InvokeError, WiringClient};
@@ -70,6 +71,10 @@ pub fn routes() -> axum::Router<Arc<ApiState>> {
             get(list_identities),
         )
         .route(
+            "/v1/projects/{pid}/connections/{cid}/verify",
+            post(verify_connection),
+        )
+        .route(
             "/v1/projects/{pid}/connections/{cid}/identities/{identity}",
             put(attach_identity).delete(detach_identity),
         )
@@ -86,7 +91,10 @@ enum NewConnection {
         access_key_id: String,
         secret_access_key: Zeroizing<String>,
     },
-    Role {},
+    Role {
+        region: String,
+        role_arn: String,
+    },
 }
 
 impl From<InvokeError> for Problem {
@@ -137,13 +145,17 @@ async fn create_connection(
             let connection = automatic(&state, &headers, pid, &region, &key).await?;
             (connection, StatusCode::ACCEPTED)
         }
-        NewConnection::Role {} => {
-            return Err(Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "mode-not-available",
-                "Mode not available",
-                "role connections are not available on this deployment yet",
-            ));
+        NewConnection::Role { region, role_arn } => {
+            ses_region(&region)?;
+            let role: RoleArn = role_arn
+                .parse()
+                .map_err(|e: InvalidRoleArn| Problem::bad_request(e.to_string()))?;
+            let mut connection =
+                new_connection(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
+            connection.account_id = role.account_id().to_owned();
+            connection.role_arn = Some(role.as_str().to_owned());
+            let connection = register_and_wire(&state, &headers, connection, &region, None).await?;
+            (connection, StatusCode::ACCEPTED)
         }
     };
     Ok((status, Json(state.view(&headers, &connection))).into_response())
@@ -162,6 +174,7 @@ fn new_connection(pid: String, mode: ConnectionMode, status: ConnectionStatus) -
         configuration_set: None,
         last_error: None,
         access_key_id_last4: None,
+        role_arn: None,
         wiring_steps: Vec::new(),
         created_at: now,
         updated_at: now,
@@ -181,6 +194,16 @@ fn manual(pid: String, topic_arn: &str) -> Result<Connection, Problem> {
         topic_arn: topic.to_string(),
         ..new_connection(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
     })
+}
+
+fn ses_region(region: &str) -> Result<(), Problem> {
+    if is_ses_region(region) {
+        Ok(())
+    } else {
+        Err(Problem::bad_request(format!(
+            "`region` {region:?} is not a region where SES v2 exists"
+        )))
+    }
 }
 
 fn check_key_shape(key: &AccessKey) -> Result<(), Problem> {
@@ -207,11 +230,7 @@ async fn automatic(
     key: &AccessKey,
 ) -> Result<Connection, Problem> {
     let connector = connector(state)?;
-    if !is_ses_region(region) {
-        return Err(Problem::bad_request(format!(
-            "`region` {region:?} is not a region where SES v2 exists"
-        )));
-    }
+    ses_region(region)?;
     check_key_shape(key)?;
     let who = caller(&connector.aws, region, key)
         .await
@@ -225,13 +244,8 @@ async fn automatic(
         ));
     }
     let mut connection = new_connection(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
-    let name = resource_name(&connection.id);
-    connection.topic_arn = topic_arn(region, &who.account_id, &name);
-    connection.configuration_set = Some(name);
     connection.account_id = who.account_id;
-    connection.region = region.to_owned();
     connection.access_key_id_last4 = Some(key.last4().to_owned());
-
     let context = SecretContext {
         project_id: connection.project_id.clone(),
         connection_id: connection.id.clone(),
@@ -241,9 +255,26 @@ async fn automatic(
         .seal(&context, &key.to_plaintext())
         .await
         .map_err(|e| Problem::unavailable(&e))?;
+    register_and_wire(state, headers, connection, region, Some(&sealed)).await
+}
+
+/// Names the connection's trackses-* resources, registers it (with its sealed key, if any) and
+/// starts the wiring; if the wiring cannot be started, nothing stays behind.
+async fn register_and_wire(
+    state: &ApiState,
+    headers: &HeaderMap,
+    mut connection: Connection,
+    region: &str,
+    sealed: Option<&Sealed>,
+) -> Result<Connection, Problem> {
+    let connector = connector(state)?;
+    let name = resource_name(&connection.id);
+    connection.topic_arn = topic_arn(region, &connection.account_id, &name);
+    connection.configuration_set = Some(name);
+    connection.region = region.to_owned();
     state
         .store
-        .create_connection(&connection, Some(&sealed))
+        .create_connection(&connection, sealed)
         .await
         .map_err(|e| match e {
             StoreError::AlreadyExists => Problem::conflict(format!(
@@ -264,7 +295,7 @@ async fn automatic(
         state.store.delete_connection(&connection).await?;
         return Err(error.into());
     }
-    tracing::info!(connection_id = %connection.id, account_id = %connection.account_id, region, "automatic connection registered; wiring started");
+    tracing::info!(connection_id = %connection.id, mode = connection.mode.as_str(), account_id = %connection.account_id, region, "connection registered; wiring started");
     Ok(connection)
 }
 
@@ -373,6 +404,9 @@ async fn ask(
             "replaced": replaced,
         }))),
         Reply::Detached { identity } => Ok(Json(json!({"identity": identity, "attached": false}))),
+        Reply::Verified(verification) => {
+            Ok(Json(serde_json::to_value(verification).unwrap_or_default()))
+        }
         Reply::Refused { status, detail } => Err(match status {
             404 => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
             _ => Problem::conflict(detail),
@@ -381,6 +415,24 @@ async fn ask(
             &"the wiring function answered `done` to a question",
         )),
     }
+}
+
+async fn verify_connection(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, cid)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let webhook_url = state
+        .webhook_url(&headers, &cid)
+        .parse()
+        .map_err(|e| Problem::unavailable(&e))?;
+    ask(&state, &headers, (&pid, &cid), None, |connection_id| {
+        Command::Verify {
+            connection_id,
+            webhook_url,
+        }
+    })
+    .await
 }
 
 /// An identity is an email address or a domain; anything else cannot be one.

@@ -83,6 +83,9 @@ pub struct Connection {
     /// Automatic mode: all the API ever shows of the customer's key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_key_id_last4: Option<String>,
+    /// Role mode: the role trackses assumes, with the project's external id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
     #[serde(skip_serializing)]
     pub wiring_steps: Vec<WiringStep>,
     pub created_at: DateTime<Utc>,

@@ -5,6 +5,7 @@ pub mod event;
 pub mod ids;
 pub mod project;
 pub mod region;
+pub mod role_arn;
 pub mod stored_event;
 pub mod topic_arn;
 

@@ -40,6 +40,9 @@ fn connection_item(c: &Connection) -> Item {
     if let Some(last4) = &c.access_key_id_last4 {
         item.insert("access_key_id_last4".into(), s(last4));
     }
+    if let Some(role_arn) = &c.role_arn {
+        item.insert("role_arn".into(), s(role_arn));
+    }
     if !c.wiring_steps.is_empty() {
         item.insert(
             "steps_done".into(),
@@ -109,6 +112,7 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         configuration_set: opt_s(item, "configuration_set"),
         last_error: opt_s(item, "last_error"),
         access_key_id_last4: opt_s(item, "access_key_id_last4"),
+        role_arn: opt_s(item, "role_arn"),
         wiring_steps: steps_from(item),
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,

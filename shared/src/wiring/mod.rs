@@ -6,13 +6,16 @@ mod identities;
 pub mod invoke;
 mod setup;
 mod teardown;
+mod verify;
+
+pub use verify::{Sending, Verification};
 
 use aws_config::SdkConfig;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::crypto::{CryptoError, Envelope, SecretContext};
-use crate::customer::{AccessKey, AccountError, CustomerAccount, Identity};
+use crate::customer::{AccessKey, AccountError, CustomerAccount, Identity, assumed_role};
 use crate::model::{Connection, ConnectionMode};
 use crate::store::{Store, StoreError};
 
@@ -37,6 +40,10 @@ pub enum Command {
     },
     Teardown {
         connection_id: String,
+    },
+    Verify {
+        connection_id: String,
+        webhook_url: Url,
     },
 }
 
@@ -65,6 +72,7 @@ pub enum Reply {
     Detached {
         identity: String,
     },
+    Verified(Verification),
     /// The request cannot be done as asked; `detail` says what the user can do about it.
     Refused {
         status: u16,
@@ -125,7 +133,8 @@ impl Wiring {
             | Command::ListIdentities { connection_id }
             | Command::Attach { connection_id, .. }
             | Command::Detach { connection_id, .. }
-            | Command::Teardown { connection_id } => connection_id,
+            | Command::Teardown { connection_id }
+            | Command::Verify { connection_id, .. } => connection_id,
         };
         let Some(connection) = self.store.get_connection(connection_id).await? else {
             // Deleted meanwhile: nothing left to do, and nothing to retry.
@@ -145,28 +154,51 @@ impl Wiring {
             } => self.attach(&connection, &identity, replace).await,
             Command::Detach { identity, .. } => self.detach(&connection, &identity).await,
             Command::Teardown { .. } => self.teardown(&connection).await,
+            Command::Verify { webhook_url, .. } => self.verify(&connection, &webhook_url).await,
         }
     }
 
-    /// The customer account, reached with the connection's own credentials. The plaintext key
-    /// lives only inside the returned clients' credentials provider.
+    /// The customer account, reached with the connection's own credentials: its sealed key
+    /// (automatic mode) or its role (role mode). The plaintext lives only inside the returned
+    /// clients' credentials provider.
     async fn account(&self, connection: &Connection) -> Result<CustomerAccount, WiringError> {
-        let sealed = self
-            .store
-            .connection_secret(&connection.id)
-            .await?
-            .ok_or(CryptoError::Integrity)?;
-        let context = SecretContext {
-            project_id: connection.project_id.clone(),
-            connection_id: connection.id.clone(),
+        let credentials = match &connection.role_arn {
+            Some(role_arn) => {
+                let project = self
+                    .store
+                    .get_project(&connection.project_id)
+                    .await?
+                    .ok_or_else(|| StoreError::Corrupt("connection without project".into()))?;
+                assumed_role(
+                    &self.aws,
+                    &connection.region,
+                    role_arn,
+                    &project.external_id,
+                    &connection.id,
+                )
+                .await
+            }
+            None => {
+                let sealed = self
+                    .store
+                    .connection_secret(&connection.id)
+                    .await?
+                    .ok_or(CryptoError::Integrity)?;
+                let context = SecretContext {
+                    project_id: connection.project_id.clone(),
+                    connection_id: connection.id.clone(),
+                };
+                let plaintext = self.envelope.open(&context, &sealed).await?;
+                AccessKey::from_plaintext(&plaintext)
+                    .ok_or(CryptoError::Integrity)?
+                    .provider()
+            }
         };
-        let plaintext = self.envelope.open(&context, &sealed).await?;
-        let key = AccessKey::from_plaintext(&plaintext).ok_or(CryptoError::Integrity)?;
         Ok(CustomerAccount::new(
             &self.aws,
             &connection.account_id,
             &connection.region,
-            key.provider(),
+            credentials,
         ))
     }
 }

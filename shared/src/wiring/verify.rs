@@ -1,0 +1,119 @@
+//! Verify: can trackses still reach the account, may it send, and is the wiring intact? Every
+//! problem in words the user can act on.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use super::{Reply, Wiring, WiringError};
+use crate::customer::account::resource_name;
+use crate::customer::{AccountError, CustomerAccount};
+use crate::model::Connection;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sending {
+    pub enabled: bool,
+    pub production_access: bool,
+    pub max_24_hour_send: f64,
+    pub max_send_rate: f64,
+    pub sent_last_24_hours: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verification {
+    pub verified: bool,
+    pub account_id: String,
+    pub region: String,
+    pub sending: Option<Sending>,
+    pub problems: Vec<String>,
+}
+
+impl Eq for Verification {}
+
+impl Wiring {
+    pub(super) async fn verify(
+        &self,
+        connection: &Connection,
+        webhook_url: &Url,
+    ) -> Result<Reply, WiringError> {
+        let account = self.account(connection).await?;
+        let mut problems = Vec::new();
+        let mut reachable = true;
+        let sending = match account.sending().await {
+            Ok(sending) => {
+                if !sending.enabled {
+                    problems.push("sending is disabled for this account in this region".to_owned());
+                }
+                Some(sending)
+            }
+            Err(error @ (AccountError::CannotAssumeRole | AccountError::InvalidCredentials)) => {
+                reachable = false;
+                problems.push(error.to_string());
+                None
+            }
+            Err(error) => {
+                note(&mut problems, error)?;
+                None
+            }
+        };
+        // Without access nothing else can be checked; the one problem says why.
+        if reachable {
+            check_wiring(&account, connection, webhook_url, &mut problems).await?;
+        }
+        Ok(Reply::Verified(Verification {
+            verified: reachable && problems.is_empty(),
+            account_id: connection.account_id.clone(),
+            region: connection.region.clone(),
+            sending,
+            problems,
+        }))
+    }
+}
+
+/// A failed check becomes a problem; a transient failure fails the whole verify (503, retry).
+/// The read-only calls that `iam-policy.json` does not grant a pasted key (only the role template
+/// does) are skipped when denied: their absence is not something to fix.
+fn note(problems: &mut Vec<String>, error: AccountError) -> Result<(), WiringError> {
+    match error {
+        e if e.is_transient() => Err(WiringError::Account(e)),
+        AccountError::Denied {
+            permission: "ses:GetAccount" | "ses:GetConfigurationSet",
+        } => Ok(()),
+        e => {
+            problems.push(e.to_string());
+            Ok(())
+        }
+    }
+}
+
+async fn check_wiring(
+    account: &CustomerAccount,
+    connection: &Connection,
+    webhook_url: &Url,
+    problems: &mut Vec<String>,
+) -> Result<(), WiringError> {
+    let set = connection
+        .configuration_set
+        .clone()
+        .unwrap_or_else(|| resource_name(&connection.id));
+    match account.topic_exists(&connection.topic_arn).await {
+        Ok(true) => match account.subscribed(&connection.topic_arn, webhook_url).await {
+            Ok(true) => {}
+            Ok(false) => problems.push(format!(
+                "trackses' webhook is not a confirmed subscriber of {}: no events can arrive",
+                connection.topic_arn
+            )),
+            Err(error) => note(problems, error)?,
+        },
+        Ok(false) => problems.push(format!(
+            "the topic {} no longer exists (was the stack or the topic deleted?)",
+            connection.topic_arn
+        )),
+        Err(error) => note(problems, error)?,
+    }
+    match account.configuration_set_exists(&set).await {
+        Ok(true) => {}
+        Ok(false) => problems.push(format!("the configuration set {set} no longer exists")),
+        Err(error) => note(problems, error)?,
+    }
+    Ok(())
+}
