@@ -67,6 +67,7 @@ case "$mode" in
         cargo fmt --all -- --check
         cargo clippy --workspace --all-targets -- -D warnings
         .venv/bin/cfn-lint template.yaml
+        .venv/bin/cfn-lint cloudformation/customer-role.yaml
         .venv/bin/python -m pytest -q -p no:cacheprovider dev/emulator/tests | tee .dev/pytest.log
         bash dev/browser.sh
         start_emulator .dev/test-emulator.log
