@@ -13,6 +13,9 @@ referencing them and still reports CREATE_COMPLETE):
                                         {Name, Enabled, MatchingEventTypes, SnsDestination:
                                         {TopicArn}} (moto has no place for it)
 
+and AWS::IAM::Role's inline Policies are stored as JSON text, as iam:PutRolePolicy stores them
+(moto keeps the template's dict, and GetRolePolicy then serves its Python repr).
+
 moto registers models through CloudFormationModel.__subclasses__() (direct subclasses only), so
 defining the classes registers them; apply() clears moto's cached model map.
 """
@@ -23,6 +26,7 @@ from typing import Any
 
 from moto.cloudformation import parsing
 from moto.core.common_models import CloudFormationModel
+from moto.iam.models import Role
 from moto.ses.exceptions import ConfigurationSetDoesNotExist, EventDestinationAlreadyExists
 from moto.ses.models import ses_backends
 from moto.sesv2.models import sesv2_backends
@@ -234,6 +238,18 @@ class SESConfigurationSetEventDestinationResource(_Base, CloudFormationModel):
             store.pop(self.config_set, None)
 
 
+_orig: dict = {}
+
+
+def _role_put_policy(self, policy_name: str, policy_json) -> None:
+    if not isinstance(policy_json, str):
+        policy_json = json.dumps(policy_json)
+    _orig["role_put_policy"](self, policy_name, policy_json)
+
+
 def apply() -> None:
+    if not _orig:
+        _orig["role_put_policy"] = Role.put_policy
+        Role.put_policy = _role_put_policy
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()
