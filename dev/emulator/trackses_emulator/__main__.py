@@ -12,6 +12,7 @@ import os
 import shutil
 
 from . import (
+    cfn_custom_resources,
     cfn_patches,
     dynamodb_patches,
     lambda_delivery,
@@ -39,6 +40,7 @@ def main() -> None:
     sts_iam_patches.apply()  # AssumeRole trust policies, IAM user policies
     request_log.apply()  # GET/DELETE /_trackses/requests
     cfn_patches.apply()  # CloudFormation SES/SNS resource types
+    cfn_custom_resources.apply(f"http://127.0.0.1:{port}")  # SNS-backed custom resources
     lambda_delivery.apply()  # SNS -> Lambda through a local Invoke API
     logging.getLogger("trackses_emulator").info(
         "AWS emulator on http://127.0.0.1:%d (SNS cert %s)", port, signing.CERT_NAME
