@@ -22,6 +22,7 @@ REGION = "eu-west-1"  # the stack and trackses' callback topic must share a regi
 TRACKSES = "123456789012"
 CUSTOMER = "210987654321"
 TEMPLATE = Path(__file__).resolve().parents[3] / "cloudformation" / "customer-role.yaml"
+SAMPLES = Path(__file__).resolve().parents[3] / "events" / "cloudformation"
 # The customer policy from the design notes, in the `shared/` folder beside the checkout.
 POLICY = Path(__file__).resolve().parents[4] / "shared" / "design" / "iam-policy.json"
 EXTERNAL_ID = "trackses:org-7f3a9c2e/ext=Kq8+Zr1,x@y.z"
@@ -68,6 +69,13 @@ def next_request(emulator, receiver, path):
     assert msg["Subject"] == "AWS CloudFormation custom resource request", msg
     verify(msg, cert, cert_name, "2")
     return json.loads(msg["Message"])
+
+
+def same_shape_as_sample(request, sample):
+    """The Rust side's samples in events/cloudformation/ have the keys the emulator sends."""
+    expected = json.loads((SAMPLES / sample).read_text())
+    assert list(request) == list(expected), (list(request), list(expected))
+    assert list(request["ResourceProperties"]) == list(expected["ResourceProperties"])
 
 
 def answer(request, status="SUCCESS", **fields):
@@ -125,6 +133,7 @@ def test_customer_stack_registers_through_the_callback_topic(emulator, receiver)
             "ExternalId": EXTERNAL_ID,
         },
     }, create
+    same_shape_as_sample(create, "create.json")
     # The subscription depends on the connection: its confirmation comes after the request.
     confirmation = json.loads(receiver.get("/webhook")[1])
     assert confirmation["Type"] == "SubscriptionConfirmation", confirmation
@@ -155,6 +164,7 @@ def test_customer_stack_registers_through_the_callback_topic(emulator, receiver)
     assert update["PhysicalResourceId"] == TOKEN, update
     assert update["ResourceProperties"]["ConnectionToken"] == "conn_second_token_0001", update
     assert update["OldResourceProperties"] == create["ResourceProperties"], update
+    same_shape_as_sample(update, "update.json")
     assert answer(update) == 200
     wait_status(cfn, stack_id, "UPDATE_COMPLETE")
 
@@ -163,7 +173,7 @@ def test_customer_stack_registers_through_the_callback_topic(emulator, receiver)
     assert delete["RequestType"] == "Delete", delete
     assert delete["PhysicalResourceId"] == TOKEN, delete
     assert delete["ResourceProperties"] == update["ResourceProperties"], delete
-    assert "OldResourceProperties" not in delete, delete
+    same_shape_as_sample(delete, "delete.json")
     assert answer(delete) == 200
     assert recorded(emulator, delete["RequestId"])[0]["problem"] is None
     wait_status(cfn, stack_id, "DELETE_COMPLETE")
