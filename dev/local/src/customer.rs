@@ -2,10 +2,10 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_sesv2::types::{
-    Body, Content, Destination, EmailContent, EventDestinationDefinition, EventType, Message,
-    SnsDestination,
+    Body, Content, Destination, EmailContent, EventDestinationDefinition, Message, SnsDestination,
 };
 use aws_sdk_sns::types::MessageAttributeValue;
+use shared::customer::account::ALL_EVENT_TYPES;
 
 pub const SES_SUBJECT: &str = "Amazon SES Email Event Notification";
 
@@ -200,21 +200,9 @@ impl CustomerAccount {
             .send()
             .await
             .map_err(|e| failed("CreateConfigurationSet", e))?;
-        let all_types = [
-            EventType::Send,
-            EventType::Reject,
-            EventType::Bounce,
-            EventType::Complaint,
-            EventType::Delivery,
-            EventType::Open,
-            EventType::Click,
-            EventType::RenderingFailure,
-            EventType::DeliveryDelay,
-            EventType::Subscription,
-        ];
         let destination = EventDestinationDefinition::builder()
             .enabled(true)
-            .set_matching_event_types(Some(all_types.to_vec()))
+            .set_matching_event_types(Some(ALL_EVENT_TYPES.to_vec()))
             .sns_destination(
                 SnsDestination::builder()
                     .topic_arn(topic_arn)

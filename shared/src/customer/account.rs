@@ -32,7 +32,7 @@ pub struct CustomerAccount {
 }
 
 /// Every SES event type; a destination for fewer would silently drop some.
-const ALL_EVENT_TYPES: [EventType; 10] = [
+pub const ALL_EVENT_TYPES: [EventType; 10] = [
     EventType::Send,
     EventType::Reject,
     EventType::Bounce,

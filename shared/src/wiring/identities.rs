@@ -2,8 +2,8 @@
 //! taking over a set that is not trackses' unless asked to, and reporting what it replaced.
 
 use super::{IdentityView, Reply, Wiring, WiringError, answer};
-use crate::customer::CustomerAccount;
 use crate::customer::account::resource_name;
+use crate::customer::{CustomerAccount, Identity};
 use crate::model::{Connection, ConnectionStatus, WiringStep};
 
 impl Wiring {
@@ -26,6 +26,23 @@ impl Wiring {
             )));
         }
         Ok(Ok(self.account(connection).await?))
+    }
+
+    /// The account and one of its identities, or the reply that says why not.
+    async fn wired_identity(
+        &self,
+        connection: &Connection,
+        name: &str,
+    ) -> Result<Result<(CustomerAccount, Identity), Reply>, WiringError> {
+        let account = match self.wired_account(connection).await? {
+            Ok(account) => account,
+            Err(reply) => return Ok(Err(reply)),
+        };
+        match account.identity(name).await {
+            Ok(Some(identity)) => Ok(Ok((account, identity))),
+            Ok(None) => Ok(Err(unknown_identity(name))),
+            Err(error) => answer(error).map(Err),
+        }
     }
 
     pub(super) async fn list_identities(
@@ -57,16 +74,11 @@ impl Wiring {
         name: &str,
         replace: bool,
     ) -> Result<Reply, WiringError> {
-        let account = match self.wired_account(connection).await? {
-            Ok(account) => account,
+        let (account, identity) = match self.wired_identity(connection, name).await? {
+            Ok(found) => found,
             Err(reply) => return Ok(reply),
         };
         let ours = resource_name(&connection.id);
-        let identity = match account.identity(name).await {
-            Ok(Some(identity)) => identity,
-            Ok(None) => return Ok(unknown_identity(name)),
-            Err(error) => return answer(error),
-        };
         let replaced = match identity.configuration_set {
             Some(current) if current == ours => None,
             Some(current) if !replace => {
@@ -99,16 +111,11 @@ impl Wiring {
         connection: &Connection,
         name: &str,
     ) -> Result<Reply, WiringError> {
-        let account = match self.wired_account(connection).await? {
-            Ok(account) => account,
+        let (account, identity) = match self.wired_identity(connection, name).await? {
+            Ok(found) => found,
             Err(reply) => return Ok(reply),
         };
         let ours = resource_name(&connection.id);
-        let identity = match account.identity(name).await {
-            Ok(Some(identity)) => identity,
-            Ok(None) => return Ok(unknown_identity(name)),
-            Err(error) => return answer(error),
-        };
         match identity.configuration_set {
             Some(current) if current == ours => {
                 if let Err(error) = account.set_identity_configuration_set(name, None).await {
