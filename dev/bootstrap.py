@@ -1,10 +1,12 @@
-"""Create the local table and KMS key from template.yaml's own definitions, in the emulator.
+"""Create the local table and KMS key from template.yaml's own definitions, and publish the
+customer role template, in the emulator.
 
 Idempotent. Reads TRACKSES_TABLE and the AWS_* environment the stack script exports.
 """
 
 import os
 import sys
+from urllib.parse import urlparse
 
 import boto3
 import yaml
@@ -48,9 +50,23 @@ def create_secrets_key(alias):
     kms.create_alias(AliasName=alias, TargetKeyId=key["KeyMetadata"]["KeyId"])
 
 
+def publish_role_template(url):
+    """Where a deployment publishes the customer template, in the emulated S3 (trackses'
+    account), so stacks are created from the link's templateURL itself."""
+    parsed = urlparse(url)
+    bucket, key = parsed.hostname.split(".")[0], parsed.path.lstrip("/")
+    region = os.environ["AWS_REGION"]
+    s3 = boto3.client("s3")
+    if bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+    with open(os.path.join(ROOT, "cloudformation", "customer-role.yaml"), "rb") as f:
+        s3.put_object(Bucket=bucket, Key=key, Body=f.read())
+
+
 def main():
     create_table(os.environ["TRACKSES_TABLE"])
     create_secrets_key("alias/trackses-secrets")
+    publish_role_template(os.environ["TRACKSES_ROLE_TEMPLATE_URL"])
     return 0
 
 

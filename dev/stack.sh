@@ -31,6 +31,10 @@ export TRACKSES_TABLE="${TRACKSES_TABLE:-trackses}"
 # bootstrap.py creates this alias from template.yaml's key; the runner serves `wiring` itself.
 export TRACKSES_KMS_KEY_ID="${TRACKSES_KMS_KEY_ID:-alias/trackses-secrets}"
 export TRACKSES_WIRING_FUNCTION="${TRACKSES_WIRING_FUNCTION:-wiring}"
+# Role mode: the emulator's default account is trackses' own; bootstrap.py publishes the
+# customer template at this URL in the emulated S3.
+export TRACKSES_ACCOUNT_ID="${TRACKSES_ACCOUNT_ID:-123456789012}"
+export TRACKSES_ROLE_TEMPLATE_URL="${TRACKSES_ROLE_TEMPLATE_URL:-https://trackses-templates.s3.$AWS_REGION.amazonaws.com/customer-role.yaml}"
 mkdir -p .dev "$TRACKSES_SNS_CERT_DIR"
 # Pin the certificate of the real Amazon-signed samples in events/, as the emulator pins its own.
 cp events/sns-real/*.pem "$TRACKSES_SNS_CERT_DIR"/
@@ -67,7 +71,7 @@ case "$mode" in
         cargo fmt --all -- --check
         cargo clippy --workspace --all-targets -- -D warnings
         .venv/bin/cfn-lint template.yaml
-        .venv/bin/cfn-lint cloudformation/customer-role.yaml
+        .venv/bin/cfn-lint cloudformation/customer-role.yaml cloudformation/callback-topic.yaml
         .venv/bin/python -m pytest -q -p no:cacheprovider dev/emulator/tests | tee .dev/pytest.log
         bash dev/browser.sh
         start_emulator .dev/test-emulator.log

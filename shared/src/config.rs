@@ -20,14 +20,22 @@ pub struct Config {
     pub sns_cert_dir: Option<PathBuf>,
     /// The SDK's own SNS endpoint override; the only other host trusted for SubscribeURL.
     pub sns_endpoint: Option<Url>,
+    /// `AWS_ENDPOINT_URL` (the emulator): besides S3, the only host a stack's answer goes to.
+    pub aws_endpoint: Option<Url>,
     /// Only the API needs it (project creation).
     pub admin_token: Option<String>,
     /// Base of the webhook URLs handed to users; derived from the request when unset.
     pub public_url: Option<Url>,
     /// The KMS key customer credentials are sealed under (automatic mode).
     pub kms_key_id: Option<String>,
-    /// The function the API hands customer-account work to (automatic mode).
+    /// The function the API hands customer-account work to (automatic and role mode).
     pub wiring_function: Option<String>,
+    /// trackses' own AWS account: the one customer roles trust.
+    pub account_id: Option<String>,
+    /// Where the deployment publishes `cloudformation/customer-role.yaml` (an S3 HTTPS URL).
+    pub role_template_url: Option<Url>,
+    /// The name of trackses' SNS topic, in each region, that customer stacks report to.
+    pub callback_topic: String,
 }
 
 // Deliberately not Debug-derived: the admin token must never reach a log line.
@@ -38,10 +46,14 @@ impl std::fmt::Debug for Config {
             .field("retention_days", &self.retention_days)
             .field("sns_cert_dir", &self.sns_cert_dir)
             .field("sns_endpoint", &self.sns_endpoint)
+            .field("aws_endpoint", &self.aws_endpoint)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("public_url", &self.public_url)
             .field("kms_key_id", &self.kms_key_id)
             .field("wiring_function", &self.wiring_function)
+            .field("account_id", &self.account_id)
+            .field("role_template_url", &self.role_template_url)
+            .field("callback_topic", &self.callback_topic)
             .finish()
     }
 }
@@ -68,19 +80,25 @@ impl Config {
                     ConfigError::Invalid("TRACKSES_RETENTION_DAYS", "1..=3650 days".into())
                 })?,
         };
+        let aws_endpoint = url_var("AWS_ENDPOINT_URL")?;
         let sns_endpoint = match url_var("AWS_ENDPOINT_URL_SNS")? {
             Some(url) => Some(url),
-            None => url_var("AWS_ENDPOINT_URL")?,
+            None => aws_endpoint.clone(),
         };
         Ok(Config {
             table_name: var("TRACKSES_TABLE").ok_or(ConfigError::Missing("TRACKSES_TABLE"))?,
             retention_days,
             sns_cert_dir: var("TRACKSES_SNS_CERT_DIR").map(PathBuf::from),
             sns_endpoint,
+            aws_endpoint,
             admin_token: var("TRACKSES_ADMIN_TOKEN"),
             public_url: url_var("TRACKSES_PUBLIC_URL")?,
             kms_key_id: var("TRACKSES_KMS_KEY_ID"),
             wiring_function: var("TRACKSES_WIRING_FUNCTION"),
+            account_id: var("TRACKSES_ACCOUNT_ID"),
+            role_template_url: url_var("TRACKSES_ROLE_TEMPLATE_URL")?,
+            callback_topic: var("TRACKSES_CALLBACK_TOPIC")
+                .unwrap_or_else(|| "trackses-cfn-callback".to_owned()),
         })
     }
 

@@ -6,6 +6,7 @@ pub mod customer;
 pub mod http;
 pub mod ingest;
 pub mod model;
+pub mod onboarding;
 pub mod ses;
 pub mod sns;
 pub mod stats;

@@ -32,6 +32,7 @@ async fn api_events_reach_the_api_router() {
             admin_token: admin_token.map(str::to_owned),
             public_url: None,
             connector: None,
+            role_links: None,
         })
     };
     let (status, body) = invoke(

@@ -327,3 +327,55 @@ def test_answer_during_the_delivery_completes_the_stack(emulator):
     finally:
         server.shutdown()
         server.server_close()
+
+
+def post_request(emulator, document):
+    """Act as CloudFormation with a hand-made request document: (status, JSON body)."""
+    req = urllib.request.Request(
+        f"{emulator.base}/_trackses/cloudformation/requests", data=json.dumps(document).encode(),
+        method="POST", headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.load(resp)
+    except urllib.error.HTTPError as err:
+        return err.code, json.load(err)
+
+
+def test_hand_made_request_is_published_and_its_answer_checked(emulator, receiver):
+    """A sample no real stack can produce (a RoleArn in a third account), sent to the callback
+    topic as CloudFormation would send it."""
+    callback = callback_topic(emulator, receiver, "trackses-callback-4")
+    sample = json.loads((SAMPLES / "foreign-role.json").read_text())
+    sample["ServiceToken"] = sample["ResourceProperties"]["ServiceToken"] = callback
+    url = f"{emulator.base}/_trackses/cloudformation/responses/{sample['RequestId']}"
+    assert post_request(emulator, sample) == (
+        200, {"ResponseURL": url, "RequestId": sample["RequestId"]})
+    request = next_request(emulator, receiver, "/trackses-callback-4")
+    assert request == {**sample, "ResponseURL": url}, request
+    assert list(request) == list(sample)
+
+    assert answer(request, "FAILED", Reason="the role is not in the stack's account") == 200
+    [entry] = recorded(emulator, sample["RequestId"])
+    assert entry["request_type"] == "Create" and entry["problem"] is None, entry
+    assert entry["response"]["Status"] == "FAILED", entry
+
+    # Refused, and nothing published: a RequestId already used, an unknown topic, a bad type.
+    status, body = post_request(emulator, sample)
+    assert status == 400 and "already used" in body["message"], body
+    missing_topic = f"arn:aws:sns:{REGION}:{TRACKSES}:no-such-topic"
+    status, body = post_request(emulator, {**sample, "RequestId": "req-2",
+                                           "ServiceToken": missing_topic})
+    assert status == 400 and "no SNS topic" in body["message"], body
+    status, body = post_request(emulator, {**sample, "RequestId": "req-3", "RequestType": "Get"})
+    assert status == 400 and "RequestType" in body["message"], body
+    receiver.expect_nothing("/trackses-callback-4", wait=0.5)
+
+    # Without a ResponseURL, the emulator's goes where CloudFormation puts it.
+    delete = json.loads((SAMPLES / "delete.json").read_text())
+    delete["ServiceToken"] = delete["ResourceProperties"]["ServiceToken"] = callback
+    del delete["ResponseURL"]
+    assert post_request(emulator, delete)[0] == 200
+    request = next_request(emulator, receiver, "/trackses-callback-4")
+    same_shape_as_sample(request, "delete.json")
+    assert answer(request) == 200
+    assert recorded(emulator, delete["RequestId"])[0]["problem"] is None

@@ -26,6 +26,13 @@ invalid answer makes it CREATE_FAILED (no rollback). moto creates stacks synchro
 wait never blocks CreateStack: the answer settles the stack from a background thread, after the
 creation finished (a provider may answer while its SNS delivery is still in progress). Update
 and Delete complete at once, as moto does them; their answers are only recorded and checked.
+
+A test can also act as CloudFormation with a hand-made document (unsigned, emulator-only):
+  POST /_trackses/cloudformation/requests  body: a request document (RequestType Create, Update or
+      Delete, ServiceToken an existing topic, StackId, RequestId not used before,
+      LogicalResourceId, ResourceType, ResourceProperties); its ResponseURL is replaced by the
+      emulator's and it is published like a stack's -> 200 {"ResponseURL", "RequestId"}, else
+      400 {"message"}. Its answer is recorded and checked as above; there is no stack to settle.
 """
 
 import json
@@ -33,6 +40,7 @@ import re
 import threading
 import uuid
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 from moto.cloudformation import cloudformation_backends, parsing
 from moto.cloudformation import urls as cfn_urls
@@ -44,6 +52,9 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.sns.models import sns_backends
 
 PATH = "/_trackses/cloudformation/responses"
+REQUESTS_PATH = "/_trackses/cloudformation/requests"
+REQUEST_KEYS = ("RequestType", "ServiceToken", "StackId", "RequestId", "LogicalResourceId",
+                "ResourceType", "ResourceProperties")
 SUBJECT = "AWS CloudFormation custom resource request"
 GENERIC_TYPE = "AWS::CloudFormation::CustomResource"
 MAX_RESPONSE_BYTES = 4096  # AWS's limit for the whole answer
@@ -52,7 +63,8 @@ MAX_PHYSICAL_ID_BYTES = 1024
 _SNS_ARN = re.compile(r"arn:aws[a-z-]*:sns:([a-z0-9-]+):(\d{12}):[\w-]+")
 
 _base_url = "http://127.0.0.1:4566"
-_requests: dict[str, tuple["SNSCustomResource", dict]] = {}  # RequestId -> (resource, request)
+# RequestId -> (resource, request); no resource for a request POSTed to REQUESTS_PATH
+_requests: dict[str, tuple["SNSCustomResource | None", dict]] = {}
 _responses: list[dict] = []
 _state_lock = threading.Lock()  # _requests, _responses
 # Held while moto creates a stack, so an answer settles the stack only once creation is done
@@ -246,14 +258,58 @@ def _responses_endpoint(request, full_url, headers):
             "response": response,
             "problem": problem,
         })
-    if first:
+    if first and resource is not None:
         resource.answered(sent, response, problem)
     return 200, {}, ""
 
 
+def _requests_endpoint(request, full_url, headers):
+    if request.method != "POST":
+        return _json(405, {"message": f"POST {REQUESTS_PATH}"})
+    try:
+        document = json.loads(request.get_data())
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return _json(400, {"message": "the body must be a JSON object"})
+    missing = [key for key in REQUEST_KEYS if key not in document]
+    if missing:
+        return _json(400, {"message": f"missing {', '.join(missing)}"})
+    if document["RequestType"] not in ("Create", "Update", "Delete"):
+        return _json(400, {"message": "RequestType must be Create, Update or Delete"})
+    token, request_id = document["ServiceToken"], document["RequestId"]
+    if not isinstance(token, str) or not _SNS_ARN.fullmatch(token):
+        return _json(400, {"message": f"ServiceToken is not an SNS topic ARN: {token!r}"})
+    region, account = token.split(":")[3:5]
+    try:
+        backend = sns_backends[account][region]
+    except KeyError:  # moto knows no such region
+        backend = None
+    if backend is None or token not in backend.topics:
+        return _json(400, {"message": f"no SNS topic {token}"})
+    # A "/" could not be routed back to the responses endpoint.
+    if not isinstance(request_id, str) or not request_id or "/" in request_id:
+        return _json(400, {"message": "RequestId must be a non-empty string without /"})
+    url = f"{_base_url}{PATH}/{quote(request_id, safe='')}"
+    if "ResponseURL" in document:
+        document["ResponseURL"] = url
+    else:  # where CloudFormation puts it
+        items = list(document.items())
+        at = list(document).index("ServiceToken") + 1
+        document = dict(items[:at] + [("ResponseURL", url)] + items[at:])
+    with _state_lock:
+        if request_id in _requests:
+            return _json(400, {"message": f"RequestId {request_id} was already used"})
+        _requests[request_id] = (None, document)
+    # Registered first: a provider may answer while its delivery is still in progress.
+    backend.publish(json.dumps(document), arn=token, subject=SUBJECT)
+    return _json(200, {"ResponseURL": url, "RequestId": request_id})
+
+
 def _infer_service_region_host(self, environ, path):
-    """The ResponseURL is unsigned: route it to the CloudFormation app, which serves it."""
-    if path.startswith(PATH) and not environ.get("HTTP_AUTHORIZATION"):
+    """The ResponseURL and the requests endpoint are unsigned: route them to the CloudFormation
+    app, which serves them."""
+    if path.startswith((PATH, REQUESTS_PATH)) and not environ.get("HTTP_AUTHORIZATION"):
         return "cloudformation"
     return _orig["infer_service_region_host"](self, environ, path)
 
@@ -285,5 +341,6 @@ def apply(base_url: str) -> None:
     Stack.create_resources = _create_resources
     cfn_urls.url_paths["{0}" + PATH + "$"] = _responses_endpoint
     cfn_urls.url_paths["{0}" + PATH + "/(?P<request_id>[^/]+)$"] = _responses_endpoint
+    cfn_urls.url_paths["{0}" + REQUESTS_PATH + "$"] = _requests_endpoint
     _orig["infer_service_region_host"] = DomainDispatcherApplication.infer_service_region_host
     DomainDispatcherApplication.infer_service_region_host = _infer_service_region_host

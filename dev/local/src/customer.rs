@@ -19,6 +19,7 @@ pub struct CustomerAccount {
     pub sns: aws_sdk_sns::Client,
     pub ses: aws_sdk_sesv2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub cloudformation: aws_sdk_cloudformation::Client,
 }
 
 fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
@@ -69,6 +70,7 @@ impl CustomerAccount {
             sns: aws_sdk_sns::Client::new(&config),
             ses: aws_sdk_sesv2::Client::new(&config),
             iam: aws_sdk_iam::Client::new(&config),
+            cloudformation: aws_sdk_cloudformation::Client::new(&config),
         })
     }
 

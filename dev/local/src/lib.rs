@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod demo;
+pub mod role_stack;
 pub mod ses_traffic;
 
 use std::sync::Arc;
@@ -19,8 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use shared::config::Config;
 use shared::http::connections::Connector;
-use shared::http::{api, finish, problem::Problem, webhook};
+use shared::http::{api, finish, onboarding, problem::Problem, webhook};
 use shared::ingest::{Ingestor, direct};
+use shared::onboarding::StackCallback;
+use shared::onboarding::link::RoleLinks;
 use shared::store::Store;
 use shared::wiring::{Command, Wiring};
 
@@ -32,11 +35,13 @@ pub async fn app(config: &Config, aws: &SdkConfig, store: Store) -> Router {
     let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
     lambda.set_endpoint_url(config.public_url.as_ref().map(|u| u.to_string()));
     let lambda = aws_sdk_lambda::Client::from_conf(lambda.build());
+    let callback = StackCallback::from_config(config, store.clone(), lambda.clone());
     let state = Arc::new(api::ApiState {
         store,
         admin_token: config.admin_token.clone(),
         public_url: config.public_url.clone(),
         connector: Connector::from_config(config, aws, lambda),
+        role_links: RoleLinks::from_config(config),
     });
     let wiring = match Wiring::from_config(config).await {
         Ok(wiring) => Some(Arc::new(wiring)),
@@ -45,11 +50,21 @@ pub async fn app(config: &Config, aws: &SdkConfig, store: Store) -> Router {
             None
         }
     };
-    finish(
-        api::routes(state)
-            .merge(webhook::routes(ingestor.clone()))
-            .merge(lambda_invoke_routes(ingestor, wiring)),
-    )
+    let mut routes = api::routes(state)
+        .merge(webhook::routes(ingestor.clone()))
+        .merge(lambda_invoke_routes(ingestor, wiring));
+    match callback {
+        Ok(callback) => {
+            routes = routes.merge(onboarding::callback_routes(
+                callback,
+                config.public_url.clone(),
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no stack callback: role-mode stacks cannot report in")
+        }
+    }
+    finish(routes)
 }
 
 /// The Lambda Invoke API paths, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use shared::config::{Config, init_tracing};
 use shared::http::connections::Connector;
 use shared::http::{api, finish};
+use shared::onboarding::link::RoleLinks;
 use shared::store::Store;
 
 // The ingest benchmark measures parse and write 30-40% faster than with glibc's malloc.
@@ -17,11 +18,13 @@ async fn main() -> Result<(), lambda_http::Error> {
     let config = Config::from_env()?;
     let aws = Config::aws().await;
     let connector = Connector::from_config(&config, &aws, aws_sdk_lambda::Client::new(&aws));
+    let role_links = RoleLinks::from_config(&config);
     let state = Arc::new(api::ApiState {
         store: Store::connect(&config).await,
         admin_token: config.admin_token,
         public_url: config.public_url,
         connector,
+        role_links,
     });
     lambda_http::run(finish(api::routes(state))).await
 }

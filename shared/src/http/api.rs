@@ -29,6 +29,8 @@ pub struct ApiState {
     pub public_url: Option<Url>,
     /// Automatic mode's side of the API; `None` where it is not configured.
     pub connector: Option<super::connections::Connector>,
+    /// Role mode's quick-create links; `None` where the deployment publishes no template.
+    pub role_links: Option<crate::onboarding::link::RoleLinks>,
 }
 
 type Shared = State<Arc<ApiState>>;
@@ -46,6 +48,7 @@ pub fn routes(state: Arc<ApiState>) -> Router {
         .route("/v1/projects/{pid}/stats", get(get_stats))
         .route("/v1/projects/{pid}/suppressions", get(list_suppressions))
         .merge(super::connections::routes())
+        .merge(super::onboarding::routes())
         .with_state(state)
         .merge(super::dashboard::routes())
 }
@@ -138,24 +141,9 @@ struct ConnectionView<'a> {
 }
 
 impl ApiState {
-    /// Where SNS must deliver for `cid`: the configured public URL, else the one this request
-    /// reached (API Gateway sets Host and X-Forwarded-Proto).
+    /// Where SNS must deliver for `cid`.
     pub(super) fn webhook_url(&self, headers: &HeaderMap, cid: &str) -> String {
-        let base = match &self.public_url {
-            Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-            None => {
-                let host = headers
-                    .get(header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("localhost");
-                let scheme = headers
-                    .get("x-forwarded-proto")
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("https");
-                format!("{scheme}://{host}")
-            }
-        };
-        format!("{base}/v1/hooks/sns/{cid}")
+        super::webhook::hook_url(&public_base(self.public_url.as_ref(), headers), cid)
     }
 
     pub(super) fn view(&self, headers: &HeaderMap, connection: &Connection) -> serde_json::Value {
@@ -179,6 +167,25 @@ impl ApiState {
             .await?
             .filter(|c| c.project_id == pid)
             .ok_or_else(|| Problem::not_found("connection"))
+    }
+}
+
+/// The deployment's base URL: the configured public URL, else the one this request reached
+/// (API Gateway sets Host and X-Forwarded-Proto).
+pub fn public_base(public_url: Option<&Url>, headers: &HeaderMap) -> String {
+    match public_url {
+        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
+        None => {
+            let host = headers
+                .get(header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("localhost");
+            let scheme = headers
+                .get("x-forwarded-proto")
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("https");
+            format!("{scheme}://{host}")
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 //! Bearer tokens: the deployment's admin token, and project API keys stored only as hashes.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use aws_lc_rs::digest::{SHA256, digest};
 use axum::http::{HeaderMap, header};
 
 use super::problem::Problem;
+use crate::crypto::sha256_hex;
 use crate::model::{ApiKeyRecord, ids};
 use crate::store::Store;
 
@@ -17,14 +17,6 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .ok()?
         .strip_prefix("Bearer ")
         .map(str::trim)
-}
-
-pub fn sha256_hex(value: &str) -> String {
-    digest(&SHA256, value.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 pub fn require_admin(headers: &HeaderMap, admin_token: Option<&str>) -> Result<(), Problem> {

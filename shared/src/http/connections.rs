@@ -24,7 +24,7 @@ use crate::customer::account::{resource_name, topic_arn};
 use crate::customer::{AccessKey, AccountError, caller};
 use crate::model::region::is_ses_region;
 use crate::model::role_arn::{InvalidRoleArn, RoleArn};
-use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, ids};
+use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn};
 use crate::store::StoreError;
 use crate::wiring::invoke::{InvokeError, WiringClient};
 use crate::wiring::{Command, Reply};
@@ -151,7 +151,7 @@ async fn create_connection(
                 .parse()
                 .map_err(|e: InvalidRoleArn| Problem::bad_request(e.to_string()))?;
             let mut connection =
-                new_connection(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
+                Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
             connection.account_id = role.account_id().to_owned();
             connection.role_arn = Some(role.as_str().to_owned());
             let connection = register_and_wire(&state, &headers, connection, &region, None).await?;
@@ -159,26 +159,6 @@ async fn create_connection(
         }
     };
     Ok((status, Json(state.view(&headers, &connection))).into_response())
-}
-
-fn new_connection(pid: String, mode: ConnectionMode, status: ConnectionStatus) -> Connection {
-    let now = Utc::now();
-    Connection {
-        id: ids::connection_id(),
-        project_id: pid,
-        mode,
-        status,
-        account_id: String::new(),
-        region: String::new(),
-        topic_arn: String::new(),
-        configuration_set: None,
-        last_error: None,
-        access_key_id_last4: None,
-        role_arn: None,
-        wiring_steps: Vec::new(),
-        created_at: now,
-        updated_at: now,
-    }
 }
 
 fn manual(pid: String, topic_arn: &str) -> Result<Connection, Problem> {
@@ -192,11 +172,11 @@ fn manual(pid: String, topic_arn: &str) -> Result<Connection, Problem> {
         account_id: topic.account_id().to_owned(),
         region: topic.region().to_owned(),
         topic_arn: topic.to_string(),
-        ..new_connection(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
+        ..Connection::new(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
     })
 }
 
-fn ses_region(region: &str) -> Result<(), Problem> {
+pub(super) fn ses_region(region: &str) -> Result<(), Problem> {
     if is_ses_region(region) {
         Ok(())
     } else {
@@ -243,7 +223,7 @@ async fn automatic(
             "this is the account's root access key, which can do anything: create an IAM user with trackses' policy (iam-policy.json) and use its key",
         ));
     }
-    let mut connection = new_connection(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
+    let mut connection = Connection::new(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
     connection.account_id = who.account_id;
     connection.access_key_id_last4 = Some(key.last4().to_owned());
     let context = SecretContext {
@@ -324,8 +304,8 @@ async fn get_connection(
 }
 
 /// A manual connection owns nothing in the customer's account: forgetting it is the teardown,
-/// and its topic stops being accepted at once. Any other connection is torn down by the wiring
-/// function and disappears when that is done.
+/// and its topic stops being accepted at once; a stack's connection is forgotten too. Any other
+/// connection is torn down by the wiring function and disappears when that is done.
 async fn delete_connection(
     State(state): Shared,
     headers: HeaderMap,
@@ -338,6 +318,20 @@ async fn delete_connection(
         return Ok((
             StatusCode::ACCEPTED,
             Json(json!({"id": cid, "status": "deleted"})),
+        )
+            .into_response());
+    }
+    // The customer's stack owns its role, topic and set: trackses forgets the connection, and
+    // deleting the stack removes the rest (its Delete request then finds nothing to forget).
+    if let Some(stack_id) = &connection.stack_id {
+        state.store.delete_connection(&connection).await?;
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({
+                "id": cid,
+                "status": "deleted",
+                "detail": format!("delete the CloudFormation stack {stack_id} to remove the role, topic and configuration set trackses used"),
+            })),
         )
             .into_response());
     }

@@ -9,8 +9,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use super::auth::sha256_hex;
 use super::problem::Problem;
+use crate::crypto::sha256_hex;
 
 /// Everything from this origin, nothing inline: data shown by the page can never run as code.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \

@@ -4,6 +4,7 @@ pub mod api;
 pub mod auth;
 pub mod connections;
 pub mod dashboard;
+pub mod onboarding;
 pub mod problem;
 pub mod webhook;
 

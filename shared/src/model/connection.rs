@@ -86,10 +86,45 @@ pub struct Connection {
     /// Role mode: the role trackses assumes, with the project's external id.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
+    /// Role mode through the quick-create link: the customer's stack, which owns the role,
+    /// topic and configuration set (trackses never deletes them; deleting the stack does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<String>,
     #[serde(skip_serializing)]
     pub wiring_steps: Vec<WiringStep>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl Connection {
+    /// A connection trackses has just minted an id for; the caller fills in the account.
+    pub fn new(project_id: String, mode: ConnectionMode, status: ConnectionStatus) -> Connection {
+        let now = Utc::now();
+        Connection {
+            id: super::ids::connection_id(),
+            project_id,
+            mode,
+            status,
+            account_id: String::new(),
+            region: String::new(),
+            topic_arn: String::new(),
+            configuration_set: None,
+            last_error: None,
+            access_key_id_last4: None,
+            role_arn: None,
+            stack_id: None,
+            wiring_steps: Vec::new(),
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The SES configuration set events flow through: the stack's, or the one trackses named.
+    pub fn configuration_set_name(&self) -> String {
+        self.configuration_set
+            .clone()
+            .unwrap_or_else(|| crate::customer::account::resource_name(&self.id))
+    }
 }
 
 #[cfg(test)]

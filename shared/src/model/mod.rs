@@ -3,6 +3,7 @@
 pub mod connection;
 pub mod event;
 pub mod ids;
+pub mod onboarding;
 pub mod project;
 pub mod region;
 pub mod role_arn;
@@ -11,6 +12,7 @@ pub mod topic_arn;
 
 pub use connection::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
+pub use onboarding::Onboarding;
 pub use project::{ApiKeyRecord, Project};
 pub use stored_event::{Event, RecipientStatus, StoredEvent};
 pub use topic_arn::TopicArn;

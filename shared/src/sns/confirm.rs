@@ -15,6 +15,13 @@ pub enum ConfirmError {
     Unreachable(String),
 }
 
+/// Same scheme, host and port: the only other place trackses follows a URL it was sent to.
+pub fn same_origin(a: &Url, b: &Url) -> bool {
+    a.scheme() == b.scheme()
+        && a.host() == b.host()
+        && a.port_or_known_default() == b.port_or_known_default()
+}
+
 pub struct Confirmer {
     http: reqwest::Client,
     /// `AWS_ENDPOINT_URL_SNS` / `AWS_ENDPOINT_URL`: where the operator told the SDK SNS lives.
@@ -34,11 +41,10 @@ impl Confirmer {
         let on_aws = url.scheme() == "https"
             && url.port().is_none()
             && matches!(url.host(), Some(Host::Domain(h)) if is_sns_host(h, region));
-        let on_override = self.endpoint_override.as_ref().is_some_and(|e| {
-            e.scheme() == url.scheme()
-                && e.host() == url.host()
-                && e.port_or_known_default() == url.port_or_known_default()
-        });
+        let on_override = self
+            .endpoint_override
+            .as_ref()
+            .is_some_and(|e| same_origin(e, &url));
         let confirms = url
             .query_pairs()
             .any(|(k, v)| k == "Action" && v == "ConfirmSubscription");

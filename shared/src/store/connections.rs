@@ -43,6 +43,9 @@ fn connection_item(c: &Connection) -> Item {
     if let Some(role_arn) = &c.role_arn {
         item.insert("role_arn".into(), s(role_arn));
     }
+    if let Some(stack_id) = &c.stack_id {
+        item.insert("stack_id".into(), s(stack_id));
+    }
     if !c.wiring_steps.is_empty() {
         item.insert(
             "steps_done".into(),
@@ -113,6 +116,7 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         last_error: opt_s(item, "last_error"),
         access_key_id_last4: opt_s(item, "access_key_id_last4"),
         role_arn: opt_s(item, "role_arn"),
+        stack_id: opt_s(item, "stack_id"),
         wiring_steps: steps_from(item),
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
@@ -272,6 +276,34 @@ impl Store {
         let result = update
             .update_expression(expression)
             .condition_expression(condition)
+            .send()
+            .await;
+        ignore_missing(result)
+    }
+
+    /// A customer stack's update: its (possibly new) role and set, to be checked again.
+    pub async fn update_stack_connection(
+        &self,
+        cid: &str,
+        role_arn: &str,
+        configuration_set: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection(cid)))
+            .key(keys::SK, s(keys::CONNECTION_SK))
+            .update_expression(
+                "SET role_arn = :role, configuration_set = :set, #status = :s, updated_at = :t REMOVE last_error",
+            )
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":role", s(role_arn))
+            .expression_attribute_values(":set", s(configuration_set))
+            .expression_attribute_values(":s", s(ConnectionStatus::Wiring.as_str()))
+            .expression_attribute_values(":t", time(now))
             .send()
             .await;
         ignore_missing(result)

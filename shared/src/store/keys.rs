@@ -6,6 +6,7 @@
 //! | API key (hash only) | `P#<pid>` | `KEY#<kid>` | |
 //! | connection | `C#<cid>` | `CONN` | `P#<pid>#CONNS` / `<cid>` |
 //! | topic registry | `T#<topic arn>` | `TOPIC` | |
+//! | role onboarding (token hash only) | `OB#<token sha256>` | `ONBOARDING` | |
 //! | delivery marker | `DUP#<cid>#<sns message id>#<chunk>` | `DUP` | |
 //! | message | `M#<pid>#<ses message id>` | `MSG` | |
 //! | recipient state | `M#<pid>#<ses message id>` | `R#<recipient>` | |
@@ -57,6 +58,7 @@ pub const TOPIC_SK: &str = "TOPIC";
 /// connection never fetches them.
 pub const SECRET_SK: &str = "SECRET";
 pub const ACCOUNT_CLAIM_SK: &str = "ACCOUNT";
+pub const ONBOARDING_SK: &str = "ONBOARDING";
 pub const MARKER_SK: &str = "DUP";
 pub const MESSAGE_SK: &str = "MSG";
 pub const RECIPIENT_PREFIX: &str = "R#";
@@ -81,6 +83,10 @@ pub fn project_connections(pid: &str) -> String {
 /// One connection per project, account and region for the modes that wire the account.
 pub fn account_claim(pid: &str, account_id: &str, region: &str) -> String {
     ["A#", pid, "#", account_id, "#", region].concat()
+}
+
+pub fn onboarding(token_sha256: &str) -> String {
+    ["OB#", token_sha256].concat()
 }
 
 pub fn topic(arn: &str) -> String {

@@ -5,6 +5,7 @@ pub mod connections;
 pub mod events;
 pub mod ingest_write;
 pub mod keys;
+pub mod onboarding;
 pub mod projects;
 pub mod stats;
 pub mod suppressions;

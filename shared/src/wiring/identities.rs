@@ -2,7 +2,6 @@
 //! taking over a set that is not trackses' unless asked to, and reporting what it replaced.
 
 use super::{IdentityView, Reply, Wiring, WiringError, answer};
-use crate::customer::account::resource_name;
 use crate::customer::{CustomerAccount, Identity};
 use crate::model::{Connection, ConnectionStatus, WiringStep};
 
@@ -53,7 +52,7 @@ impl Wiring {
             Ok(account) => account,
             Err(reply) => return Ok(reply),
         };
-        let ours = resource_name(&connection.id);
+        let ours = connection.configuration_set_name();
         match account.identities().await {
             Ok(identities) => Ok(Reply::Identities {
                 items: identities
@@ -78,7 +77,7 @@ impl Wiring {
             Ok(found) => found,
             Err(reply) => return Ok(reply),
         };
-        let ours = resource_name(&connection.id);
+        let ours = connection.configuration_set_name();
         let replaced = match identity.configuration_set {
             Some(current) if current == ours => None,
             Some(current) if !replace => {
@@ -115,7 +114,7 @@ impl Wiring {
             Ok(found) => found,
             Err(reply) => return Ok(reply),
         };
-        let ours = resource_name(&connection.id);
+        let ours = connection.configuration_set_name();
         match identity.configuration_set {
             Some(current) if current == ours => {
                 if let Err(error) = account.set_identity_configuration_set(name, None).await {

@@ -35,13 +35,25 @@ impl Wiring {
                 Ok(Reply::Done)
             }
             Err(WiringError::Account(error)) => {
-                let transient = error.is_transient();
+                let transient = error.is_transient() || role_not_yet_assumable(connection, &error);
                 // A transient failure keeps the status (the retry resumes); anything else needs
                 // the user, and the error says what to do.
-                let status = if transient {
-                    ConnectionStatus::Wiring
+                // An error also overrides an active state: the webhook may have confirmed the
+                // subscription while the role turned out not to be assumable.
+                let (status, from): (_, &[_]) = if transient {
+                    (
+                        ConnectionStatus::Wiring,
+                        &[ConnectionStatus::Wiring, ConnectionStatus::Error],
+                    )
                 } else {
-                    ConnectionStatus::Error
+                    (
+                        ConnectionStatus::Error,
+                        &[
+                            ConnectionStatus::Wiring,
+                            ConnectionStatus::Error,
+                            ConnectionStatus::Active,
+                        ],
+                    )
                 };
                 let detail = error.to_string();
                 self.store
@@ -49,7 +61,7 @@ impl Wiring {
                         &connection.id,
                         status,
                         Some(Some(&detail)),
-                        &[ConnectionStatus::Wiring, ConnectionStatus::Error],
+                        from,
                         Utc::now(),
                     )
                     .await?;
@@ -65,6 +77,9 @@ impl Wiring {
     }
 
     /// Returns whether the subscription is already confirmed.
+    ///
+    /// A customer stack did the first four steps itself (they come recorded); the subscription
+    /// step then both proves the role works and says whether SNS confirmed.
     async fn run_steps(
         &self,
         account: &CustomerAccount,
@@ -117,4 +132,13 @@ impl Wiring {
         }
         Ok(confirmed)
     }
+}
+
+/// IAM is eventually consistent: a role a customer stack created (or changed) moments ago may
+/// be refused for a while. Lambda's retries (about 1 and 2 minutes later) try again; after
+/// that the refusal is the user's to fix.
+fn role_not_yet_assumable(connection: &Connection, error: &AccountError) -> bool {
+    connection.stack_id.is_some()
+        && *error == AccountError::CannotAssumeRole
+        && Utc::now() - connection.updated_at < chrono::Duration::minutes(5)
 }

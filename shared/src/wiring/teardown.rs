@@ -6,7 +6,6 @@ use chrono::Utc;
 
 use super::{Reply, Wiring, WiringError};
 use crate::customer::CustomerAccount;
-use crate::customer::account::resource_name;
 use crate::model::{Connection, ConnectionStatus};
 
 impl Wiring {
@@ -16,7 +15,7 @@ impl Wiring {
             let transient = error.is_transient();
             let detail = format!(
                 "teardown stopped: {error}. Fix it and delete the connection again, or remove {} yourself",
-                resource_name(&connection.id)
+                connection.configuration_set_name()
             );
             self.store
                 .update_connection_state(
@@ -48,7 +47,7 @@ async fn remove_resources(
     account: &CustomerAccount,
     connection: &Connection,
 ) -> Result<(), crate::customer::AccountError> {
-    let name = resource_name(&connection.id);
+    let name = connection.configuration_set_name();
     for identity in account.identities().await? {
         if identity.configuration_set.as_deref() == Some(name.as_str()) {
             account

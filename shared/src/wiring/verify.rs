@@ -5,7 +5,6 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::{Reply, Wiring, WiringError};
-use crate::customer::account::resource_name;
 use crate::customer::{AccountError, CustomerAccount};
 use crate::model::Connection;
 
@@ -91,10 +90,7 @@ async fn check_wiring(
     webhook_url: &Url,
     problems: &mut Vec<String>,
 ) -> Result<(), WiringError> {
-    let set = connection
-        .configuration_set
-        .clone()
-        .unwrap_or_else(|| resource_name(&connection.id));
+    let set = connection.configuration_set_name();
     match account.topic_exists(&connection.topic_arn).await {
         Ok(true) => match account.subscribed(&connection.topic_arn, webhook_url).await {
             Ok(true) => {}

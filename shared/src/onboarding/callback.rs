@@ -1,0 +1,430 @@
+//! What a customer stack's `Connection` custom resource tells trackses, through trackses' callback
+//! topic: Create registers the connection (so the topic is known before SNS's subscription
+//! confirmation arrives) and starts its check through the role, Update takes the new role or
+//! set, Delete forgets the connection. Every request is answered at its ResponseURL: a stack
+//! must never hang on trackses. Anyone may publish to the callback topic, so nothing in a request
+//! is trusted but what the checks here prove.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use chrono::Utc;
+use url::Url;
+
+use super::request::{
+    Answer, ConnectionProperties, CustomResourceRequest, NotARequest, RequestType, StackArn,
+};
+use super::respond::{RespondError, Responder};
+use crate::config::ConfigError;
+use crate::crypto::sha256_hex;
+use crate::customer::account::topic_arn;
+use crate::customer::guard::PREFIX;
+use crate::ingest::Disposition;
+use crate::model::region::is_ses_region;
+use crate::model::role_arn::RoleArn;
+use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, WiringStep};
+use crate::sns::confirm::ConfirmError;
+use crate::sns::{CertStore, Confirmer, Envelope, EnvelopeError, MessageType, VerifyError, verify};
+use crate::store::{Store, StoreError};
+use crate::wiring::Command;
+use crate::wiring::invoke::{InvokeError, WiringClient};
+
+/// What the stack itself created: the check through the role only re-runs the subscription.
+const STACK_STEPS: [WiringStep; 4] = [
+    WiringStep::Topic,
+    WiringStep::TopicPolicy,
+    WiringStep::ConfigurationSet,
+    WiringStep::EventDestination,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    Confirmed,
+    Unsubscribed,
+    Answered { success: bool },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error("SNS signature check failed: {0}")]
+    Signature(#[from] VerifyError),
+    #[error("the message is not from one of trackses' callback topics")]
+    ForeignTopic,
+    #[error(transparent)]
+    NotARequest(#[from] NotARequest),
+    #[error(transparent)]
+    Confirm(#[from] ConfirmError),
+    #[error(transparent)]
+    Respond(#[from] RespondError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Invoke(#[from] InvokeError),
+}
+
+impl CallbackError {
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            CallbackError::Envelope(_) | CallbackError::NotARequest(_) => Disposition::Malformed,
+            CallbackError::Signature(e) if e.is_transient() => Disposition::Retry,
+            CallbackError::Signature(_)
+            | CallbackError::ForeignTopic
+            | CallbackError::Confirm(ConfirmError::UntrustedUrl)
+            | CallbackError::Respond(RespondError::UntrustedUrl) => Disposition::Forbidden,
+            CallbackError::Confirm(_)
+            | CallbackError::Respond(_)
+            | CallbackError::Store(_)
+            | CallbackError::Invoke(_) => Disposition::Retry,
+        }
+    }
+}
+
+/// A request's fate: the connection id to answer with, or why it is refused (shown to the
+/// customer in the console; never a secret).
+type Decision = Result<String, String>;
+
+pub struct StackCallback {
+    pub store: Store,
+    pub certs: CertStore,
+    pub confirmer: Confirmer,
+    pub responder: Responder,
+    pub wiring: WiringClient,
+    /// trackses' account, which owns the callback topics.
+    pub account_id: String,
+    pub callback_topic: String,
+}
+
+impl StackCallback {
+    /// The callback needs trackses' account id (whose topics it accepts) and the wiring
+    /// function (which checks the role); the Lambda client is the caller's, as for the API.
+    pub fn from_config(
+        config: &crate::config::Config,
+        store: Store,
+        lambda: aws_sdk_lambda::Client,
+    ) -> Result<StackCallback, ConfigError> {
+        Ok(StackCallback {
+            store,
+            certs: CertStore::new(config.sns_cert_dir.clone()),
+            confirmer: Confirmer::new(config.sns_endpoint.clone()),
+            responder: Responder::new(config.aws_endpoint.clone()),
+            wiring: WiringClient::new(
+                lambda,
+                config
+                    .wiring_function
+                    .clone()
+                    .ok_or(ConfigError::Missing("TRACKSES_WIRING_FUNCTION"))?,
+            ),
+            account_id: config
+                .account_id
+                .clone()
+                .ok_or(ConfigError::Missing("TRACKSES_ACCOUNT_ID"))?,
+            callback_topic: config.callback_topic.clone(),
+        })
+    }
+
+    /// `webhook_base` is where this deployment's webhook URLs start (`https://host`).
+    pub async fn handle(
+        &self,
+        envelope: &Envelope,
+        webhook_base: &str,
+    ) -> Result<CallbackOutcome, CallbackError> {
+        verify(envelope, &self.certs).await?;
+        let region = self.callback_region(&envelope.topic_arn)?;
+        match envelope.message_type {
+            MessageType::SubscriptionConfirmation => {
+                let url = envelope.subscribe_url.as_deref().unwrap_or_default();
+                self.confirmer.confirm(url, &region).await?;
+                tracing::info!(topic_arn = %envelope.topic_arn, "callback topic subscription confirmed");
+                Ok(CallbackOutcome::Confirmed)
+            }
+            MessageType::UnsubscribeConfirmation => {
+                tracing::warn!(topic_arn = %envelope.topic_arn, "callback topic unsubscribed: customer stacks in {region} will wait for an answer");
+                Ok(CallbackOutcome::Unsubscribed)
+            }
+            MessageType::Notification => {
+                let request = CustomResourceRequest::parse(&envelope.message)?;
+                // Checked before anything else: an answer must never go anywhere but S3.
+                self.responder.trusted_url(&request.response_url)?;
+                let decision = if request.service_token == envelope.topic_arn {
+                    self.decide(&request, webhook_base).await?
+                } else {
+                    Err("the request's ServiceToken is not the topic it was published to".into())
+                };
+                let answer = answer(&request, &decision);
+                self.responder
+                    .answer(&request.response_url, &answer)
+                    .await?;
+                match &decision {
+                    Ok(cid) => {
+                        tracing::info!(request_type = ?request.request_type, stack_id = %request.stack_id, connection_id = %cid, "stack request answered SUCCESS")
+                    }
+                    Err(reason) => {
+                        tracing::warn!(request_type = ?request.request_type, stack_id = %request.stack_id, reason = %reason, "stack request answered FAILED")
+                    }
+                }
+                Ok(CallbackOutcome::Answered {
+                    success: decision.is_ok(),
+                })
+            }
+        }
+    }
+
+    /// The region of a topic that is trackses' callback topic there, else refused.
+    fn callback_region(&self, arn: &str) -> Result<String, CallbackError> {
+        let topic: TopicArn = arn.parse().map_err(|_| CallbackError::ForeignTopic)?;
+        let expected = topic_arn(topic.region(), &self.account_id, &self.callback_topic);
+        if is_ses_region(topic.region()) && topic.as_str() == expected {
+            Ok(topic.region().to_owned())
+        } else {
+            Err(CallbackError::ForeignTopic)
+        }
+    }
+
+    async fn decide(
+        &self,
+        request: &CustomResourceRequest,
+        webhook_base: &str,
+    ) -> Result<Decision, CallbackError> {
+        match request.request_type {
+            RequestType::Create => self.create(request, webhook_base).await,
+            RequestType::Update => self.update(request, webhook_base).await,
+            RequestType::Delete => self.delete(request).await,
+        }
+    }
+
+    async fn create(
+        &self,
+        request: &CustomResourceRequest,
+        webhook_base: &str,
+    ) -> Result<Decision, CallbackError> {
+        let properties = match request.properties() {
+            Ok(properties) => properties,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let stack = match checked(request, &properties) {
+            Ok(stack) => stack,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let token_sha256 = sha256_hex(&properties.connection_token);
+        let Some(onboarding) = self.store.onboarding(&token_sha256, Utc::now()).await? else {
+            return Ok(Err("the ConnectionToken is not one trackses issued, or its link expired: open a new quick-create link in trackses".into()));
+        };
+        if onboarding.region != stack.region {
+            return Ok(Err(format!(
+                "the link was made for {}: create the stack there, or get a link for {}",
+                onboarding.region, stack.region
+            )));
+        }
+        if let Err(reason) = self
+            .external_id_matches(&onboarding.project_id, &properties)
+            .await?
+        {
+            return Ok(Err(reason));
+        }
+        if !self
+            .store
+            .claim_onboarding(&token_sha256, &request.stack_id)
+            .await?
+        {
+            return Ok(Err(
+                "this link was already used by another stack: open a new quick-create link in trackses".into(),
+            ));
+        }
+        let connection = Connection {
+            id: onboarding.connection_id.clone(),
+            account_id: stack.account_id.to_owned(),
+            region: stack.region.to_owned(),
+            topic_arn: properties.topic_arn.clone(),
+            configuration_set: Some(properties.configuration_set_name.clone()),
+            role_arn: Some(properties.role_arn.clone()),
+            stack_id: Some(request.stack_id.clone()),
+            wiring_steps: STACK_STEPS.to_vec(),
+            ..Connection::new(
+                onboarding.project_id.clone(),
+                ConnectionMode::Role,
+                ConnectionStatus::Wiring,
+            )
+        };
+        match self.store.create_connection(&connection, None).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists) => {
+                // SNS delivers at least once: the same stack again is answered the same way.
+                let repeated = self
+                    .store
+                    .get_connection(&connection.id)
+                    .await?
+                    .is_some_and(|c| c.stack_id == connection.stack_id);
+                if !repeated {
+                    return Ok(Err(format!(
+                        "account {} in {} is already connected to this project (or its topic is registered to another connection): delete that connection in trackses first",
+                        connection.account_id, connection.region
+                    )));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(connection_id = %connection.id, project_id = %connection.project_id, account_id = %connection.account_id, region = %connection.region, "role connection registered by its stack");
+        self.check_through_role(&connection.id, webhook_base)
+            .await?;
+        Ok(Ok(connection.id))
+    }
+
+    async fn update(
+        &self,
+        request: &CustomResourceRequest,
+        webhook_base: &str,
+    ) -> Result<Decision, CallbackError> {
+        let Some(connection) = self.stack_connection(request).await? else {
+            return Ok(Err("trackses has no connection for this stack any more (it was deleted in trackses): delete the stack and create a new one from a fresh link".into()));
+        };
+        let properties = match request.properties() {
+            Ok(properties) => properties,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        if let Err(reason) = checked(request, &properties) {
+            return Ok(Err(reason));
+        }
+        let same_token = request
+            .old_properties()
+            .is_some_and(|old| old.connection_token == properties.connection_token);
+        if !same_token {
+            return Ok(Err("the ConnectionToken cannot change: create a new stack from a fresh link to connect another way".into()));
+        }
+        if properties.topic_arn != connection.topic_arn {
+            return Ok(Err(format!(
+                "the topic cannot change (trackses receives events from {}): create a new stack instead",
+                connection.topic_arn
+            )));
+        }
+        if let Err(reason) = self
+            .external_id_matches(&connection.project_id, &properties)
+            .await?
+        {
+            return Ok(Err(reason));
+        }
+        self.store
+            .update_stack_connection(
+                &connection.id,
+                &properties.role_arn,
+                &properties.configuration_set_name,
+                Utc::now(),
+            )
+            .await?;
+        tracing::info!(connection_id = %connection.id, properties = %properties.redacted(), "role connection updated by its stack");
+        self.check_through_role(&connection.id, webhook_base)
+            .await?;
+        Ok(Ok(connection.id))
+    }
+
+    /// Always SUCCESS: refusing would leave the customer unable to delete their stack.
+    async fn delete(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
+        if let Some(connection) = self.stack_connection(request).await? {
+            self.store.delete_connection(&connection).await?;
+            tracing::info!(connection_id = %connection.id, stack_id = %request.stack_id, "role connection removed with its stack");
+        }
+        Ok(Ok(request.physical_resource_id.clone().unwrap_or_default()))
+    }
+
+    /// The connection this stack created (its PhysicalResourceId), and only if it is this stack's.
+    async fn stack_connection(
+        &self,
+        request: &CustomResourceRequest,
+    ) -> Result<Option<Connection>, CallbackError> {
+        let Some(cid) = request
+            .physical_resource_id
+            .as_deref()
+            .filter(|cid| crate::model::ids::is_key_safe(cid))
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .get_connection(cid)
+            .await?
+            .filter(|c| c.stack_id.as_deref() == Some(request.stack_id.as_str())))
+    }
+
+    async fn external_id_matches(
+        &self,
+        project_id: &str,
+        properties: &ConnectionProperties,
+    ) -> Result<Decision, CallbackError> {
+        let Some(project) = self.store.get_project(project_id).await? else {
+            return Ok(Err(
+                "the trackses project of this link no longer exists".into()
+            ));
+        };
+        let same = verify_slices_are_equal(
+            sha256_hex(&properties.external_id).as_bytes(),
+            sha256_hex(&project.external_id).as_bytes(),
+        )
+        .is_ok();
+        Ok(if same {
+            Ok(project.id)
+        } else {
+            Err("ExternalId is not this trackses project's external id: keep the value the link filled in".into())
+        })
+    }
+
+    /// The wiring function assumes the role (the proof trackses can reach the account) and
+    /// re-runs the idempotent subscription; the webhook's confirmation makes the connection active.
+    async fn check_through_role(&self, cid: &str, webhook_base: &str) -> Result<(), CallbackError> {
+        let webhook_url: Url = crate::http::webhook::hook_url(webhook_base, cid)
+            .parse()
+            .map_err(|e: url::ParseError| InvokeError::Invoke(e.to_string()))?;
+        self.wiring
+            .start(&Command::Wire {
+                connection_id: cid.to_owned(),
+                webhook_url,
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+fn answer(request: &CustomResourceRequest, decision: &Decision) -> Answer {
+    match decision {
+        Ok(cid) if !cid.is_empty() => request.success(cid),
+        // A Delete of a resource that never got an id of ours.
+        Ok(_) => request.success("trackses-connection-not-created"),
+        Err(reason) => request.failure(reason),
+    }
+}
+
+/// What must hold of a Create or Update whoever sent it: one account and region throughout, and
+/// only trackses-* resources.
+fn checked<'a>(
+    request: &'a CustomResourceRequest,
+    properties: &ConnectionProperties,
+) -> Result<StackArn<'a>, String> {
+    let stack = request
+        .stack()
+        .ok_or("the request's StackId is not a CloudFormation stack ARN")?;
+    let role: RoleArn = properties
+        .role_arn
+        .parse()
+        .map_err(|e: crate::model::role_arn::InvalidRoleArn| e.to_string())?;
+    if role.account_id() != stack.account_id {
+        return Err(format!(
+            "the role {} is not in the stack's account {}: trackses only assumes a role of the account it connects",
+            properties.role_arn, stack.account_id
+        ));
+    }
+    let topic: TopicArn = properties
+        .topic_arn
+        .parse()
+        .map_err(|e: crate::model::topic_arn::InvalidTopicArn| e.to_string())?;
+    if topic.account_id() != stack.account_id || topic.region() != stack.region {
+        return Err(format!(
+            "the topic {} is not in the stack's account and region",
+            properties.topic_arn
+        ));
+    }
+    let set = &properties.configuration_set_name;
+    if !topic.name().starts_with(PREFIX) || !set.starts_with(PREFIX) || set.len() > 64 {
+        return Err(format!(
+            "the topic and configuration set must be named {PREFIX}*, as the template names them"
+        ));
+    }
+    Ok(stack)
+}

@@ -1,0 +1,367 @@
+//! Role mode through the quick-create link, against the emulated AWS: the link, the customer's
+//! stack created from it (templateURL and parameters as the console passes them), the stack's
+//! custom resource reporting to trackses' callback topic, and the connection turning active with
+//! no other call. The emulator's STS enforces the role's trust policy.
+
+mod common;
+
+use common::*;
+use local::role_stack::{
+    QuickCreate, create_stack_from_link, deploy_callback_topic, output, wait_stack,
+};
+use reqwest::Method;
+use serde_json::{Value, json};
+use shared::model::ids;
+
+const TRACKSES_ACCOUNT: &str = "123456789012";
+
+fn fresh_account() -> String {
+    let digits: String = ids::random_hex(4)
+        .bytes()
+        .map(|b| char::from(b'0' + b % 10))
+        .collect();
+    format!("6000{digits}")
+}
+
+fn emulator() -> String {
+    std::env::var("AWS_ENDPOINT_URL").unwrap()
+}
+
+/// A trackses instance with its own callback topic (deployed from callback-topic.yaml and
+/// confirmed by the instance itself), so tests do not share one.
+async fn harness() -> (Harness, String) {
+    let topic = unique("trackses-cb");
+    let name = topic.clone();
+    let h = Harness::start_with(|config| config.callback_topic = name).await;
+    let base = h.api.base.clone();
+    let arn = deploy_callback_topic(
+        &h.aws,
+        REGION,
+        &topic,
+        &format!("{base}/v1/hooks/cloudformation"),
+    )
+    .await
+    .unwrap();
+    let sns = aws_sdk_sns::Client::new(&h.aws);
+    eventually("the callback subscription confirmed", || async {
+        let subs = sns
+            .list_subscriptions_by_topic()
+            .topic_arn(&arn)
+            .send()
+            .await
+            .unwrap();
+        subs.subscriptions()
+            .iter()
+            .any(|s| s.subscription_arn().is_some_and(|a| a.starts_with("arn:")))
+            .then_some(())
+    })
+    .await;
+    (h, arn)
+}
+
+async fn link(h: &Harness, pid: &str, key: &str) -> (Value, QuickCreate) {
+    let (status, body) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/onboarding/role?region={REGION}"),
+            key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let parsed = QuickCreate::parse(body["quick_create_url"].as_str().unwrap()).unwrap();
+    (body, parsed)
+}
+
+async fn answers() -> Vec<Value> {
+    reqwest::get(format!("{}/_trackses/cloudformation/responses", emulator()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack() {
+    let logs = LogCapture::global();
+    let (h, callback_arn) = harness().await;
+    let (pid, key) = h.project().await;
+    let (_, project) = h
+        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
+        .await;
+    let external_id = project["external_id"].as_str().unwrap().to_owned();
+
+    let (onboarding, link) = link(&h, &pid, &key).await;
+    let cid = onboarding["connection_id"].as_str().unwrap();
+    assert_eq!(onboarding["external_id"], external_id.as_str());
+    assert_eq!(onboarding["trackses_account_id"], TRACKSES_ACCOUNT);
+    assert_eq!(onboarding["region"], REGION);
+    let template_url = h.config.role_template_url.as_ref().unwrap().as_str();
+    assert_eq!(onboarding["template_url"], template_url);
+    assert_eq!(link.region, REGION);
+    assert_eq!(link.template_url, template_url);
+    assert_eq!(link.stack_name, onboarding["stack_name"].as_str().unwrap());
+    assert_eq!(link.parameter("TrackSesAccountId"), Some(TRACKSES_ACCOUNT));
+    assert_eq!(link.parameter("ExternalId"), Some(external_id.as_str()));
+    assert_eq!(
+        link.parameter("CallbackTopicArn"),
+        Some(callback_arn.as_str())
+    );
+    let webhook_url = format!("{}/v1/hooks/sns/{cid}", h.api.base);
+    assert_eq!(link.parameter("WebhookUrl"), Some(webhook_url.as_str()));
+    let token = link.parameter("ConnectionToken").unwrap().to_owned();
+    assert!(token.starts_with("ct_") && token.len() >= 40, "{token}");
+    // Nothing is a connection before a stack reports in.
+    let (_, listed) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/connections"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(listed["items"], json!([]));
+
+    // The customer clicks the link and "Create stack"; nothing else.
+    let customer = h.customer(&fresh_account()).await;
+    let sender = format!("hello@{}.example", unique("stack"));
+    customer.create_identity(&sender).await.unwrap();
+    let stack_id = create_stack_from_link(&customer, &link).await.unwrap();
+    let stack = wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE")
+        .await
+        .unwrap();
+    let path = format!("/v1/projects/{pid}/connections/{cid}");
+    h.wait_status(&pid, &key, cid, "active").await;
+    let (_, connection) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(connection["mode"], "role");
+    assert_eq!(connection["account_id"], customer.account_id.as_str());
+    assert_eq!(connection["region"], REGION);
+    assert_eq!(connection["stack_id"], stack_id.as_str());
+    assert_eq!(
+        connection["role_arn"],
+        output(&stack, "RoleArn").unwrap().as_str()
+    );
+    assert_eq!(
+        connection["topic_arn"],
+        output(&stack, "TopicArn").unwrap().as_str()
+    );
+    let set = output(&stack, "ConfigurationSetName").unwrap();
+    assert_eq!(connection["configuration_set"], set.as_str());
+    assert_eq!(connection["webhook_url"], webhook_url.as_str());
+    let create_answer = answers()
+        .await
+        .into_iter()
+        .find(|a| a["response"]["StackId"] == stack_id.as_str())
+        .expect("the stack's request was answered");
+    assert_eq!(create_answer["problem"], Value::Null);
+    assert_eq!(create_answer["response"]["Status"], "SUCCESS");
+    assert_eq!(create_answer["response"]["PhysicalResourceId"], cid);
+
+    // Verify through the assumed role: the sandbox and its quota.
+    let (status, verified) = h
+        .call(Method::POST, &format!("{path}/verify"), &key, None)
+        .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["verified"], true, "{verified}");
+    assert_eq!(verified["sending"]["production_access"], false);
+    assert_eq!(verified["sending"]["max_24_hour_send"], 200.0);
+    assert_eq!(verified["sending"]["max_send_rate"], 1.0);
+
+    // The stack's configuration set attached through the role; mail shows up.
+    let (status, attached) = h
+        .call(
+            Method::PUT,
+            &format!("{path}/identities/{sender}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{attached}");
+    assert_eq!(attached["configuration_set"], set.as_str());
+    let message_id = customer
+        .send_email(&sender, &["success@simulator.amazonses.com"], "Via stack")
+        .await
+        .unwrap();
+    eventually("the delivery through the stack's topic", || async {
+        let events = h
+            .events(
+                &pid,
+                &key,
+                &format!("message_id={message_id}&type=delivery"),
+            )
+            .await;
+        (events.len() == 1).then_some(())
+    })
+    .await;
+
+    // A link serves one stack: another account using it is refused.
+    let other = h.customer(&fresh_account()).await;
+    let second = create_stack_from_link(&other, &link).await.unwrap();
+    let refused = wait_stack(&other.cloudformation, &second, "CREATE_COMPLETE")
+        .await
+        .unwrap_err();
+    assert!(
+        refused.contains("already used by another stack"),
+        "{refused}"
+    );
+
+    // Deleting the stack removes the connection; the events stay.
+    customer
+        .cloudformation
+        .delete_stack()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .unwrap();
+    eventually("the connection gone with its stack", || async {
+        let (status, _) = h.call(Method::GET, &path, &key, None).await;
+        (status == 404).then_some(())
+    })
+    .await;
+    assert_eq!(
+        h.events(&pid, &key, &format!("message_id={message_id}"))
+            .await
+            .len(),
+        2
+    );
+
+    // Neither the token nor the external id reached a log line.
+    let logs = logs.text();
+    assert!(
+        logs.contains("role connection registered by its stack"),
+        "{logs}"
+    );
+    assert!(
+        !logs.contains(&token),
+        "the connection token leaked into the logs"
+    );
+    assert!(
+        !logs.contains(&external_id),
+        "the external id leaked into the logs"
+    );
+}
+
+#[tokio::test]
+async fn stacks_that_do_not_match_the_link_are_refused_and_change_nothing() {
+    let (h, callback_arn) = harness().await;
+    let (pid, key) = h.project().await;
+    let customer = h.customer(&fresh_account()).await;
+    let create = |link: QuickCreate| {
+        let customer = customer.clone();
+        async move {
+            let stack_id = create_stack_from_link(&customer, &link).await.unwrap();
+            wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE")
+                .await
+                .unwrap_err()
+        }
+    };
+    let (_, genuine) = link(&h, &pid, &key).await;
+    let with = |name: &str, value: &str| {
+        let mut link = genuine.clone();
+        link.stack_name = unique("trackses-refused");
+        for (n, v) in &mut link.parameters {
+            if n == name {
+                *v = value.to_owned();
+            }
+        }
+        link
+    };
+
+    let refused = create(with(
+        "ConnectionToken",
+        &format!("ct_{}", ids::random_hex(20)),
+    ))
+    .await;
+    assert!(refused.contains("not one trackses issued"), "{refused}");
+    let refused = create(with("ExternalId", "trackses-someone-elses-external-id")).await;
+    assert!(
+        refused.contains("ExternalId is not this trackses project's"),
+        "{refused}"
+    );
+    assert!(
+        !refused.contains("someone-elses"),
+        "the reason echoes no id: {refused}"
+    );
+
+    // A role in another account than the stack's, which no real stack of this template sends:
+    // the sample request, as CloudFormation would publish it, with a token trackses did issue.
+    let (_, fresh) = link(&h, &pid, &key).await;
+    let mut request: Value = serde_json::from_str(include_str!(
+        "../../events/cloudformation/foreign-role.json"
+    ))
+    .unwrap();
+    let request_id = ids::random_hex(16);
+    request["RequestId"] = json!(request_id);
+    request["ServiceToken"] = json!(callback_arn);
+    request["ResourceProperties"]["ServiceToken"] = json!(callback_arn);
+    request["ResourceProperties"]["ConnectionToken"] =
+        json!(fresh.parameter("ConnectionToken").unwrap());
+    request["ResourceProperties"]["ExternalId"] = json!(fresh.parameter("ExternalId").unwrap());
+    reqwest::Client::new()
+        .post(format!("{}/_trackses/cloudformation/requests", emulator()))
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let answer = eventually("the foreign-role request answered", || async {
+        answers()
+            .await
+            .into_iter()
+            .find(|a| a["request_id"] == request_id.as_str())
+    })
+    .await;
+    assert_eq!(answer["problem"], Value::Null, "{answer}");
+    assert_eq!(answer["response"]["Status"], "FAILED");
+    let reason = answer["response"]["Reason"].as_str().unwrap();
+    assert!(reason.contains("is not in the stack's account"), "{reason}");
+
+    let (_, listed) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/connections"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(listed["items"], json!([]), "refusals register nothing");
+}
+
+#[tokio::test]
+async fn the_link_needs_a_project_key_and_an_ses_region() {
+    let (h, _) = harness().await;
+    let (pid, key) = h.project().await;
+    let (other, other_key) = h.project().await;
+    let path = format!("/v1/projects/{pid}/onboarding/role");
+    let (status, problem) = h
+        .call(
+            Method::GET,
+            &format!("{path}?region=eu-south-2"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{problem}");
+    assert!(problem["detail"].as_str().unwrap().contains("SES v2"));
+    let (status, problem) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(status, 400, "{problem}");
+    let (status, _) = h
+        .call(
+            Method::GET,
+            &format!("{path}?region={REGION}"),
+            &other_key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "a key of {other} sees no other project");
+    let response = reqwest::Client::new()
+        .get(format!("{}{path}?region={REGION}", h.api.base))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+}
