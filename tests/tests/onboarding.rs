@@ -195,6 +195,34 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
     })
     .await;
 
+    // Wiring, verify and attach ran on one assumed-role session, as the session name says.
+    let requests: Vec<Value> = reqwest::get(format!("{}/_trackses/requests", emulator()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let role_arn = connection["role_arn"].as_str().unwrap();
+    let assumed = requests
+        .iter()
+        .filter(|r| r["action"] == "sts:AssumeRole" && r["resources"]["RoleArn"] == role_arn)
+        .count();
+    assert_eq!(
+        assumed, 1,
+        "the role's credentials are kept between commands"
+    );
+    let session = format!(
+        "assumed-role/{}/trackses-{cid}",
+        role_arn.rsplit('/').next().unwrap()
+    );
+    assert!(
+        requests.iter().any(
+            |r| r["action"] == "ses:PutEmailIdentityConfigurationSetAttributes"
+                && r["arn"].as_str().unwrap().ends_with(&session)
+        ),
+        "the attach ran as {session}"
+    );
+
     // A link serves one stack: another account using it is refused.
     let other = h.customer(&fresh_account()).await;
     let second = create_stack_from_link(&other, &link).await.unwrap();

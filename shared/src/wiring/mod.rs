@@ -10,7 +10,11 @@ mod verify;
 
 pub use verify::{Sending, Verification};
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
 use serde::{Deserialize, Serialize};
 use url::Url;
 
@@ -107,6 +111,38 @@ pub struct Wiring {
     pub envelope: Envelope,
     /// trackses' own SDK settings; customer clients take them with the customer's credentials.
     pub aws: SdkConfig,
+    roles: RoleCredentials,
+}
+
+/// Assumed-role credentials per connection, kept for the container's life: the SDK's identity
+/// cache (in `aws`) holds what each provider resolved and assumes the role again only shortly
+/// before the credentials expire, so a warm container calls AssumeRole once an hour, not once per
+/// command. A changed role (a stack update) gets a new provider.
+#[derive(Clone, Default)]
+struct RoleCredentials(Arc<Mutex<HashMap<String, (String, SharedCredentialsProvider)>>>);
+
+impl RoleCredentials {
+    /// More connections than a container plausibly serves; past it, start over rather than grow.
+    const MAX: usize = 1000;
+
+    fn get(&self, connection_id: &str, role_arn: &str) -> Option<SharedCredentialsProvider> {
+        let roles = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        roles
+            .get(connection_id)
+            .filter(|(arn, _)| arn == role_arn)
+            .map(|(_, provider)| provider.clone())
+    }
+
+    fn keep(&self, connection_id: &str, role_arn: &str, provider: &SharedCredentialsProvider) {
+        let mut roles = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if roles.len() >= Self::MAX {
+            roles.clear();
+        }
+        roles.insert(
+            connection_id.to_owned(),
+            (role_arn.to_owned(), provider.clone()),
+        );
+    }
 }
 
 impl Wiring {
@@ -124,6 +160,7 @@ impl Wiring {
                     .ok_or(crate::config::ConfigError::Missing("TRACKSES_KMS_KEY_ID"))?,
             ),
             aws,
+            roles: RoleCredentials::default(),
         })
     }
 
@@ -163,21 +200,26 @@ impl Wiring {
     /// clients' credentials provider.
     async fn account(&self, connection: &Connection) -> Result<CustomerAccount, WiringError> {
         let credentials = match &connection.role_arn {
-            Some(role_arn) => {
-                let project = self
-                    .store
-                    .get_project(&connection.project_id)
-                    .await?
-                    .ok_or_else(|| StoreError::Corrupt("connection without project".into()))?;
-                assumed_role(
-                    &self.aws,
-                    &connection.region,
-                    role_arn,
-                    &project.external_id,
-                    &connection.id,
-                )
-                .await
-            }
+            Some(role_arn) => match self.roles.get(&connection.id, role_arn) {
+                Some(provider) => provider,
+                None => {
+                    let project = self
+                        .store
+                        .get_project(&connection.project_id)
+                        .await?
+                        .ok_or_else(|| StoreError::Corrupt("connection without project".into()))?;
+                    let provider = assumed_role(
+                        &self.aws,
+                        &connection.region,
+                        role_arn,
+                        &project.external_id,
+                        &connection.id,
+                    )
+                    .await;
+                    self.roles.keep(&connection.id, role_arn, &provider);
+                    provider
+                }
+            },
             None => {
                 let sealed = self
                     .store
