@@ -82,6 +82,65 @@ async fn answers() -> Vec<Value> {
         .unwrap()
 }
 
+/// Acts as CloudFormation with a sample request (`events/cloudformation/<name>.json`), adjusted
+/// by `adjust`, published to `callback_arn`; returns the recorded answer.
+async fn send_request(name: &str, callback_arn: &str, adjust: impl FnOnce(&mut Value)) -> Value {
+    let path = format!(
+        "{}/../events/cloudformation/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let mut request: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let request_id = ids::random_hex(16);
+    request["RequestId"] = json!(request_id);
+    request["ServiceToken"] = json!(callback_arn);
+    request["ResourceProperties"]["ServiceToken"] = json!(callback_arn);
+    adjust(&mut request);
+    reqwest::Client::new()
+        .post(format!("{}/_trackses/cloudformation/requests", emulator()))
+        .json(&request)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+    let answer = eventually("the request answered", || async {
+        answers()
+            .await
+            .into_iter()
+            .find(|a| a["request_id"] == request_id.as_str())
+    })
+    .await;
+    assert_eq!(answer["problem"], Value::Null, "{answer}");
+    answer["response"].clone()
+}
+
+/// A second role like the template's, as a stack update that replaces the role leaves it.
+async fn replacement_role(
+    customer: &local::customer::CustomerAccount,
+    external_id: &str,
+) -> String {
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{TRACKSES_ACCOUNT}:root")},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+        }],
+    });
+    customer
+        .iam
+        .create_role()
+        .role_name(unique("trackses-replaced-Role"))
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn
+}
+
 #[tokio::test]
 async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack() {
     let logs = LogCapture::global();
@@ -223,6 +282,62 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
         "the attach ran as {session}"
     );
 
+    // The stack updated with a replaced role: the connection takes it and is checked again.
+    let properties = json!({
+        "ServiceToken": callback_arn,
+        "ConnectionToken": token,
+        "RoleArn": role_arn,
+        "TopicArn": connection["topic_arn"],
+        "ConfigurationSetName": set,
+        "ExternalId": external_id,
+    });
+    let new_role = replacement_role(&customer, &external_id).await;
+    let update = |role: String, token: String| {
+        let (stack_id, properties) = (stack_id.clone(), properties.clone());
+        move |request: &mut Value| {
+            request["StackId"] = json!(stack_id);
+            request["PhysicalResourceId"] = json!(cid);
+            request["OldResourceProperties"] = properties.clone();
+            request["ResourceProperties"] = properties;
+            request["ResourceProperties"]["RoleArn"] = json!(role);
+            request["ResourceProperties"]["ConnectionToken"] = json!(token);
+        }
+    };
+    let answer = send_request(
+        "update",
+        &callback_arn,
+        update(new_role.clone(), token.clone()),
+    )
+    .await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        answer["PhysicalResourceId"], cid,
+        "an update is no replacement"
+    );
+    h.wait_status(&pid, &key, cid, "active").await;
+    let (_, updated) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(updated["role_arn"], new_role.as_str());
+    let (_, verified) = h
+        .call(Method::POST, &format!("{path}/verify"), &key, None)
+        .await;
+    assert_eq!(
+        verified["verified"], true,
+        "verified through the new role: {verified}"
+    );
+    let answer = send_request(
+        "update",
+        &callback_arn,
+        update(new_role, format!("ct_{}", ids::random_hex(20))),
+    )
+    .await;
+    assert_eq!(answer["Status"], "FAILED");
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("ConnectionToken cannot change")
+    );
+
     // A link serves one stack: another account using it is refused.
     let other = h.customer(&fresh_account()).await;
     let second = create_stack_from_link(&other, &link).await.unwrap();
@@ -315,36 +430,26 @@ async fn stacks_that_do_not_match_the_link_are_refused_and_change_nothing() {
     // A role in another account than the stack's, which no real stack of this template sends:
     // the sample request, as CloudFormation would publish it, with a token trackses did issue.
     let (_, fresh) = link(&h, &pid, &key).await;
-    let mut request: Value = serde_json::from_str(include_str!(
-        "../../events/cloudformation/foreign-role.json"
-    ))
-    .unwrap();
-    let request_id = ids::random_hex(16);
-    request["RequestId"] = json!(request_id);
-    request["ServiceToken"] = json!(callback_arn);
-    request["ResourceProperties"]["ServiceToken"] = json!(callback_arn);
-    request["ResourceProperties"]["ConnectionToken"] =
-        json!(fresh.parameter("ConnectionToken").unwrap());
-    request["ResourceProperties"]["ExternalId"] = json!(fresh.parameter("ExternalId").unwrap());
-    reqwest::Client::new()
-        .post(format!("{}/_trackses/cloudformation/requests", emulator()))
-        .json(&request)
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-    let answer = eventually("the foreign-role request answered", || async {
-        answers()
-            .await
-            .into_iter()
-            .find(|a| a["request_id"] == request_id.as_str())
+    let answer = send_request("foreign-role", &callback_arn, |request| {
+        let properties = &mut request["ResourceProperties"];
+        properties["ConnectionToken"] = json!(fresh.parameter("ConnectionToken").unwrap());
+        properties["ExternalId"] = json!(fresh.parameter("ExternalId").unwrap());
     })
     .await;
-    assert_eq!(answer["problem"], Value::Null, "{answer}");
-    assert_eq!(answer["response"]["Status"], "FAILED");
-    let reason = answer["response"]["Reason"].as_str().unwrap();
+    assert_eq!(answer["Status"], "FAILED");
+    let reason = answer["Reason"].as_str().unwrap();
     assert!(reason.contains("is not in the stack's account"), "{reason}");
+    // The sample's own token was never issued; a Delete of nothing known still succeeds.
+    let answer = send_request("wrong-token", &callback_arn, |_| {}).await;
+    assert!(
+        answer["Reason"]
+            .as_str()
+            .unwrap()
+            .contains("not one trackses issued"),
+        "{answer}"
+    );
+    let answer = send_request("delete", &callback_arn, |_| {}).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
 
     let (_, listed) = h
         .call(
