@@ -1,7 +1,8 @@
 //! The live demo of `make dev`: a project with a manual connection in one emulated customer
-//! account and an automatic one (a scoped IAM key, wired by trackses) in another, set up through
-//! the public API, and mail sent through the emulated SES of both until Ctrl-C: SES publishes the
-//! events to the customer's topic, SNS delivers them to the webhook.
+//! account, an automatic one (a scoped IAM key, wired by trackses) in another and a role one (a
+//! stack created from the quick-create link) in a third, set up through the public API, and mail
+//! sent through the emulated SES of all three until Ctrl-C: SES publishes the events to the
+//! customer's topic, SNS delivers them to the webhook.
 
 use std::time::Duration;
 
@@ -9,10 +10,13 @@ use aws_config::SdkConfig;
 use serde_json::{Value, json};
 
 use crate::customer::{CustomerAccount, TRACKSES_POLICY};
+use crate::role_stack::{QuickCreate, create_stack_from_link, wait_stack};
 
 pub const DEMO_ACCOUNT: &str = "111111111111";
 /// The account connected in automatic mode.
 pub const AUTOMATIC_ACCOUNT: &str = "111111111112";
+/// The account connected in role mode, by the stack of the quick-create link.
+pub const ROLE_ACCOUNT: &str = "111111111113";
 pub const DEMO_REGION: &str = "eu-west-1";
 
 pub struct DemoProject {
@@ -123,6 +127,7 @@ pub async fn set_up(
         )
         .await?;
     connect_automatic(api, aws, &project_id, &api_key).await?;
+    connect_role(api, aws, &project_id, &api_key).await?;
     Ok(DemoProject {
         project_id,
         api_key,
@@ -168,6 +173,52 @@ async fn connect_automatic(
     Ok(())
 }
 
+/// What a user of role mode does: open the quick-create link, click "Create stack", then attach
+/// the sending identity to the stack's configuration set.
+async fn connect_role(
+    api: &ApiClient,
+    aws: &SdkConfig,
+    project_id: &str,
+    api_key: &str,
+) -> Result<(), String> {
+    let customer = CustomerAccount::assume(aws, ROLE_ACCOUNT, DEMO_REGION).await?;
+    customer.create_identity(ROLE_SENDER).await?;
+    let (status, onboarding) = api
+        .call(
+            reqwest::Method::GET,
+            &format!("/v1/projects/{project_id}/onboarding/role?region={DEMO_REGION}"),
+            api_key,
+            None,
+        )
+        .await?;
+    if status != 200 {
+        return Err(format!("onboarding/role answered {status}: {onboarding}"));
+    }
+    let link = QuickCreate::parse(
+        onboarding["quick_create_url"]
+            .as_str()
+            .ok_or("no quick-create link")?,
+    )?;
+    let stack_id = create_stack_from_link(&customer, &link).await?;
+    wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE").await?;
+    let path = format!(
+        "/v1/projects/{project_id}/connections/{}",
+        onboarding["connection_id"]
+            .as_str()
+            .ok_or("no connection id")?
+    );
+    wait_until_active(api, &path, api_key).await?;
+    api.expect(
+        reqwest::Method::PUT,
+        &format!("{path}/identities/{ROLE_SENDER}"),
+        api_key,
+        json!({}),
+        200,
+    )
+    .await?;
+    Ok(())
+}
+
 /// SNS drops what is published before the subscription is confirmed, as AWS does.
 async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result<(), String> {
     for _ in 0..100 {
@@ -182,6 +233,7 @@ async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result
 
 pub const DEMO_SENDER: &str = "news@demo.trackses.test";
 pub const AUTOMATIC_SENDER: &str = "hello@auto.trackses.test";
+pub const ROLE_SENDER: &str = "team@role.trackses.test";
 
 /// Ordinary recipients, and the SES mailbox simulator's bounce, complaint and out-of-office.
 const AUDIENCE: [&str; 6] = [
@@ -214,7 +266,7 @@ pub async fn traffic(
     pace: Duration,
     emails: Option<usize>,
 ) -> Result<(), String> {
-    // Two emails from each account in turn, so both see every kind of recipient.
+    // Two emails from each account in turn, so each sees every kind of recipient.
     let senders = [
         (
             CustomerAccount::assume(aws, DEMO_ACCOUNT, DEMO_REGION).await?,
@@ -223,6 +275,10 @@ pub async fn traffic(
         (
             CustomerAccount::assume(aws, AUTOMATIC_ACCOUNT, DEMO_REGION).await?,
             AUTOMATIC_SENDER,
+        ),
+        (
+            CustomerAccount::assume(aws, ROLE_ACCOUNT, DEMO_REGION).await?,
+            ROLE_SENDER,
         ),
     ];
     let mut n = 0;

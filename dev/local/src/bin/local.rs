@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use local::demo::{ApiClient, set_up, traffic};
+use local::role_stack::deploy_callback_topic;
 use shared::config::{Config, init_tracing};
 use shared::model::ids;
 use shared::store::Store;
@@ -30,8 +31,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::signal::ctrl_c().await.ok();
         });
     println!("trackses API: {base}\ndashboard: {base}/\nadmin token: {admin_token}");
-    if std::env::var("TRACKSES_DEMO").as_deref() != Ok("0") {
-        tokio::spawn(async move {
+    let demo = std::env::var("TRACKSES_DEMO").as_deref() != Ok("0");
+    let callback_topic = config.callback_topic.clone();
+    tokio::spawn(async move {
+        // What template.yaml deploys in its region: customer stacks report to this topic.
+        let callback_url = format!("{base}/v1/hooks/cloudformation");
+        let region = aws.region().map(|r| r.to_string()).unwrap_or_default();
+        match deploy_callback_topic(&aws, &region, &callback_topic, &callback_url).await {
+            Ok(arn) => println!("role-mode callback topic: {arn}"),
+            Err(e) => eprintln!("the callback topic could not be deployed: {e}"),
+        }
+        if demo {
             match set_up(&ApiClient::new(&base), &admin_token, &aws).await {
                 Ok(demo) => {
                     println!(
@@ -50,8 +60,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
                 Err(e) => eprintln!("demo set-up failed: {e}"),
             }
-        });
-    }
+        }
+    });
     server.await?;
     Ok(())
 }
