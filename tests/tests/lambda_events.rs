@@ -8,8 +8,9 @@ use std::sync::Arc;
 use common::*;
 use reqwest::Method;
 use serde_json::Value;
-use shared::http::{api, finish, webhook};
+use shared::http::{api, finish, onboarding, webhook};
 use shared::ingest::Ingestor;
+use shared::onboarding::StackCallback;
 use tower::ServiceExt;
 
 async fn invoke(router: axum::Router, event: &str) -> (u16, Value) {
@@ -127,4 +128,33 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
         "smtp; 550 5.1.1 user unknown"
     );
     assert_eq!(bounce["tags"]["ses:configuration-set"][0], "keila");
+}
+
+#[tokio::test]
+async fn the_stack_callback_event_refuses_a_genuine_confirmation_of_a_foreign_topic() {
+    let h = Harness::start().await;
+    let lambda = aws_sdk_lambda::Client::new(&h.aws);
+    let router = || {
+        let callback = StackCallback::from_config(&h.config, h.store.clone(), lambda.clone())
+            .expect("make test configures the account id and the wiring function");
+        finish(onboarding::callback_routes(callback, None))
+    };
+    let event = include_str!("../../events/stack-callback/foreign-confirmation.json");
+    // Amazon really signed it, for a topic that is not trackses' callback topic: nothing is
+    // confirmed (the SubscribeURL is never visited) and the sender hears why.
+    let (status, body) = invoke(router(), event).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("not from one of trackses' callback topics"),
+        "{body}"
+    );
+    let mut tampered: Value = serde_json::from_str(event).unwrap();
+    let body = tampered["body"].as_str().unwrap().replace("chosen", "chosan");
+    tampered["body"] = Value::String(body);
+    let (status, body) = invoke(router(), &tampered.to_string()).await;
+    assert_eq!(status, 403, "{body}");
+    assert!(body["detail"].as_str().unwrap().contains("signature"), "{body}");
 }

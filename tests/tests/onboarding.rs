@@ -13,16 +13,6 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use shared::model::ids;
 
-const TRACKSES_ACCOUNT: &str = "123456789012";
-
-fn fresh_account() -> String {
-    let digits: String = ids::random_hex(4)
-        .bytes()
-        .map(|b| char::from(b'0' + b % 10))
-        .collect();
-    format!("6000{digits}")
-}
-
 fn emulator() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap()
 }
@@ -73,6 +63,13 @@ async fn link(h: &Harness, pid: &str, key: &str) -> (Value, QuickCreate) {
     (body, parsed)
 }
 
+async fn connections(h: &Harness, pid: &str, key: &str) -> Value {
+    let path = format!("/v1/projects/{pid}/connections");
+    let (status, listed) = h.call(Method::GET, &path, key, None).await;
+    assert_eq!(status, 200, "{listed}");
+    listed["items"].clone()
+}
+
 async fn answers() -> Vec<Value> {
     reqwest::get(format!("{}/_trackses/cloudformation/responses", emulator()))
         .await
@@ -114,33 +111,6 @@ async fn send_request(name: &str, callback_arn: &str, adjust: impl FnOnce(&mut V
     answer["response"].clone()
 }
 
-/// A second role like the template's, as a stack update that replaces the role leaves it.
-async fn replacement_role(
-    customer: &local::customer::CustomerAccount,
-    external_id: &str,
-) -> String {
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{TRACKSES_ACCOUNT}:root")},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-        }],
-    });
-    customer
-        .iam
-        .create_role()
-        .role_name(unique("trackses-replaced-Role"))
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn
-}
-
 #[tokio::test]
 async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack() {
     let logs = LogCapture::global();
@@ -172,18 +142,10 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
     let token = link.parameter("ConnectionToken").unwrap().to_owned();
     assert!(token.starts_with("ct_") && token.len() >= 40, "{token}");
     // Nothing is a connection before a stack reports in.
-    let (_, listed) = h
-        .call(
-            Method::GET,
-            &format!("/v1/projects/{pid}/connections"),
-            &key,
-            None,
-        )
-        .await;
-    assert_eq!(listed["items"], json!([]));
+    assert_eq!(connections(&h, &pid, &key).await, json!([]));
 
     // The customer clicks the link and "Create stack"; nothing else.
-    let customer = h.customer(&fresh_account()).await;
+    let customer = h.customer(&fresh_account("6000")).await;
     let sender = format!("hello@{}.example", unique("stack"));
     customer.create_identity(&sender).await.unwrap();
     let stack_id = create_stack_from_link(&customer, &link).await.unwrap();
@@ -291,7 +253,7 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
         "ConfigurationSetName": set,
         "ExternalId": external_id,
     });
-    let new_role = replacement_role(&customer, &external_id).await;
+    let new_role = trusting_role(&customer, &unique("trackses-replaced-Role"), &external_id).await;
     let update = |role: String, token: String| {
         let (stack_id, properties) = (stack_id.clone(), properties.clone());
         move |request: &mut Value| {
@@ -339,7 +301,7 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
     );
 
     // A link serves one stack: another account using it is refused.
-    let other = h.customer(&fresh_account()).await;
+    let other = h.customer(&fresh_account("6000")).await;
     let second = create_stack_from_link(&other, &link).await.unwrap();
     let refused = wait_stack(&other.cloudformation, &second, "CREATE_COMPLETE")
         .await
@@ -389,7 +351,7 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
 async fn stacks_that_do_not_match_the_link_are_refused_and_change_nothing() {
     let (h, callback_arn) = harness().await;
     let (pid, key) = h.project().await;
-    let customer = h.customer(&fresh_account()).await;
+    let customer = h.customer(&fresh_account("6000")).await;
     let create = |link: QuickCreate| {
         let customer = customer.clone();
         async move {
@@ -451,15 +413,11 @@ async fn stacks_that_do_not_match_the_link_are_refused_and_change_nothing() {
     let answer = send_request("delete", &callback_arn, |_| {}).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
 
-    let (_, listed) = h
-        .call(
-            Method::GET,
-            &format!("/v1/projects/{pid}/connections"),
-            &key,
-            None,
-        )
-        .await;
-    assert_eq!(listed["items"], json!([]), "refusals register nothing");
+    assert_eq!(
+        connections(&h, &pid, &key).await,
+        json!([]),
+        "refusals register nothing"
+    );
 }
 
 #[tokio::test]
@@ -497,4 +455,55 @@ async fn the_link_needs_a_project_key_and_an_ses_region() {
         .unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn a_stack_connection_deleted_in_trackses_is_forgotten_and_its_stack_still_deletes() {
+    let (h, _) = harness().await;
+    let (pid, key) = h.project().await;
+    let (onboarding, link) = link(&h, &pid, &key).await;
+    let cid = onboarding["connection_id"].as_str().unwrap();
+    let customer = h.customer(&fresh_account("6100")).await;
+    let stack_id = create_stack_from_link(&customer, &link).await.unwrap();
+    wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE")
+        .await
+        .unwrap();
+    h.wait_status(&pid, &key, cid, "active").await;
+
+    let path = format!("/v1/projects/{pid}/connections/{cid}");
+    let (status, deleted) = h.call(Method::DELETE, &path, &key, None).await;
+    assert_eq!(status, 202, "{deleted}");
+    assert_eq!(deleted["status"], "deleted");
+    assert!(
+        deleted["detail"].as_str().unwrap().contains(&stack_id),
+        "{deleted}"
+    );
+    let (status, _) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(status, 404);
+    // trackses deleted nothing of the stack's: its topic is still there.
+    let topics = customer.sns.list_topics().send().await.unwrap();
+    assert!(
+        topics
+            .topics()
+            .iter()
+            .any(|t| t.topic_arn().is_some_and(|a| a.contains(":trackses-"))),
+        "the stack's topic stays until the stack goes"
+    );
+
+    customer
+        .cloudformation
+        .delete_stack()
+        .stack_name(&stack_id)
+        .send()
+        .await
+        .unwrap();
+    let answer = eventually("the stack's Delete answered", || async {
+        answers().await.into_iter().find(|a| {
+            a["request_type"] == "Delete" && a["response"]["StackId"] == stack_id.as_str()
+        })
+    })
+    .await;
+    assert_eq!(answer["problem"], Value::Null, "{answer}");
+    assert_eq!(answer["response"]["Status"], "SUCCESS");
+    assert_eq!(answer["response"]["PhysicalResourceId"], cid);
 }

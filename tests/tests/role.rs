@@ -4,45 +4,8 @@
 mod common;
 
 use common::*;
-use local::customer::CustomerAccount;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::model::ids;
-
-/// trackses' own account in the emulator (the default credentials').
-const TRACKSES_ACCOUNT: &str = "123456789012";
-
-fn fresh_account() -> String {
-    let digits: String = ids::random_hex(4)
-        .bytes()
-        .map(|b| char::from(b'0' + b % 10))
-        .collect();
-    format!("5000{digits}")
-}
-
-/// What the customer template creates, by hand: a role trusting trackses with `external_id`.
-async fn role(customer: &CustomerAccount, external_id: &str) -> String {
-    let trust = json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"AWS": format!("arn:aws:iam::{TRACKSES_ACCOUNT}:root")},
-            "Action": "sts:AssumeRole",
-            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
-        }],
-    });
-    customer
-        .iam
-        .create_role()
-        .role_name("TrackSesAccess")
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn
-}
 
 async fn connect(h: &Harness, pid: &str, key: &str, role_arn: &str) -> (u16, Value) {
     h.call(
@@ -74,10 +37,10 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
         .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
         .await;
     let external_id = project["external_id"].as_str().unwrap();
-    let customer = h.customer(&fresh_account()).await;
+    let customer = h.customer(&fresh_account("5000")).await;
     let sender = format!("hello@{}.example", unique("role"));
     customer.create_identity(&sender).await.unwrap();
-    let role_arn = role(&customer, external_id).await;
+    let role_arn = trusting_role(&customer, "TrackSesAccess", external_id).await;
 
     let (status, created) = connect(&h, &pid, &key, &role_arn).await;
     assert_eq!(status, 202, "{created}");
@@ -158,8 +121,8 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
 async fn a_role_without_the_external_id_is_refused_in_words() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
-    let customer = h.customer(&fresh_account()).await;
-    let role_arn = role(&customer, "someone-elses-external-id").await;
+    let customer = h.customer(&fresh_account("5000")).await;
+    let role_arn = trusting_role(&customer, "TrackSesAccess", "someone-elses-external-id").await;
     let (status, created) = connect(&h, &pid, &key, &role_arn).await;
     assert_eq!(status, 202, "{created}");
     let cid = created["id"].as_str().unwrap();

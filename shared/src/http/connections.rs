@@ -313,27 +313,22 @@ async fn delete_connection(
 ) -> Result<Response, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
     let mut connection = state.project_connection(&pid, &cid).await?;
-    if connection.mode == ConnectionMode::Manual {
+    // Nothing of trackses' in the account (manual), or the customer's stack owns it all and
+    // deleting the stack removes it (its Delete request then finds nothing to forget).
+    let forget = match (connection.mode, &connection.stack_id) {
+        (ConnectionMode::Manual, _) => Some(None),
+        (_, Some(stack_id)) => Some(Some(format!(
+            "delete the CloudFormation stack {stack_id} to remove the role, topic and configuration set trackses used"
+        ))),
+        _ => None,
+    };
+    if let Some(detail) = forget {
         state.store.delete_connection(&connection).await?;
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({"id": cid, "status": "deleted"})),
-        )
-            .into_response());
-    }
-    // The customer's stack owns its role, topic and set: trackses forgets the connection, and
-    // deleting the stack removes the rest (its Delete request then finds nothing to forget).
-    if let Some(stack_id) = &connection.stack_id {
-        state.store.delete_connection(&connection).await?;
-        return Ok((
-            StatusCode::ACCEPTED,
-            Json(json!({
-                "id": cid,
-                "status": "deleted",
-                "detail": format!("delete the CloudFormation stack {stack_id} to remove the role, topic and configuration set trackses used"),
-            })),
-        )
-            .into_response());
+        let mut body = json!({"id": cid, "status": "deleted"});
+        if let Some(detail) = detail {
+            body["detail"] = json!(detail);
+        }
+        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
     }
     let connector = connector(&state)?;
     let previous = connection.status;

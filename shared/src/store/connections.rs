@@ -124,6 +124,17 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
 }
 
 impl Store {
+    fn connection_update(
+        &self,
+        cid: &str,
+    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection(cid)))
+            .key(keys::SK, s(keys::CONNECTION_SK))
+    }
+
     /// Registers the connection and claims its topic (a topic belongs to one connection only);
     /// a connection that wires the account also claims the project's (account, region), and
     /// brings its sealed credentials. All or nothing.
@@ -171,11 +182,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection(cid)))
-            .key(keys::SK, s(keys::CONNECTION_SK))
+            .connection_update(cid)
             .update_expression("ADD steps_done :step SET updated_at = :t")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":step", AttributeValue::Ss(vec![step.as_str().into()]))
@@ -248,11 +255,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection(cid)))
-            .key(keys::SK, s(keys::CONNECTION_SK))
+            .connection_update(cid)
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":s", s(status.as_str()))
             .expression_attribute_values(":t", time(now));
@@ -290,11 +293,7 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::connection(cid)))
-            .key(keys::SK, s(keys::CONNECTION_SK))
+            .connection_update(cid)
             .update_expression(
                 "SET role_arn = :role, configuration_set = :set, #status = :s, updated_at = :t REMOVE last_error",
             )
@@ -367,14 +366,21 @@ fn ignore_missing<T>(
     >,
 ) -> Result<(), StoreError> {
     match result {
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(())
-        }
+        Err(e) if is_update_condition_failure(&e) => Ok(()),
         other => other.map(|_| ()).map_err(Into::into),
     }
+}
+
+/// True when a conditional update changed nothing because its condition did not hold.
+pub(super) fn is_update_condition_failure<R>(
+    error: &aws_sdk_dynamodb::error::SdkError<
+        aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+        R,
+    >,
+) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|e| e.is_conditional_check_failed_exception())
 }
 
 /// True when a transaction was cancelled because a condition did not hold.

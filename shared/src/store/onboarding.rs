@@ -4,6 +4,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
 use super::attrs::{Item, get_s, opt_s, s};
+use super::connections::is_update_condition_failure;
 use super::{Store, StoreError, keys};
 use crate::model::Onboarding;
 
@@ -87,12 +88,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(e) if is_update_condition_failure(&e) => Ok(false),
             Err(e) => Err(e.into()),
         }
     }

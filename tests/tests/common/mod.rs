@@ -20,6 +20,8 @@ use shared::store::Store;
 pub const CUSTOMER: &str = "222222222222";
 pub const FOREIGN: &str = "333333333333";
 pub const REGION: &str = "eu-west-1";
+/// trackses' own account in the emulator (the default credentials').
+pub const TRACKSES_ACCOUNT: &str = "123456789012";
 
 pub struct Harness {
     pub api: ApiClient,
@@ -321,4 +323,38 @@ impl LogCapture {
 
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &ids::random_hex(6))
+}
+
+/// A customer account no other test uses: `prefix` (four digits) and eight random ones.
+pub fn fresh_account(prefix: &str) -> String {
+    let digits: String = ids::random_hex(4)
+        .bytes()
+        .map(|b| char::from(b'0' + b % 10))
+        .collect();
+    format!("{prefix}{digits}")
+}
+
+/// A role named `name` in `customer` trusting trackses' account under `external_id`, as the
+/// customer template makes it.
+pub async fn trusting_role(customer: &CustomerAccount, name: &str, external_id: &str) -> String {
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"AWS": format!("arn:aws:iam::{TRACKSES_ACCOUNT}:root")},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"sts:ExternalId": external_id}},
+        }],
+    });
+    customer
+        .iam
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(trust.to_string())
+        .send()
+        .await
+        .unwrap()
+        .role
+        .unwrap()
+        .arn
 }
