@@ -152,9 +152,15 @@ async fn the_stack_callback_event_refuses_a_genuine_confirmation_of_a_foreign_to
         "{body}"
     );
     let mut tampered: Value = serde_json::from_str(event).unwrap();
-    let body = tampered["body"].as_str().unwrap().replace("chosen", "chosan");
+    let body = tampered["body"]
+        .as_str()
+        .unwrap()
+        .replace("chosen", "chosan");
     tampered["body"] = Value::String(body);
     let (status, body) = invoke(router(), &tampered.to_string()).await;
     assert_eq!(status, 403, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("signature"), "{body}");
+    assert!(
+        body["detail"].as_str().unwrap().contains("signature"),
+        "{body}"
+    );
 }

@@ -5,13 +5,14 @@
 
 mod common;
 
+use chrono::{Duration, Utc};
 use common::*;
 use local::role_stack::{
     QuickCreate, create_stack_from_link, deploy_callback_topic, output, wait_stack,
 };
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::model::ids;
+use shared::model::{Onboarding, ids};
 
 fn emulator() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap()
@@ -379,6 +380,11 @@ async fn stacks_that_do_not_match_the_link_are_refused_and_change_nothing() {
     ))
     .await;
     assert!(refused.contains("not one trackses issued"), "{refused}");
+    // A link past its seven days (DynamoDB's TTL may not have removed it yet).
+    let (expired, record) = Onboarding::mint(&pid, REGION, Utc::now() - Duration::days(8));
+    h.store.put_onboarding(&record).await.unwrap();
+    let refused = create(with("ConnectionToken", &expired)).await;
+    assert!(refused.contains("or its link expired"), "{refused}");
     let refused = create(with("ExternalId", "trackses-someone-elses-external-id")).await;
     assert!(
         refused.contains("ExternalId is not this trackses project's"),
@@ -447,6 +453,36 @@ async fn the_link_needs_a_project_key_and_an_ses_region() {
         )
         .await;
     assert_eq!(status, 404, "a key of {other} sees no other project");
+    // Each call is a new link for one stack; the external id is the project's, and trackses' own.
+    let (first, first_link) = link(&h, &pid, &key).await;
+    let (second, second_link) = link(&h, &pid, &key).await;
+    assert_ne!(first["connection_id"], second["connection_id"]);
+    assert_ne!(
+        first_link.parameter("ConnectionToken"),
+        second_link.parameter("ConnectionToken")
+    );
+    assert_eq!(first["external_id"], second["external_id"]);
+    let (status, problem) = h
+        .call(
+            Method::POST,
+            "/v1/projects",
+            &h.admin_token,
+            Some(json!({"name": "mine", "external_id": "trackses-chosen-by-me"})),
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "a client cannot choose an external id: {problem}"
+    );
+    let (status, _) = h
+        .call(
+            Method::PATCH,
+            &format!("/v1/projects/{pid}"),
+            &key,
+            Some(json!({"external_id": "trackses-chosen-by-me"})),
+        )
+        .await;
+    assert_eq!(status, 405, "nor change it");
     let response = reqwest::Client::new()
         .get(format!("{}{path}?region={REGION}", h.api.base))
         .bearer_auth(&key)
