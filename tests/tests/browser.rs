@@ -461,6 +461,38 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
     );
     assert!(!verified.contains("undefined") && !verified.contains("[object"));
     browser.screenshot("connections").await;
+    // Role mode: the quick-create link for the chosen region, ready to open.
+    browser
+        .page
+        .find(Locator::Css("#role-region"))
+        .await
+        .unwrap()
+        .select_by_value("eu-central-1")
+        .await
+        .unwrap();
+    browser.click("#role-submit").await;
+    browser
+        .wait_text("#role-result", |t| t.contains("Open AWS CloudFormation"))
+        .await;
+    let href = browser
+        .page
+        .find(Locator::Css("#role-result a"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        href.starts_with("https://eu-central-1.console.aws.amazon.com/cloudformation/home?region=eu-central-1#/stacks/create/review?templateURL=https%3A%2F%2F"),
+        "{href}"
+    );
+    let shown = browser.text("#role-result dl").await;
+    assert!(
+        shown.contains("eu-central-1") && shown.contains("trackses-"),
+        "{shown}"
+    );
+    browser.screenshot("connections-role-link").await;
 
     browser.page.set_window_size(390, 844).await.unwrap();
     browser.click("#nav a[href='#live']").await;

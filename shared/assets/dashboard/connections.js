@@ -113,7 +113,7 @@ function card(c) {
     'Verify', h('span', { class: 'sr-only' }, ` ${c.account_id} ${c.region}`));
   const fields = [
     ['Mode', c.mode], ['Region', c.region], ['Account', c.account_id], ['Topic', c.topic_arn],
-    ['Configuration set', c.configuration_set || '—'], ['Role', c.role_arn],
+    ['Configuration set', c.configuration_set || '—'], ['Role', c.role_arn], ['Stack', c.stack_id],
     ['Access key', c.access_key_id_last4 && `…${c.access_key_id_last4}`],
     ['Created', time(c.created_at)], ['Last error', c.last_error],
   ].filter(([, v]) => v);
