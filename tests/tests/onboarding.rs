@@ -149,12 +149,17 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
     let customer = h.customer(&fresh_account("6000")).await;
     let sender = format!("hello@{}.example", unique("stack"));
     customer.create_identity(&sender).await.unwrap();
+    let clicked = std::time::Instant::now();
     let stack_id = create_stack_from_link(&customer, &link).await.unwrap();
     let stack = wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE")
         .await
         .unwrap();
     let path = format!("/v1/projects/{pid}/connections/{cid}");
     h.wait_status(&pid, &key, cid, "active").await;
+    eprintln!(
+        "onboarding: \"Create stack\" to an active connection in {:?}",
+        clicked.elapsed()
+    );
     let (_, connection) = h.call(Method::GET, &path, &key, None).await;
     assert_eq!(connection["mode"], "role");
     assert_eq!(connection["account_id"], customer.account_id.as_str());
