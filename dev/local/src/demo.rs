@@ -157,20 +157,8 @@ async fn connect_automatic(
             202,
         )
         .await?;
-    let path = format!(
-        "/v1/projects/{project_id}/connections/{}",
-        connection["id"].as_str().ok_or("no connection id")?
-    );
-    wait_until_active(api, &path, api_key).await?;
-    api.expect(
-        reqwest::Method::PUT,
-        &format!("{path}/identities/{AUTOMATIC_SENDER}"),
-        api_key,
-        json!({}),
-        200,
-    )
-    .await?;
-    Ok(())
+    let cid = connection["id"].as_str().ok_or("no connection id")?;
+    attach_when_active(api, project_id, api_key, cid, AUTOMATIC_SENDER).await
 }
 
 /// What a user of role mode does: open the quick-create link, click "Create stack", then attach
@@ -201,16 +189,25 @@ async fn connect_role(
     )?;
     let stack_id = create_stack_from_link(&customer, &link).await?;
     wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE").await?;
-    let path = format!(
-        "/v1/projects/{project_id}/connections/{}",
-        onboarding["connection_id"]
-            .as_str()
-            .ok_or("no connection id")?
-    );
+    let cid = onboarding["connection_id"]
+        .as_str()
+        .ok_or("no connection id")?;
+    attach_when_active(api, project_id, api_key, cid, ROLE_SENDER).await
+}
+
+/// The user's one click once the connection is live: trackses' set on the sending identity.
+async fn attach_when_active(
+    api: &ApiClient,
+    project_id: &str,
+    api_key: &str,
+    cid: &str,
+    sender: &str,
+) -> Result<(), String> {
+    let path = format!("/v1/projects/{project_id}/connections/{cid}");
     wait_until_active(api, &path, api_key).await?;
     api.expect(
         reqwest::Method::PUT,
-        &format!("{path}/identities/{ROLE_SENDER}"),
+        &format!("{path}/identities/{sender}"),
         api_key,
         json!({}),
         200,

@@ -348,7 +348,7 @@ impl StackCallback {
         &self,
         project_id: &str,
         properties: &ConnectionProperties,
-    ) -> Result<Decision, CallbackError> {
+    ) -> Result<Result<(), String>, CallbackError> {
         let Some(project) = self.store.get_project(project_id).await? else {
             return Ok(Err(
                 "the trackses project of this link no longer exists".into()
@@ -359,11 +359,9 @@ impl StackCallback {
             sha256_hex(&project.external_id).as_bytes(),
         )
         .is_ok();
-        Ok(if same {
-            Ok(project.id)
-        } else {
-            Err("ExternalId is not this trackses project's external id: keep the value the link filled in".into())
-        })
+        Ok(same.then_some(()).ok_or_else(|| {
+            "ExternalId is not this trackses project's external id: keep the value the link filled in".into()
+        }))
     }
 
     /// The wiring function assumes the role (the proof trackses can reach the account) and
