@@ -105,10 +105,7 @@ impl From<InvokeError> for Problem {
 
 fn connector(state: &ApiState) -> Result<&Connector, Problem> {
     state.connector.as_ref().ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "mode-not-available",
-            "Mode not available",
+        Problem::mode_not_available(
             "this deployment has no KMS key or wiring function configured for automatic mode",
         )
     })

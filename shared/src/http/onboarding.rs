@@ -52,10 +52,7 @@ async fn role_link(
     })?;
     ses_region(&region)?;
     let links = state.role_links.as_ref().ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "mode-not-available",
-            "Mode not available",
+        Problem::mode_not_available(
             "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL) or has no account id (TRACKSES_ACCOUNT_ID)",
         )
     })?;

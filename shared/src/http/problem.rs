@@ -61,6 +61,16 @@ impl Problem {
         Problem::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
     }
 
+    /// A mode this deployment is not configured for; `detail` names what is missing.
+    pub fn mode_not_available(detail: impl Into<String>) -> Problem {
+        Problem::new(
+            StatusCode::NOT_IMPLEMENTED,
+            "mode-not-available",
+            "Mode not available",
+            detail,
+        )
+    }
+
     pub fn forbidden(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail)
     }

@@ -7,8 +7,8 @@ use crate::crypto::sha256_hex;
 /// stacks in the customer's account.
 pub const LINK_VALIDITY: Duration = Duration::days(7);
 
-/// A role-mode link handed out and not yet (or once) used: which project and connection id a
-/// stack's `ConnectionToken` stands for. Only the token's hash is stored.
+/// A role-mode link handed out: which project and connection id a stack's `ConnectionToken`
+/// stands for. Only the token's hash is stored; the stack that used it, beside it in the table.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Onboarding {
     pub token_sha256: String,
@@ -17,8 +17,6 @@ pub struct Onboarding {
     pub connection_id: String,
     pub region: String,
     pub expires_at: DateTime<Utc>,
-    /// The stack that used the link; a link serves one stack only.
-    pub stack_id: Option<String>,
 }
 
 impl Onboarding {
@@ -32,7 +30,6 @@ impl Onboarding {
             connection_id: ids::connection_id(),
             region: region.to_owned(),
             expires_at: now + LINK_VALIDITY,
-            stack_id: None,
         };
         (token, record)
     }

@@ -1,9 +1,8 @@
 //! Role-mode links: the hash of each link's connection token and what it stands for.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::attrs::{Item, get_s, opt_s, s};
+use super::attrs::{Item, get_s, n, s};
 use super::connections::is_update_condition_failure;
 use super::{Store, StoreError, keys};
 use crate::model::Onboarding;
@@ -16,10 +15,7 @@ fn onboarding_item(o: &Onboarding) -> Item {
         ("connection_id".into(), s(&o.connection_id)),
         ("region".into(), s(&o.region)),
         // Also the TTL: DynamoDB removes links nobody used.
-        (
-            keys::TTL.into(),
-            AttributeValue::N(o.expires_at.timestamp().to_string()),
-        ),
+        (keys::TTL.into(), n(o.expires_at.timestamp())),
     ])
 }
 
@@ -36,7 +32,6 @@ fn onboarding_from(token_sha256: &str, item: &Item) -> Result<Onboarding, StoreE
         connection_id: get_s(item, "connection_id")?.to_owned(),
         region: get_s(item, "region")?.to_owned(),
         expires_at,
-        stack_id: opt_s(item, "stack_id"),
     })
 }
 
