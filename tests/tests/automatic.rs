@@ -1,26 +1,14 @@
 //! Automatic mode through the API only, against the emulated AWS: a customer account with a
-//! scoped IAM user holding exactly the design's `iam-policy.json`, foreign resources trackses
+//! scoped IAM user holding exactly the published `docs/customer-iam-policy.json`, foreign resources trackses
 //! must not touch, wiring, identities, live events, teardown, and no secret anywhere.
 
 mod common;
-
-use std::collections::BTreeMap;
 
 use common::*;
 use local::customer::CustomerAccount;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::model::ids;
-
-/// The customer policy as the design states it (`shared/design/` beside the checkout); the
-/// product ships the same document. Read at run time, so a checkout without it still builds.
-fn design_policy() -> String {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/design/iam-policy.json"
-    );
-    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
 
 /// A fresh emulated account per test, so no other test's resources show up in its snapshots.
 fn fresh_account() -> String {
@@ -29,60 +17,6 @@ fn fresh_account() -> String {
         .map(|b| char::from(b'0' + b % 10))
         .collect();
     format!("4000{digits}")
-}
-
-/// What trackses must leave as it found it: topics, subscriptions, configuration sets and each
-/// identity's configuration set.
-async fn snapshot(customer: &CustomerAccount) -> BTreeMap<String, String> {
-    let mut state = BTreeMap::new();
-    for topic in customer.sns.list_topics().send().await.unwrap().topics() {
-        state.insert(
-            format!("topic {}", topic.topic_arn().unwrap()),
-            String::new(),
-        );
-    }
-    for sub in customer
-        .sns
-        .list_subscriptions()
-        .send()
-        .await
-        .unwrap()
-        .subscriptions()
-    {
-        state.insert(
-            format!("subscription {}", sub.topic_arn().unwrap()),
-            sub.endpoint().unwrap_or_default().to_owned(),
-        );
-    }
-    for set in customer
-        .ses
-        .list_configuration_sets()
-        .send()
-        .await
-        .unwrap()
-        .configuration_sets()
-    {
-        state.insert(format!("set {set}"), String::new());
-    }
-    let identities = customer.ses.list_email_identities().send().await.unwrap();
-    for identity in identities.email_identities() {
-        let name = identity.identity_name().unwrap();
-        let detail = customer
-            .ses
-            .get_email_identity()
-            .email_identity(name)
-            .send()
-            .await
-            .unwrap();
-        state.insert(
-            format!("identity {name}"),
-            detail
-                .configuration_set_name()
-                .unwrap_or_default()
-                .to_owned(),
-        );
-    }
-    state
 }
 
 struct Setup {
@@ -107,7 +41,7 @@ async fn customer_with_key(h: &Harness) -> Setup {
         .await
         .unwrap();
     let (key_id, secret) = customer
-        .scoped_access_key("trackses", &design_policy())
+        .scoped_access_key("trackses", local::customer::TRACKSES_POLICY)
         .await
         .unwrap();
     Setup {
@@ -141,15 +75,6 @@ async fn emulator_requests(query: &str) -> Vec<Value> {
         .json()
         .await
         .unwrap()
-}
-
-#[test]
-fn the_product_ships_the_design_policy() {
-    let shipped: Value = serde_json::from_str(local::customer::TRACKSES_POLICY).unwrap();
-    assert_eq!(
-        shipped,
-        serde_json::from_str::<Value>(&design_policy()).unwrap()
-    );
 }
 
 #[tokio::test]
@@ -311,15 +236,15 @@ async fn connect_wire_attach_send_teardown_leaves_the_account_as_it_was() {
 
     // Every call trackses made with the key was one the policy allows; none sends mail.
     let calls = emulator_requests(&format!("access_key_id={}", setup.key_id)).await;
-    let allowed: Vec<String> =
-        serde_json::from_str::<Value>(&design_policy()).unwrap()["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|s| s["Action"].as_array().unwrap().clone())
-            .map(|a| a.as_str().unwrap().to_owned())
-            .chain(["sts:GetCallerIdentity".to_owned()])
-            .collect();
+    let allowed: Vec<String> = serde_json::from_str::<Value>(local::customer::TRACKSES_POLICY)
+        .unwrap()["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["Action"].as_array().unwrap().clone())
+        .map(|a| a.as_str().unwrap().to_owned())
+        .chain(["sts:GetCallerIdentity".to_owned()])
+        .collect();
     assert!(calls.len() >= 10, "{calls:?}");
     for call in &calls {
         let action = call["action"].as_str().unwrap();

@@ -234,9 +234,11 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
         .iter()
         .filter(|r| r["action"] == "sts:AssumeRole" && r["resources"]["RoleArn"] == role_arn)
         .count();
+    // Once per container: the trust proof (the project's external id, a random one, none)
+    // and then the credentials kept for every later command.
     assert_eq!(
-        assumed, 1,
-        "the role's credentials are kept between commands"
+        assumed, 4,
+        "the role is proven once and its credentials are kept between commands"
     );
     let session = format!(
         "assumed-role/{}/trackses-{cid}",
@@ -428,6 +430,58 @@ async fn stacks_that_do_not_match_the_link_are_refused_and_change_nothing() {
         connections(&h, &pid, &key).await,
         json!([]),
         "refusals register nothing"
+    );
+}
+
+/// GIVEN an attacker holding a genuine link of its own project and a victim account whose
+/// OrganizationAccountAccessRole trusts trackses' account with no external id, WHEN the attacker
+/// publishes a hand-made Create naming the victim's role and a trackses-* topic there, THEN trackses
+/// never acts through the role: the connection ends in `error` naming the missing condition, its
+/// identities cannot be listed, and the victim's account is unchanged.
+#[tokio::test]
+async fn a_stack_request_naming_a_role_without_the_external_id_never_acts() {
+    let (h, callback_arn) = harness().await;
+    let (pid, key) = h.project().await;
+    let victim = h.customer(&fresh_account("6001")).await;
+    victim
+        .create_identity(&format!("ceo@{}.example", unique("victim")))
+        .await
+        .unwrap();
+    let before = snapshot(&victim).await;
+    let (_, genuine) = link(&h, &pid, &key).await;
+    let account = victim.account_id.clone();
+    let answer = send_request("create", &callback_arn, |request| {
+        let stack = format!("arn:aws:cloudformation:{REGION}:{account}:stack/innocent/1");
+        request["StackId"] = json!(stack);
+        let properties = &mut request["ResourceProperties"];
+        properties["ConnectionToken"] = json!(genuine.parameter("ConnectionToken").unwrap());
+        properties["ExternalId"] = json!(genuine.parameter("ExternalId").unwrap());
+        properties["RoleArn"] = json!(format!(
+            "arn:aws:iam::{account}:role/OrganizationAccountAccessRole"
+        ));
+        properties["TopicArn"] = json!(format!("arn:aws:sns:{REGION}:{account}:trackses-victim"));
+        properties["ConfigurationSetName"] = json!("trackses-victim");
+    })
+    .await;
+    let cid = answer["PhysicalResourceId"].as_str().unwrap().to_owned();
+    h.wait_status(&pid, &key, &cid, "error").await;
+    let path = format!("/v1/projects/{pid}/connections/{cid}");
+    let (_, connection) = h.call(Method::GET, &path, &key, None).await;
+    assert!(
+        connection["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("trust policy must require sts:ExternalId"),
+        "{connection}"
+    );
+    let (status, refused) = h
+        .call(Method::GET, &format!("{path}/identities"), &key, None)
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(
+        snapshot(&victim).await,
+        before,
+        "the victim's account is unchanged"
     );
 }
 

@@ -117,34 +117,63 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
     .await;
 }
 
+/// GIVEN an attacker project and a victim account whose roles trust trackses' account without
+/// demanding the attacker's external id (no condition at all, the account's
+/// OrganizationAccountAccessRole, another project's external id) or a role in trackses' own
+/// account, WHEN the attacker registers each, THEN 400 in words, nothing is registered and the
+/// victim's account is unchanged.
 #[tokio::test]
-async fn a_role_without_the_external_id_is_refused_in_words() {
+async fn an_attacker_cannot_register_a_role_that_does_not_demand_its_external_id() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
-    let customer = h.customer(&fresh_account("5000")).await;
-    let role_arn = trusting_role(&customer, "TrackSesAccess", "someone-elses-external-id").await;
-    let (status, created) = connect(&h, &pid, &key, &role_arn).await;
-    assert_eq!(status, 202, "{created}");
-    let cid = created["id"].as_str().unwrap();
-    h.wait_status(&pid, &key, cid, "error").await;
-    let path = format!("/v1/projects/{pid}/connections/{cid}");
-    let (_, connection) = h.call(Method::GET, &path, &key, None).await;
-    assert!(
-        connection["last_error"]
-            .as_str()
-            .unwrap()
-            .contains("external id"),
-        "{connection}"
-    );
-    let (status, verified) = h
-        .call(Method::POST, &format!("{path}/verify"), &key, None)
+    let (_, project) = h
+        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
         .await;
-    assert_eq!(status, 200, "{verified}");
-    assert_eq!(verified["verified"], false);
+    let external_id = project["external_id"].as_str().unwrap().to_owned();
+    let victim = h.customer(&fresh_account("5001")).await;
+    victim
+        .create_identity(&format!("ceo@{}.example", unique("victim")))
+        .await
+        .unwrap();
+    let open = role_trusting_trackses(&victim, "HandWritten", None).await;
+    let other = trusting_role(&victim, "OtherProject", "someone-elses-external-id").await;
+    let organization = format!(
+        "arn:aws:iam::{}:role/OrganizationAccountAccessRole",
+        victim.account_id
+    );
+    let before = snapshot(&victim).await;
+
+    for (role_arn, says) in [
+        (open, "trust policy must require sts:ExternalId"),
+        (organization, "trust policy must require sts:ExternalId"),
+        (other, "cannot assume the role"),
+        (
+            format!("arn:aws:iam::{TRACKSES_ACCOUNT}:role/Admin"),
+            "trackses' own AWS account",
+        ),
+    ] {
+        let (status, problem) = connect(&h, &pid, &key, &role_arn).await;
+        assert_eq!(status, 400, "{role_arn}: {problem}");
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(detail.contains(says), "{role_arn}: {detail}");
+        assert!(
+            !problem.to_string().contains(&external_id[13..]),
+            "the external id is shown masked only: {problem}"
+        );
+    }
+    let (_, listed) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/connections"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(listed["items"], json!([]), "nothing was registered");
     assert_eq!(
-        verified["problems"].as_array().unwrap().len(),
-        1,
-        "{verified}"
+        snapshot(&victim).await,
+        before,
+        "the victim's account is unchanged"
     );
 
     for bad in [
@@ -154,4 +183,64 @@ async fn a_role_without_the_external_id_is_refused_in_words() {
         let (status, problem) = connect(&h, &pid, &key, bad).await;
         assert_eq!(status, 400, "{problem}");
     }
+}
+
+/// GIVEN a connected role whose trust policy the customer later loosened (no condition), WHEN
+/// trackses next reaches the account in a new container, THEN it refuses to act through it.
+#[tokio::test]
+async fn a_role_loosened_after_connecting_is_no_longer_used() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let (_, project) = h
+        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
+        .await;
+    let external_id = project["external_id"].as_str().unwrap();
+    let customer = h.customer(&fresh_account("5002")).await;
+    let role_arn = trusting_role(&customer, "TrackSesAccess", external_id).await;
+    let (status, created) = connect(&h, &pid, &key, &role_arn).await;
+    assert_eq!(status, 202, "{created}");
+    let cid = created["id"].as_str().unwrap();
+    h.wait_status(&pid, &key, cid, "active").await;
+
+    let loosened = json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"AWS": format!("arn:aws:iam::{TRACKSES_ACCOUNT}:root")},
+        "Action": "sts:AssumeRole",
+    }]});
+    customer
+        .iam
+        .update_assume_role_policy()
+        .role_name("TrackSesAccess")
+        .policy_document(loosened.to_string())
+        .send()
+        .await
+        .unwrap();
+    // A second trackses (a new container) has no proof cached for the role.
+    let fresh = Harness::start().await;
+    let (status, verified) = fresh
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/connections/{cid}/verify"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["verified"], false);
+    assert!(
+        verified["problems"][0]
+            .as_str()
+            .unwrap()
+            .contains("must require sts:ExternalId"),
+        "{verified}"
+    );
+    let (status, refused) = fresh
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/connections/{cid}/identities"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 409, "{refused}");
 }

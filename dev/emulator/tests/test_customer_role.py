@@ -12,19 +12,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import yaml
 from botocore.exceptions import ClientError
 from cryptography import x509
 
 from support import verify
-from test_sts_iam import client_of, denied
+from test_sts_iam import assert_trackses_sets_only, client_of, denied
 
 REGION = "eu-west-1"  # the stack and trackses' callback topic must share a region
 TRACKSES = "123456789012"
 CUSTOMER = "210987654321"
 TEMPLATE = Path(__file__).resolve().parents[3] / "cloudformation" / "customer-role.yaml"
 SAMPLES = Path(__file__).resolve().parents[3] / "events" / "cloudformation"
-# The customer policy from the design notes, in the `shared/` folder beside the checkout.
-POLICY = Path(__file__).resolve().parents[4] / "shared" / "design" / "iam-policy.json"
+# The policy trackses asks customers to grant: the role's inline policy is this file.
+POLICY = Path(__file__).resolve().parents[3] / "docs" / "customer-iam-policy.json"
 EXTERNAL_ID = "trackses:org-7f3a9c2e/ext=Kq8+Zr1,x@y.z"
 TOKEN = "conn_4b1d9e7f2a6c8e0d"
 EVENT_TYPES = ["SEND", "REJECT", "BOUNCE", "COMPLAINT", "DELIVERY", "OPEN", "CLICK",
@@ -38,6 +39,36 @@ def client(emulator, service, account=CUSTOMER):
             "before-sign.*.*", lambda request, **_: request.headers.add_header(
                 "x-moto-account-id", account))
     return region_client
+
+
+class TemplateLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Sub, !Ref, ...) as their long form."""
+
+
+def _intrinsic(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+TemplateLoader.add_multi_constructor("!", _intrinsic)
+
+
+def test_template_role_policy_is_the_published_policy():
+    """docs/customer-iam-policy.json is the one source: the role's only inline policy is that
+    document, literally (no intrinsic functions to resolve), statement for statement."""
+    template = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)
+    policies = template["Resources"]["Role"]["Properties"]["Policies"]
+    published = json.loads(POLICY.read_text())
+    assert policies == [{"PolicyName": "trackses", "PolicyDocument": published}], policies
+    assert len({s["Sid"] for s in published["Statement"]}) == len(published["Statement"])
+    assert "ses:Send" not in POLICY.read_text()
 
 
 def wait_status(cfn, stack_id, wanted):
@@ -195,38 +226,24 @@ def check_role(emulator, role_arn):
             RoleArn=role_arn, RoleSessionName="other", ExternalId=EXTERNAL_ID)
     denied(exc)
 
-    # The design's statements plus the read-only verify statement, nothing else.
+    # The published policy, nothing else; a session of the role holds exactly that.
     iam = client(emulator, "iam")
     role_name = role_arn.rsplit("/", 1)[1]
     assert iam.list_role_policies(RoleName=role_name)["PolicyNames"] == ["trackses"]
+    assert iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"] == []
     document = iam.get_role_policy(RoleName=role_name, PolicyName="trackses")["PolicyDocument"]
     document = json.loads(document) if isinstance(document, str) else document
-    design = json.loads(POLICY.read_text())["Statement"]
-    assert document["Statement"][:-1] == design, document
-    assert document["Statement"][-1] == {
-        "Sid": "TrackSesVerify", "Effect": "Allow",
-        "Action": ["ses:GetAccount", "ses:GetConfigurationSet"], "Resource": "*",
-    }, document
-    assert "ses:Send" not in json.dumps(document)
+    assert document == json.loads(POLICY.read_text()), document
 
-    # The emulator checks policies for IAM-user keys only (not role sessions): hold the role's
-    # policy as a user of the customer account to see what it allows.
-    iam.create_user(UserName="role-policy")
-    iam.put_user_policy(UserName="role-policy", PolicyName="trackses",
-                        PolicyDocument=json.dumps(document))
-    key = iam.create_access_key(UserName="role-policy")["AccessKey"]
-    as_role = {s: emulator.client(s, REGION, key["AccessKeyId"], key["SecretAccessKey"])
-               for s in ("sesv2", "sns")}
-    assert "SendQuota" in as_role["sesv2"].get_account()
+    as_role = {s: emulator.client(s, REGION, creds["AccessKeyId"], creds["SecretAccessKey"],
+                                  creds["SessionToken"]) for s in ("sesv2", "sns")}
+    caller = f"arn:aws:sts::{CUSTOMER}:assumed-role/{role_name}/trackses"
+    assert_trackses_sets_only(as_role["sesv2"], client(emulator, "sesv2"), caller,
+                              "template-role")
     as_role["sns"].create_topic(Name="trackses-allowed")
     with pytest.raises(ClientError) as exc:
         as_role["sns"].create_topic(Name="not-trackses")
     denied(exc, "AuthorizationError")
-    with pytest.raises(ClientError) as exc:
-        as_role["sesv2"].send_email(
-            FromEmailAddress="a@example.com", Destination={"ToAddresses": ["b@example.com"]},
-            Content={"Simple": {"Subject": {"Data": "s"}, "Body": {"Text": {"Data": "b"}}}})
-    assert "ses:SendEmail" in denied(exc, "AccessDeniedException")
 
 
 def check_topic_and_configuration_set(emulator, topic, set_name):

@@ -1,6 +1,8 @@
-"""STS trust policies and IAM user policies, as AWS documents them: AssumeRole needs a role whose
-trust policy allows the caller (and the right sts:ExternalId), except the implicit
-OrganizationAccountAccessRole; an IAM user's key may only do what its policies allow."""
+"""STS trust policies and IAM identity policies, as AWS documents them: AssumeRole needs a role
+whose trust policy allows the caller (and the right sts:ExternalId), except the implicit
+OrganizationAccountAccessRole; an IAM user's key and a customer role's session may only do what
+their policies allow, on the resources the Service Authorization Reference says each action is
+authorized against (for SES v2: configuration-set and identity ARNs)."""
 
 import json
 import uuid
@@ -12,8 +14,9 @@ from botocore.exceptions import ClientError
 REGION = "eu-central-1"
 CUSTOMER = "210987654321"  # the account trackses is given access to
 OTHER = "333333333333"  # an account the role does not trust
-# The customer policy from the design notes, in the `shared/` folder beside the checkout.
-POLICY = Path(__file__).resolve().parents[4] / "shared" / "design" / "iam-policy.json"
+# The policy trackses asks customers to grant (access key and role alike): the one source.
+POLICY = Path(__file__).resolve().parents[3] / "docs" / "customer-iam-policy.json"
+FOREIGN_SET = "production"  # a customer's own configuration set, never trackses'
 
 
 def trust(principal, external_id=None):
@@ -53,13 +56,16 @@ def denied(excinfo, code="AccessDenied"):
 @pytest.fixture(scope="module")
 def customer_role(emulator):
     """A role in the customer account trusting the trackses account (123456789012) with an
-    external id, created with the customer account's credentials."""
+    external id and holding the customer policy, created with the customer account's
+    credentials (as cloudformation/customer-role.yaml makes it)."""
     iam = client_of(emulator, CUSTOMER, "iam")
     external_id = uuid.uuid4().hex
     role = iam.create_role(RoleName="TrackSesAccess",
                            AssumeRolePolicyDocument=trust("arn:aws:iam::123456789012:root",
                                                           external_id))["Role"]
     assert role["Arn"] == f"arn:aws:iam::{CUSTOMER}:role/TrackSesAccess"
+    iam.put_role_policy(RoleName="TrackSesAccess", PolicyName="trackses",
+                        PolicyDocument=POLICY.read_text())
     return role["Arn"], external_id
 
 
@@ -187,3 +193,153 @@ def test_iam_user_wrong_secret_rejected(emulator, policy_user):
     with pytest.raises(ClientError) as exc:
         user_client(emulator, bad, "sns").create_topic(Name="trackses-y")
     assert exc.value.response["Error"]["Code"] == "SignatureDoesNotMatch"
+
+
+# --- the customer policy on SES v2 resources -------------------------------------------------
+
+
+def send_denied(sesv2):
+    with pytest.raises(ClientError) as exc:
+        sesv2.send_email(FromEmailAddress="a@example.com",
+                         Destination={"ToAddresses": ["b@example.com"]},
+                         Content={"Simple": {"Subject": {"Data": "s"},
+                                             "Body": {"Text": {"Data": "b"}}}})
+    assert "ses:SendEmail" in denied(exc, "AccessDeniedException")
+
+
+def ensure_set(admin, name):
+    if name not in admin.list_configuration_sets()["ConfigurationSets"]:
+        admin.create_configuration_set(ConfigurationSetName=name)
+
+
+def assert_trackses_sets_only(sesv2, admin, caller, suffix):
+    """GIVEN a caller holding exactly the customer policy (`sesv2`) and the account's own
+    credentials (`admin`): the caller lists identities, reads the account, creates, wires,
+    reads and deletes trackses-* sets and points an identity at one; on a set not named
+    trackses-* each of these is AccessDeniedException (HTTP 403) naming the set's ARN, and the
+    set and the identity are left as they were. Per the Service Authorization Reference,
+    configuration-set actions are authorized against configuration-set/<name> and
+    PutEmailIdentityConfigurationSetAttributes against the identity and the set it names."""
+    region = sesv2.meta.region_name
+    account = caller.split(":")[4]
+    ours, identity = f"trackses-{suffix}", f"sender@{suffix}.example"
+    ensure_set(admin, FOREIGN_SET)
+    admin.create_email_identity(EmailIdentity=identity)
+
+    def arn(kind, name):
+        return f"arn:aws:ses:{region}:{account}:{kind}/{name}"
+
+    destination = {"Enabled": True, "MatchingEventTypes": ["SEND", "DELIVERY"],
+                   "SnsDestination": {"TopicArn": f"arn:aws:sns:{region}:{account}:{ours}"}}
+
+    # Reads without a resource ARN ("*") still work.
+    listed = sesv2.list_email_identities()["EmailIdentities"]
+    assert identity in [i["IdentityName"] for i in listed], listed
+    assert "SendQuota" in sesv2.get_account()
+    assert sesv2.get_email_identity(EmailIdentity=identity)["IdentityType"] == "EMAIL_ADDRESS"
+
+    # trackses' own set: the whole life cycle.
+    sesv2.create_configuration_set(ConfigurationSetName=ours)
+    sesv2.create_configuration_set_event_destination(
+        ConfigurationSetName=ours, EventDestinationName="trackses-sns",
+        EventDestination=destination)
+    assert sesv2.get_configuration_set(ConfigurationSetName=ours)["ConfigurationSetName"] == ours
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity=identity,
+                                                         ConfigurationSetName=ours)
+    assert admin.get_email_identity(EmailIdentity=identity)["ConfigurationSetName"] == ours
+
+    # The customer's own set: refused by IAM, whatever the call.
+    refused = [
+        ("ses:DeleteConfigurationSet", FOREIGN_SET,
+         lambda: sesv2.delete_configuration_set(ConfigurationSetName=FOREIGN_SET)),
+        ("ses:CreateConfigurationSetEventDestination", FOREIGN_SET,
+         lambda: sesv2.create_configuration_set_event_destination(
+             ConfigurationSetName=FOREIGN_SET, EventDestinationName="trackses-sns",
+             EventDestination=destination)),
+        ("ses:GetConfigurationSet", FOREIGN_SET,
+         lambda: sesv2.get_configuration_set(ConfigurationSetName=FOREIGN_SET)),
+        ("ses:PutEmailIdentityConfigurationSetAttributes", FOREIGN_SET,
+         lambda: sesv2.put_email_identity_configuration_set_attributes(
+             EmailIdentity=identity, ConfigurationSetName=FOREIGN_SET)),
+        ("ses:CreateConfigurationSet", f"other-{suffix}",
+         lambda: sesv2.create_configuration_set(ConfigurationSetName=f"other-{suffix}")),
+    ]
+    for action, name, call in refused:
+        with pytest.raises(ClientError) as exc:
+            call()
+        message = denied(exc, "AccessDeniedException")
+        assert message.startswith(f"User: {caller} is not authorized to perform: {action}"), \
+            message
+        assert f"on resource: {arn('configuration-set', name)}" in message, message
+    assert admin.get_configuration_set(ConfigurationSetName=FOREIGN_SET)
+    assert admin.get_configuration_set_event_destinations(
+        ConfigurationSetName=FOREIGN_SET)["EventDestinations"] == []
+    assert admin.get_email_identity(EmailIdentity=identity)["ConfigurationSetName"] == ours
+    assert f"other-{suffix}" not in admin.list_configuration_sets()["ConfigurationSets"]
+    send_denied(sesv2)
+
+    # Detaching names no set (the identity alone is authorized); then trackses' set goes.
+    sesv2.put_email_identity_configuration_set_attributes(EmailIdentity=identity)
+    assert "ConfigurationSetName" not in admin.get_email_identity(EmailIdentity=identity)
+    sesv2.delete_configuration_set(ConfigurationSetName=ours)
+    assert ours not in admin.list_configuration_sets()["ConfigurationSets"]
+
+
+def test_user_key_with_the_customer_policy_reaches_only_trackses_sets(emulator, policy_user):
+    assert_trackses_sets_only(
+        user_client(emulator, policy_user, "sesv2"), emulator.client("sesv2", REGION),
+        "arn:aws:iam::123456789012:user/trackses-app", "user-key")
+
+
+def test_assumed_role_with_the_customer_policy_reaches_only_trackses_resources(
+        emulator, customer_role):
+    arn, external_id = customer_role
+    creds = assume(emulator, "123456789012", arn, ExternalId=external_id)["Credentials"]
+    caller = f"arn:aws:sts::{CUSTOMER}:assumed-role/TrackSesAccess/trackses"
+    assert_trackses_sets_only(session(emulator, creds, "sesv2"),
+                              client_of(emulator, CUSTOMER, "sesv2"), caller, "role")
+
+    sns = session(emulator, creds, "sns")
+    topic = sns.create_topic(Name="trackses-role")["TopicArn"]
+    sns.get_topic_attributes(TopicArn=topic)
+    foreign = client_of(emulator, CUSTOMER, "sns").create_topic(Name="orders")["TopicArn"]
+    for call in (lambda: sns.create_topic(Name="orders"),
+                 lambda: sns.delete_topic(TopicArn=foreign),
+                 lambda: sns.publish(TopicArn=topic, Message="not allowed")):
+        with pytest.raises(ClientError) as exc:
+            call()
+        assert denied(exc, "AuthorizationError").startswith(f"User: {caller} is not authorized")
+    assert foreign in [t["TopicArn"] for t in
+                       client_of(emulator, CUSTOMER, "sns").list_topics()["Topics"]]
+    assert session(emulator, creds, "sts").get_caller_identity()["Arn"] == caller
+
+
+def test_role_without_permission_policies_may_do_nothing(emulator):
+    """A role's session has only what the role's permission policies allow (its trust policy
+    grants none): an empty role may not even list identities."""
+    iam = client_of(emulator, CUSTOMER, "iam")
+    iam.create_role(RoleName="TrustOnly",
+                    AssumeRolePolicyDocument=trust("arn:aws:iam::123456789012:root"))
+    creds = assume(emulator, "123456789012",
+                   f"arn:aws:iam::{CUSTOMER}:role/TrustOnly")["Credentials"]
+    with pytest.raises(ClientError) as exc:
+        session(emulator, creds, "sesv2").list_email_identities()
+    assert "ses:ListEmailIdentities" in denied(exc, "AccessDeniedException")
+    with pytest.raises(ClientError) as exc:
+        session(emulator, creds, "sns").create_topic(Name="trackses-empty")
+    denied(exc, "AuthorizationError")
+    session(emulator, creds, "sts").get_caller_identity()  # always allowed
+
+
+def test_trackses_own_and_organization_sessions_stay_unrestricted(emulator):
+    """Roles of the management account (trackses' own, 123456789012) and the implicit
+    OrganizationAccountAccessRole keep acting without policies, as the emulator always let them."""
+    emulator.client("iam", REGION).create_role(
+        RoleName="TrackSesOwn", AssumeRolePolicyDocument=trust("123456789012"))
+    for arn in ("arn:aws:iam::123456789012:role/TrackSesOwn",
+                f"arn:aws:iam::{OTHER}:role/OrganizationAccountAccessRole"):
+        creds = assume(emulator, "123456789012", arn)["Credentials"]
+        sesv2 = session(emulator, creds, "sesv2")
+        sesv2.create_configuration_set(ConfigurationSetName=FOREIGN_SET + "-unrestricted")
+        sesv2.delete_configuration_set(ConfigurationSetName=FOREIGN_SET + "-unrestricted")
+        session(emulator, creds, "sns").create_topic(Name="orders-unrestricted")

@@ -37,7 +37,7 @@ def main() -> None:
     )
     dynamodb_patches.apply()  # one DynamoDB request at a time (moto is not thread-safe)
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
-    sts_iam_patches.apply()  # AssumeRole trust policies, IAM user policies
+    sts_iam_patches.apply()  # AssumeRole trust policies, IAM user and customer role policies
     request_log.apply()  # GET/DELETE /_trackses/requests
     cfn_patches.apply()  # CloudFormation SES/SNS resource types
     cfn_custom_resources.apply(f"http://127.0.0.1:{port}")  # SNS-backed custom resources

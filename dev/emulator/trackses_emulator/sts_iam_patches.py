@@ -7,15 +7,25 @@ trackses tests need it.
   aws:PrincipalAccount, aws:PrincipalArn) must hold; otherwise AccessDenied (HTTP 403).
   Like AWS Organizations, every account has an implicit OrganizationAccountAccessRole that
   callers of the management account (moto's default account 123456789012) may assume.
-- Requests signed with the access key of an IAM user created in the emulator are checked
-  against that user's policies (moto's IAMRequest) for ENFORCED_SERVICES; SNS requests are
-  checked against the topic ARN. The default credentials and assumed-role sessions stay
-  unrestricted, as before.
+- Requests signed with the access key of an IAM user created in the emulator, or with a
+  session of a role that exists in IAM in an account other than the management account (the
+  customer accounts' roles), are checked against that user's or role's policies (moto's
+  IAMRequest and AssumedRoleAccessKey: inline and attached policies) for ENFORCED_SERVICES.
+  SNS requests are checked against the topic ARN; SES v2 requests against the ARN of every
+  resource AWS authorizes them on (the Service Authorization Reference's resource types):
+  configuration-set/<name> and identity/<name> named in the path, the ConfigurationSetName of
+  CreateConfigurationSet, and the set an identity is pointed at by
+  PutEmailIdentityConfigurationSetAttributes (its optional configuration-set resource). Each
+  must be allowed; a denial names the first that is not. The default credentials, sessions of
+  roles in the management account (trackses' own) and of the implicit
+  OrganizationAccountAccessRole (an administrator, as AWS Organizations creates it) stay
+  unrestricted.
 """
 
 import json
 import re
 import uuid
+from urllib.parse import unquote
 
 import xmltodict
 
@@ -30,6 +40,11 @@ from moto.sts.responses import TokenResponse
 from moto.utilities.utils import get_partition
 
 ENFORCED_SERVICES = {"ses", "sns", "sts"}  # SigV4 signing names (SESv2 signs as "ses")
+# SES v2 paths that name one resource: /v2/email/<collection>/<name>[/...]
+_SESV2_RESOURCE = re.compile(r"/v2/email/(configuration-sets|identities)/([^/]+)(?:/.*)?")
+_SESV2_RESOURCE_TYPES = {"configuration-sets": "configuration-set", "identities": "identity"}
+# Operations whose JSON body's ConfigurationSetName is a resource they are authorized on.
+_SESV2_BODY_SET = {"CreateConfigurationSet", "PutEmailIdentityConfigurationSetAttributes"}
 ORGANIZATION_ROLE = "OrganizationAccountAccessRole"
 MANAGEMENT_ACCOUNT = DEFAULT_ACCOUNT_ID
 
@@ -78,6 +93,31 @@ def is_iam_user_key(access_key_id: str, partition: str = "aws") -> bool:
         return False
     account = get_account_id_from(access_key_id)
     return iam_backends[account][partition].get_user_from_access_key_id(access_key_id) is not None
+
+
+def is_customer_role_session(access_key_id: str, partition: str = "aws") -> bool:
+    """True for sts:AssumeRole sessions of a role created in IAM in an account other than the
+    management account: what trackses is given by a customer, whose policies AWS enforces.
+    The implicit OrganizationAccountAccessRole exists in no IAM backend, so it stays what AWS
+    Organizations makes it, an administrator; so do roles of 123456789012 (trackses' own)."""
+    if not access_key_id.startswith("ASIA"):
+        return False
+    account = get_account_id_from(access_key_id)
+    if account == MANAGEMENT_ACCOUNT:
+        return False
+    session = sts_backends[account][partition].get_assumed_role_from_access_key(access_key_id)
+    if session is None:
+        return False
+    try:
+        iam_backends[account][partition].get_role_by_arn(session.role_arn)
+    except NotFoundException:
+        return False
+    return True
+
+
+def is_enforced_key(access_key_id: str, partition: str = "aws") -> bool:
+    return (is_iam_user_key(access_key_id, partition)
+            or is_customer_role_session(access_key_id, partition))
 
 
 # --- trust policies ----------------------------------------------------------------
@@ -183,11 +223,12 @@ def _response_assume_role(self):
     return _orig["assume_role"](self)
 
 
-# --- identity policies of IAM users ------------------------------------------------
+# --- identity policies of IAM users and customer roles -----------------------------
 
 
-class UserRequest(IAMRequest):
-    """moto's IAMRequest, with AWS-shaped denials naming the resource."""
+class PolicyRequest(IAMRequest):
+    """moto's IAMRequest (an IAM user's key or an assumed role's session, by the key and the
+    X-Amz-Security-Token header), with AWS-shaped denials naming the resource."""
 
     resource = "*"
 
@@ -229,20 +270,54 @@ def _sns_resource(response, default: str) -> str:
     return default
 
 
+def _json_body(response) -> dict:
+    try:
+        body = json.loads(response.body or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _sesv2_resources(response, default: str) -> list[str]:
+    """The SES v2 resource ARNs a request is authorized against, as the Service Authorization
+    Reference lists them: the configuration set or identity its path names, and the set named in
+    the body of CreateConfigurationSet (configuration-set*) and of
+    PutEmailIdentityConfigurationSetAttributes (identity* plus its optional configuration-set,
+    present when the request names one). List and account operations have none: "*"."""
+    prefix = (f"arn:{response.partition}:ses:{response.region}:"
+              f"{response.current_account}")
+    arns = []
+    named = _SESV2_RESOURCE.fullmatch(response.path)
+    if named:
+        arns.append(f"{prefix}:{_SESV2_RESOURCE_TYPES[named[1]]}/{unquote(named[2])}")
+    if response._get_action() in _SESV2_BODY_SET:
+        name = _json_body(response).get("ConfigurationSetName")
+        if isinstance(name, str) and name:
+            arns.append(f"{prefix}:configuration-set/{name}")
+    return arns or [default]
+
+
+def _resources(response, service: str, default: str) -> list[str]:
+    if service == "sns":
+        return [_sns_resource(response, default)]
+    if service == "ses" and response.path.startswith("/v2/"):
+        return _sesv2_resources(response, default)
+    return [default]
+
+
 def _authorize(self, resource: str = "*") -> None:
     credential = _CREDENTIAL.search(self.headers.get("Authorization") or "")
     if credential is None or credential[3] not in ENFORCED_SERVICES \
-            or not is_iam_user_key(credential[1], self.partition):
+            or not is_enforced_key(credential[1], self.partition):
         return _orig["authorize"](self, resource)
-    if credential[3] == "sns":
-        resource = _sns_resource(self, resource)
     path = self.raw_path + (f"?{self.parsed_url.query}" if self.parsed_url.query else "")
-    request = UserRequest(
+    request = PolicyRequest(
         account_id=self.current_account, method=self.method, path=path, data=self.data,
         body=self.raw_body, headers=self.headers, action=self._get_action(),
     )
     request.check_signature()
-    request.check_action_permitted(resource)
+    for arn in _resources(self, credential[3], resource):
+        request.check_action_permitted(arn)  # every resource must be allowed
 
 
 # --- entry point -------------------------------------------------------------------

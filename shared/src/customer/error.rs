@@ -19,6 +19,14 @@ pub enum AccountError {
         "trackses cannot assume the role: its trust policy must allow trackses' account with this project's external id (or the role was deleted)"
     )]
     CannotAssumeRole,
+    #[error(
+        "the role's trust policy must require sts:ExternalId {external_id} (trackses could assume it with another external id or none, so any trackses project could): add the condition \"StringEquals\": {{\"sts:ExternalId\": \"<this project's external id>\"}} to the statement that trusts trackses"
+    )]
+    TrustTooOpen { external_id: String },
+    #[error(
+        "the role is in trackses' own AWS account: connect a role of the account you send from"
+    )]
+    OwnAccountRole,
     #[error("AWS is throttling or unavailable for {permission}; trackses retries")]
     Transient { permission: &'static str },
     #[error(transparent)]

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod error;
 pub mod guard;
+pub mod trust;
 
 use aws_config::SdkConfig;
 use aws_credential_types::Credentials;

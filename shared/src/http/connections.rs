@@ -147,6 +147,7 @@ async fn create_connection(
             let role: RoleArn = role_arn
                 .parse()
                 .map_err(|e: InvalidRoleArn| Problem::bad_request(e.to_string()))?;
+            prove_role(&state, &pid, &role, &region).await?;
             let mut connection =
                 Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
             connection.account_id = role.account_id().to_owned();
@@ -194,6 +195,34 @@ fn check_key_shape(key: &AccessKey) -> Result<(), Problem> {
         Err(Problem::bad_request(
             "`access_key_id` and `secret_access_key` must be an IAM access key pair as AWS shows it",
         ))
+    }
+}
+
+/// A role is registered only once the wiring function proved it admits trackses with this
+/// project's external id and with no other (see `customer::trust`).
+async fn prove_role(
+    state: &ApiState,
+    pid: &str,
+    role: &RoleArn,
+    region: &str,
+) -> Result<(), Problem> {
+    let command = Command::ProveRole {
+        project_id: pid.to_owned(),
+        role_arn: role.as_str().to_owned(),
+        region: region.to_owned(),
+    };
+    match connector(state)?.wiring.call(&command).await? {
+        Reply::Refused { status, detail } => Err(refused(status, detail)),
+        _ => Ok(()),
+    }
+}
+
+/// The wiring function's refusal as the API says it.
+fn refused(status: u16, detail: String) -> Problem {
+    match status {
+        400 => Problem::bad_request(detail),
+        404 => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
+        _ => Problem::conflict(detail),
     }
 }
 
@@ -393,10 +422,7 @@ async fn ask(
         Reply::Verified(verification) => {
             Ok(Json(serde_json::to_value(verification).unwrap_or_default()))
         }
-        Reply::Refused { status, detail } => Err(match status {
-            404 => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
-            _ => Problem::conflict(detail),
-        }),
+        Reply::Refused { status, detail } => Err(refused(status, detail)),
         Reply::Done => Err(Problem::unavailable(
             &"the wiring function answered `done` to a question",
         )),

@@ -24,7 +24,11 @@ impl Wiring {
                 ),
             )));
         }
-        Ok(Ok(self.account(connection).await?))
+        match self.account(connection).await {
+            Ok(account) => Ok(Ok(account)),
+            Err(WiringError::Account(error)) => answer(error).map(Err),
+            Err(other) => Err(other),
+        }
     }
 
     /// The account and one of its identities, or the reply that says why not.

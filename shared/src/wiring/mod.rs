@@ -19,7 +19,9 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::crypto::{CryptoError, Envelope, SecretContext};
+use crate::customer::trust::prove_role;
 use crate::customer::{AccessKey, AccountError, CustomerAccount, Identity, assumed_role};
+use crate::model::role_arn::RoleArn;
 use crate::model::{Connection, ConnectionMode};
 use crate::store::{Store, StoreError};
 
@@ -48,6 +50,12 @@ pub enum Command {
     Verify {
         connection_id: String,
         webhook_url: Url,
+    },
+    /// Before a role is registered: does it admit trackses only under the project's external id?
+    ProveRole {
+        project_id: String,
+        role_arn: String,
+        region: String,
     },
 }
 
@@ -111,6 +119,8 @@ pub struct Wiring {
     pub envelope: Envelope,
     /// trackses' own SDK settings; customer clients take them with the customer's credentials.
     pub aws: SdkConfig,
+    /// trackses' own account, whose roles trackses never assumes.
+    account_id: String,
     roles: RoleCredentials,
 }
 
@@ -160,12 +170,21 @@ impl Wiring {
                     .ok_or(crate::config::ConfigError::Missing("TRACKSES_KMS_KEY_ID"))?,
             ),
             aws,
+            account_id: config
+                .account_id
+                .clone()
+                .ok_or(crate::config::ConfigError::Missing("TRACKSES_ACCOUNT_ID"))?,
             roles: RoleCredentials::default(),
         })
     }
 
     pub async fn handle(&self, command: Command) -> Result<Reply, WiringError> {
         let connection_id = match &command {
+            Command::ProveRole {
+                project_id,
+                role_arn,
+                region,
+            } => return self.prove_new_role(project_id, role_arn, region).await,
             Command::Wire { connection_id, .. }
             | Command::ListIdentities { connection_id }
             | Command::Attach { connection_id, .. }
@@ -192,7 +211,78 @@ impl Wiring {
             Command::Detach { identity, .. } => self.detach(&connection, &identity).await,
             Command::Teardown { .. } => self.teardown(&connection).await,
             Command::Verify { webhook_url, .. } => self.verify(&connection, &webhook_url).await,
+            // Answered above, before any connection is read.
+            Command::ProveRole { .. } => {
+                Ok(Reply::refused(400, "a role proof names no connection"))
+            }
         }
+    }
+
+    /// The proof a role must pass before the API registers it (see `customer::trust`).
+    async fn prove_new_role(
+        &self,
+        project_id: &str,
+        role_arn: &str,
+        region: &str,
+    ) -> Result<Reply, WiringError> {
+        let Ok(role) = role_arn.parse::<RoleArn>() else {
+            return Ok(Reply::refused(400, "`role_arn` is not an IAM role ARN"));
+        };
+        let Some(project) = self.store.get_project(project_id).await? else {
+            return Ok(Reply::refused(404, "the project does not exist"));
+        };
+        match prove_role(
+            &self.aws,
+            region,
+            &role,
+            &project.external_id,
+            &self.account_id,
+        )
+        .await
+        {
+            Ok(()) => Ok(Reply::Done),
+            Err(error) if error.is_transient() => Err(WiringError::Account(error)),
+            Err(error) => Ok(Reply::refused(400, error.to_string())),
+        }
+    }
+
+    /// The connection's role, proven to demand the project's external id, as a credentials
+    /// provider kept for the container's life. The proof runs once per container and role.
+    async fn role_credentials(
+        &self,
+        connection: &Connection,
+        role_arn: &str,
+    ) -> Result<SharedCredentialsProvider, WiringError> {
+        if let Some(provider) = self.roles.get(&connection.id, role_arn) {
+            return Ok(provider);
+        }
+        let project = self
+            .store
+            .get_project(&connection.project_id)
+            .await?
+            .ok_or_else(|| StoreError::Corrupt("connection without project".into()))?;
+        let role: RoleArn = role_arn
+            .parse()
+            .map_err(|_| StoreError::Corrupt("connection role ARN".into()))?;
+        prove_role(
+            &self.aws,
+            &connection.region,
+            &role,
+            &project.external_id,
+            &self.account_id,
+        )
+        .await
+        .map_err(WiringError::Account)?;
+        let provider = assumed_role(
+            &self.aws,
+            &connection.region,
+            role_arn,
+            &project.external_id,
+            &connection.id,
+        )
+        .await;
+        self.roles.keep(&connection.id, role_arn, &provider);
+        Ok(provider)
     }
 
     /// The customer account, reached with the connection's own credentials: its sealed key
@@ -200,26 +290,7 @@ impl Wiring {
     /// clients' credentials provider.
     async fn account(&self, connection: &Connection) -> Result<CustomerAccount, WiringError> {
         let credentials = match &connection.role_arn {
-            Some(role_arn) => match self.roles.get(&connection.id, role_arn) {
-                Some(provider) => provider,
-                None => {
-                    let project = self
-                        .store
-                        .get_project(&connection.project_id)
-                        .await?
-                        .ok_or_else(|| StoreError::Corrupt("connection without project".into()))?;
-                    let provider = assumed_role(
-                        &self.aws,
-                        &connection.region,
-                        role_arn,
-                        &project.external_id,
-                        &connection.id,
-                    )
-                    .await;
-                    self.roles.keep(&connection.id, role_arn, &provider);
-                    provider
-                }
-            },
+            Some(role_arn) => self.role_credentials(connection, role_arn).await?,
             None => {
                 let sealed = self
                     .store

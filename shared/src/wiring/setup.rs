@@ -23,8 +23,13 @@ impl Wiring {
         ) {
             return Ok(Reply::Done);
         }
-        let account = self.account(connection).await?;
-        match self.run_steps(&account, connection, webhook_url).await {
+        // The account is reached (and a role proven) inside the same error handling as the
+        // steps: a role that fails its proof stops the connection in `error`, in words.
+        let result = match self.account(connection).await {
+            Ok(account) => self.run_steps(&account, connection, webhook_url).await,
+            Err(error) => Err(error),
+        };
+        match result {
             Ok(confirmed) => {
                 if confirmed {
                     self.store

@@ -10,8 +10,12 @@ use crate::model::{Connection, ConnectionStatus};
 
 impl Wiring {
     pub(super) async fn teardown(&self, connection: &Connection) -> Result<Reply, WiringError> {
-        let account = self.account(connection).await?;
-        if let Err(error) = remove_resources(&account, connection).await {
+        let removed = match self.account(connection).await {
+            Ok(account) => remove_resources(&account, connection).await,
+            Err(WiringError::Account(error)) => Err(error),
+            Err(other) => return Err(other),
+        };
+        if let Err(error) = removed {
             let transient = error.is_transient();
             let detail = format!(
                 "teardown stopped: {error}. Fix it and delete the connection again, or remove {} yourself",

@@ -34,7 +34,20 @@ impl Wiring {
         connection: &Connection,
         webhook_url: &Url,
     ) -> Result<Reply, WiringError> {
-        let account = self.account(connection).await?;
+        let account = match self.account(connection).await {
+            Ok(account) => account,
+            // Unreachable, or a role that fails its proof: that one problem is the answer.
+            Err(WiringError::Account(error)) if !error.is_transient() => {
+                return Ok(Reply::Verified(Verification {
+                    verified: false,
+                    account_id: connection.account_id.clone(),
+                    region: connection.region.clone(),
+                    sending: None,
+                    problems: vec![error.to_string()],
+                }));
+            }
+            Err(other) => return Err(other),
+        };
         let mut problems = Vec::new();
         let mut reachable = true;
         let sending = match account.sending().await {
@@ -69,8 +82,8 @@ impl Wiring {
 }
 
 /// A failed check becomes a problem; a transient failure fails the whole verify (503, retry).
-/// The read-only calls that `iam-policy.json` does not grant a pasted key (only the role template
-/// does) are skipped when denied: their absence is not something to fix.
+/// The two read-only calls that keys granted the policy of before `docs/customer-iam-policy.json`
+/// named them cannot make are skipped when denied: their absence is not something to fix.
 fn note(problems: &mut Vec<String>, error: AccountError) -> Result<(), WiringError> {
     match error {
         e if e.is_transient() => Err(WiringError::Account(e)),
