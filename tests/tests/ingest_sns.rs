@@ -10,23 +10,6 @@ use serde_json::{Value, json};
 use shared::ingest::{Ingestor, direct};
 use shared::model::EventType;
 
-/// Wraps SNS HTTP envelopes into the Lambda event: same fields, Lambda's spellings.
-fn lambda_event(bodies: &[&[u8]]) -> SnsEvent {
-    let records: Vec<Value> = bodies
-        .iter()
-        .map(|body| {
-            let mut sns: Value = serde_json::from_slice(body).unwrap();
-            let object = sns.as_object_mut().unwrap();
-            let cert = object.remove("SigningCertURL").unwrap();
-            object.insert("SigningCertUrl".into(), cert);
-            let unsubscribe = object.remove("UnsubscribeURL").unwrap_or(json!(""));
-            object.insert("UnsubscribeUrl".into(), unsubscribe);
-            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:eu-west-1:222222222222:t:1", "Sns": sns})
-        })
-        .collect();
-    serde_json::from_value(json!({"Records": records})).unwrap()
-}
-
 #[tokio::test]
 async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
     let h = Harness::start().await;
@@ -36,7 +19,7 @@ async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
         .create_topic(&unique("trackses-direct"), "1")
         .await
         .unwrap();
-    h.connection(&pid, &key, &topic).await;
+    h.proven_connection(&pid, &key, &topic).await;
     let capture = Capture::subscribe(&customer, &topic).await;
     let mail = Mail::new(vec!["ana@example.com".into()], "Direct", "d");
     let docs: Vec<String> = [EventType::Send, EventType::Delivery, EventType::Open]
@@ -107,7 +90,7 @@ async fn a_storage_failure_fails_the_invocation_so_lambda_retries() {
         .create_topic(&unique("trackses-retry"), "2")
         .await
         .unwrap();
-    h.connection(&pid, &key, &topic).await;
+    h.proven_connection(&pid, &key, &topic).await;
     let capture = Capture::subscribe(&customer, &topic).await;
     let mail = Mail::new(vec!["ana@example.com".into()], "Retry", "r");
     let signed = capture
@@ -144,7 +127,8 @@ async fn the_emulated_sns_invokes_ingest_sns_for_a_lambda_subscription() {
         .create_topic(&unique("trackses-lambda"), "2")
         .await
         .unwrap();
-    h.connection(&pid, &key, &topic).await;
+    let created = h.register_topic(&pid, &key, &topic).await;
+    let proof = created["topic_proof"]["message"].as_str().unwrap();
     // The emulator delivers `lambda` subscriptions through this runner's Lambda Invoke path.
     let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap();
     reqwest::Client::new()
@@ -166,6 +150,10 @@ async fn the_emulated_sns_invokes_ingest_sns_for_a_lambda_subscription() {
         .send()
         .await
         .unwrap();
+    // The direct path has no subscription confirmation: the owner publishes the proof.
+    customer.publish_ses_event(&topic, proof).await.unwrap();
+    h.wait_status(&pid, &key, created["id"].as_str().unwrap(), "active")
+        .await;
     let mail = Mail::new(vec!["ana@example.com".into()], "Via Lambda", "l");
     for step in [EventType::Send, EventType::Delivery] {
         let document = event_json(step, &mail, &mail.recipients, Utc::now());

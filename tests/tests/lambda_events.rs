@@ -83,12 +83,7 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
         serde_json::from_str(include_str!("../../events/webhook/ses-bounce.json")).unwrap();
     let envelope: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
     let topic = envelope["TopicArn"].as_str().unwrap();
-    // The real topic can be registered once per table: reuse its connection if a run left one.
-    let connection = h.store.connection_for_topic(topic).await.unwrap();
-    if let Some(old) = connection {
-        h.store.delete_connection(&old).await.unwrap();
-    }
-    let (cid, _) = h.connection(&pid, &key, topic).await;
+    let (cid, _) = h.proven_connection(&pid, &key, topic).await;
     let path = format!("/v1/hooks/sns/{cid}");
     event["rawPath"] = Value::String(path.clone());
     event["requestContext"]["http"]["path"] = Value::String(path);

@@ -116,7 +116,7 @@ async fn setup() -> Setup {
         .create_topic(&unique("trackses-replay"), "2")
         .await
         .unwrap();
-    let (_, webhook_url) = h.connection(&pid, &key, &topic).await;
+    let (_, webhook_url) = h.proven_connection(&pid, &key, &topic).await;
     let capture = Capture::subscribe(&customer, &topic).await;
     Setup {
         h,

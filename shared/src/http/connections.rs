@@ -22,6 +22,7 @@ use super::problem::{Problem, json_body};
 use crate::crypto::{Envelope, Sealed, SecretContext};
 use crate::customer::account::{resource_name, topic_arn};
 use crate::customer::{AccessKey, AccountError, caller};
+use crate::model::connection::{TopicProof, Transition};
 use crate::model::region::is_ses_region;
 use crate::model::role_arn::{InvalidRoleArn, RoleArn};
 use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn};
@@ -121,14 +122,20 @@ async fn create_connection(
     let (connection, status) = match json_body::<NewConnection>(&body)? {
         NewConnection::Manual { topic_arn } => {
             let connection = manual(pid, &topic_arn)?;
-            state.store.create_connection(&connection, None).await.map_err(|e| match e {
-                StoreError::AlreadyExists => Problem::conflict(
-                    "this topic is already registered to a connection; delete that connection first",
-                ),
-                e => e.into(),
-            })?;
+            let (proof_message, proof) = TopicProof::mint(connection.created_at);
+            state
+                .store
+                .create_connection(&connection, None, Some(&proof))
+                .await?;
             tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
-            (connection, StatusCode::CREATED)
+            let mut view = state.view(&headers, &connection);
+            // Shown once: the webhook's subscription confirmation proves the topic by itself;
+            // the direct SNS → Lambda path needs this published to the topic once.
+            view["topic_proof"] = json!({
+                "message": proof_message,
+                "expires_at": proof.expires_at,
+            });
+            return Ok((StatusCode::CREATED, Json(view)).into_response());
         }
         NewConnection::Automatic {
             region,
@@ -280,7 +287,7 @@ async fn register_and_wire(
     connection.region = region.to_owned();
     state
         .store
-        .create_connection(&connection, sealed)
+        .create_connection(&connection, sealed, None)
         .await
         .map_err(|e| match e {
             StoreError::AlreadyExists => Problem::conflict(format!(
@@ -361,7 +368,7 @@ async fn delete_connection(
     let now = Utc::now();
     state
         .store
-        .update_connection_state(&cid, ConnectionStatus::Deleting, Some(None), &[], now)
+        .transition(&cid, Transition::TeardownStarted, Some(None), now)
         .await?;
     if let Err(error) = connector
         .wiring
@@ -372,7 +379,12 @@ async fn delete_connection(
     {
         state
             .store
-            .update_connection_state(&cid, previous, None, &[], Utc::now())
+            .transition(
+                &cid,
+                Transition::TeardownNotStarted(previous),
+                None,
+                Utc::now(),
+            )
             .await?;
         return Err(error.into());
     }

@@ -46,6 +46,7 @@ pub fn outcome_body(outcome: Outcome) -> serde_json::Value {
         Outcome::Stored { events } => json!({"status": "stored", "events": events}),
         Outcome::Duplicate => json!({"status": "duplicate"}),
         Outcome::Confirmed => json!({"status": "confirmed"}),
+        Outcome::Proven => json!({"status": "proven"}),
         Outcome::Unsubscribed => json!({"status": "unsubscribed"}),
     }
 }

@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 
+use crate::model::connection::{TopicProof, Transition};
 use crate::model::{Connection, ConnectionStatus};
 use crate::ses::{self, SesError};
 use crate::sns::confirm::ConfirmError;
@@ -24,6 +25,7 @@ pub enum Outcome {
     Stored { events: usize },
     Duplicate,
     Confirmed,
+    Proven,
     Unsubscribed,
 }
 
@@ -35,6 +37,10 @@ pub enum IngestError {
     Signature(#[from] VerifyError),
     #[error("the message's topic is not registered for this connection")]
     UnregisteredTopic,
+    #[error(
+        "the connection has not proven control of its topic yet (a subscription confirmation at its webhook URL, or its topic proof published to the topic)"
+    )]
+    UnprovenTopic,
     #[error("the notification is not an SES event: {0}")]
     NotSes(#[from] SesError),
     #[error(transparent)]
@@ -56,7 +62,9 @@ impl IngestError {
         match self {
             IngestError::Envelope(_) | IngestError::NotSes(_) => Disposition::Malformed,
             IngestError::Signature(e) if e.is_transient() => Disposition::Retry,
-            IngestError::Signature(_) | IngestError::UnregisteredTopic => Disposition::Forbidden,
+            IngestError::Signature(_)
+            | IngestError::UnregisteredTopic
+            | IngestError::UnprovenTopic => Disposition::Forbidden,
             IngestError::Confirm(ConfirmError::UntrustedUrl) => Disposition::Forbidden,
             IngestError::Confirm(_) | IngestError::Store(_) => Disposition::Retry,
         }
@@ -100,6 +108,11 @@ impl Ingestor {
         target: Target<'_>,
     ) -> Result<Outcome, IngestError> {
         verify(envelope, &self.certs).await?;
+        if let (Target::Topic, MessageType::Notification) = (target, envelope.message_type)
+            && let Some(token_sha256) = TopicProof::hash_of(&envelope.message)
+        {
+            return self.prove_by_publish(envelope, &token_sha256).await;
+        }
         let connection = self.registered_connection(envelope, target).await?;
         match envelope.message_type {
             MessageType::SubscriptionConfirmation => {
@@ -110,19 +123,18 @@ impl Ingestor {
                         region,
                     )
                     .await?;
-                self.store
-                    .set_connection_status(&connection.id, ConnectionStatus::Active, Utc::now())
-                    .await?;
+                // The confirmation reached this connection's own URL: only whoever may
+                // subscribe endpoints to the topic can have sent it there.
+                self.prove(&connection).await?;
                 tracing::info!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "subscription confirmed");
                 Ok(Outcome::Confirmed)
             }
             MessageType::UnsubscribeConfirmation => {
+                let removed_at = envelope.signed_at().ok_or(EnvelopeError::Malformed(
+                    "Timestamp is not an RFC 3339 time".into(),
+                ))?;
                 self.store
-                    .set_connection_status(
-                        &connection.id,
-                        ConnectionStatus::Unsubscribed,
-                        Utc::now(),
-                    )
+                    .unsubscribed(&connection.id, removed_at, Utc::now())
                     .await?;
                 tracing::warn!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "subscription removed");
                 Ok(Outcome::Unsubscribed)
@@ -131,6 +143,34 @@ impl Ingestor {
         }
     }
 
+    /// A topic's owner published the proof trackses issued to a connection of that topic.
+    async fn prove_by_publish(
+        &self,
+        envelope: &Envelope,
+        token_sha256: &str,
+    ) -> Result<Outcome, IngestError> {
+        let connection = self
+            .store
+            .topic_proof_connection(token_sha256, Utc::now())
+            .await?
+            .filter(|c| c.topic_arn == envelope.topic_arn)
+            .ok_or(IngestError::UnregisteredTopic)?;
+        self.prove(&connection).await?;
+        tracing::info!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "topic proven by a published proof");
+        Ok(Outcome::Proven)
+    }
+
+    async fn prove(&self, connection: &Connection) -> Result<(), IngestError> {
+        let now = Utc::now();
+        self.store.prove_topic(connection, now).await?;
+        self.store
+            .transition(&connection.id, Transition::Proven, None, now)
+            .await?;
+        Ok(())
+    }
+
+    /// The connection a message is for: named by the webhook URL (its topic must match), or
+    /// routed from a proven topic on the direct path.
     async fn registered_connection(
         &self,
         envelope: &Envelope,
@@ -151,6 +191,9 @@ impl Ingestor {
         envelope: &Envelope,
         connection: &Connection,
     ) -> Result<Outcome, IngestError> {
+        if connection.topic_proven_at.is_none() {
+            return Err(IngestError::UnprovenTopic);
+        }
         let notification = ses::parse(&envelope.message)?;
         if notification.event_type == crate::model::EventType::Unknown {
             tracing::warn!(raw_type = %notification.raw_type, connection_id = %connection.id, "storing an SES event type trackses does not know");
@@ -165,10 +208,11 @@ impl Ingestor {
             expires_at: (received_at + self.retention).timestamp(),
         };
         let outcome = self.store.write_ingest(&write).await?;
-        // A notification proves the subscription exists, whatever we last heard about it.
-        if connection.status != ConnectionStatus::Active {
+        // A notification after SNS said the subscription was removed: it is back. Nothing else
+        // revives a connection (an error or a teardown is not undone by mail arriving).
+        if connection.status == ConnectionStatus::Unsubscribed {
             self.store
-                .set_connection_status(&connection.id, ConnectionStatus::Active, received_at)
+                .transition(&connection.id, Transition::Resubscribed, None, received_at)
                 .await?;
         }
         Ok(match outcome {

@@ -1,5 +1,7 @@
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
+
+use crate::crypto::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -67,6 +69,99 @@ spelled!(WiringStep {
     Subscription => "subscription",
 });
 
+/// Every change of a connection's status, and the states it may start from: a change attempted
+/// from any other state does nothing (the store makes it a conditional write, so a late or
+/// replayed message cannot undo a newer state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// SNS confirmed the subscription at the connection's own webhook URL, or the topic's owner
+    /// published the connection's proof to it: the topic is proven to be the project's.
+    Proven,
+    /// A notification arrived after SNS said the subscription had been removed.
+    Resubscribed,
+    /// SNS said the subscription was removed (only a confirmation newer than the proof counts).
+    Unsubscribed,
+    /// Wiring found the subscription already confirmed.
+    Wired,
+    /// Wiring stopped on something that clears by itself; it is retried.
+    WiringRetrying,
+    /// Wiring stopped on something only the user can fix; it overrides `active` too, since the
+    /// webhook may have confirmed while the role turned out to be unusable.
+    WiringFailed,
+    /// A customer stack replaced its role or set: checked again from the start.
+    StackUpdated,
+    TeardownStarted,
+    /// The teardown could not be handed to the wiring function: back to where it was.
+    TeardownNotStarted(ConnectionStatus),
+    /// The teardown stopped on something that clears by itself; it is retried.
+    TeardownRetrying,
+    TeardownFailed,
+}
+
+impl Transition {
+    pub fn to(self) -> ConnectionStatus {
+        use ConnectionStatus as S;
+        match self {
+            Transition::Proven | Transition::Resubscribed | Transition::Wired => S::Active,
+            Transition::Unsubscribed => S::Unsubscribed,
+            Transition::WiringRetrying | Transition::StackUpdated => S::Wiring,
+            Transition::WiringFailed | Transition::TeardownFailed => S::Error,
+            Transition::TeardownStarted | Transition::TeardownRetrying => S::Deleting,
+            Transition::TeardownNotStarted(previous) => previous,
+        }
+    }
+
+    pub fn from(self) -> &'static [ConnectionStatus] {
+        use ConnectionStatus as S;
+        match self {
+            Transition::Proven => &[S::Pending, S::Wiring, S::Unsubscribed],
+            Transition::Resubscribed => &[S::Unsubscribed],
+            Transition::Unsubscribed => &[S::Active],
+            Transition::Wired | Transition::WiringRetrying => &[S::Wiring, S::Error],
+            Transition::WiringFailed => &[S::Wiring, S::Error, S::Active],
+            Transition::StackUpdated => &[S::Pending, S::Wiring, S::Active, S::Error],
+            Transition::TeardownStarted => {
+                &[S::Pending, S::Wiring, S::Active, S::Unsubscribed, S::Error]
+            }
+            Transition::TeardownNotStarted(_)
+            | Transition::TeardownRetrying
+            | Transition::TeardownFailed => &[S::Deleting],
+        }
+    }
+}
+
+/// What a manual connection's owner publishes to the topic to prove control of it for the direct
+/// SNS → Lambda path (which, unlike the webhook, receives no subscription confirmation).
+pub const TOPIC_PROOF_PREFIX: &str = "trackses-topic-proof:";
+
+/// How long a topic proof can be published: as long as a quick-create link lives.
+pub const TOPIC_PROOF_VALIDITY: Duration = Duration::days(7);
+
+/// A topic proof handed out; only the token's hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicProof {
+    pub token_sha256: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl TopicProof {
+    /// The message to publish (shown once) and the record to store.
+    pub fn mint(now: DateTime<Utc>) -> (String, TopicProof) {
+        let token = format!("tp_{}", super::ids::random_hex(24));
+        let record = TopicProof {
+            token_sha256: sha256_hex(&token),
+            expires_at: now + TOPIC_PROOF_VALIDITY,
+        };
+        ([TOPIC_PROOF_PREFIX, &token].concat(), record)
+    }
+
+    /// The stored hash a published message stands for, if it is a topic proof at all.
+    pub fn hash_of(message: &str) -> Option<String> {
+        let token = message.trim().strip_prefix(TOPIC_PROOF_PREFIX)?;
+        (token.len() <= 64 && token.starts_with("tp_")).then(|| sha256_hex(token))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Connection {
     pub id: String,
@@ -92,6 +187,10 @@ pub struct Connection {
     pub stack_id: Option<String>,
     #[serde(skip_serializing)]
     pub wiring_steps: Vec<WiringStep>,
+    /// When the project proved control of the topic (a subscription confirmation at this
+    /// connection's URL, or its proof published to the topic). Until then no event of the topic
+    /// is stored for it.
+    pub topic_proven_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -114,6 +213,7 @@ impl Connection {
             role_arn: None,
             stack_id: None,
             wiring_steps: Vec::new(),
+            topic_proven_at: None,
             created_at: now,
             updated_at: now,
         }
@@ -130,6 +230,34 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_published_proof_names_its_hash() {
+        let (message, proof) = TopicProof::mint(Utc::now());
+        assert_eq!(TopicProof::hash_of(&message), Some(proof.token_sha256));
+        assert_eq!(TopicProof::hash_of("tp_abc"), None);
+        assert_eq!(TopicProof::hash_of(&format!("{TOPIC_PROOF_PREFIX}x")), None);
+    }
+
+    #[test]
+    fn no_transition_leaves_deleting_but_the_teardown_itself() {
+        use ConnectionStatus as S;
+        for transition in [
+            Transition::Proven,
+            Transition::Resubscribed,
+            Transition::Unsubscribed,
+            Transition::Wired,
+            Transition::WiringRetrying,
+            Transition::WiringFailed,
+            Transition::StackUpdated,
+            Transition::TeardownStarted,
+        ] {
+            assert!(!transition.from().contains(&S::Deleting), "{transition:?}");
+        }
+        // A notification revives only a removed subscription, never an error or a teardown.
+        assert_eq!(Transition::Resubscribed.from(), &[S::Unsubscribed]);
+        assert!(!Transition::Proven.from().contains(&S::Error));
+    }
 
     #[test]
     fn spellings_match_serde_and_round_trip() {

@@ -245,7 +245,7 @@ impl StackCallback {
                 ConnectionStatus::Wiring,
             )
         };
-        match self.store.create_connection(&connection, None).await {
+        match self.store.create_connection(&connection, None, None).await {
             Ok(()) => {}
             Err(StoreError::AlreadyExists) => {
                 // SNS delivers at least once: the same stack again is answered the same way.
@@ -256,7 +256,7 @@ impl StackCallback {
                     .is_some_and(|c| c.stack_id == connection.stack_id);
                 if !repeated {
                     return Ok(Err(format!(
-                        "account {} in {} is already connected to this project (or its topic is registered to another connection): delete that connection in trackses first",
+                        "account {} in {} is already connected to this project: delete that connection in trackses first",
                         connection.account_id, connection.region
                     )));
                 }

@@ -113,6 +113,13 @@ impl Envelope {
         })
     }
 
+    /// When SNS signed the message, as its `Timestamp` says.
+    pub fn signed_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        chrono::DateTime::parse_from_rfc3339(&self.timestamp)
+            .ok()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    }
+
     fn check_confirmation_fields(&self) -> Result<(), EnvelopeError> {
         if self.message_type != MessageType::Notification
             && (self.subscribe_url.is_none() || self.token.is_none())

@@ -4,9 +4,10 @@ use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use chrono::{DateTime, Utc};
 
-use super::attrs::{Item, get_s, get_time, opt_s, s, time};
+use super::attrs::{Item, get_n, get_s, get_time, n, opt_s, s, time};
 use super::{Store, StoreError, keys};
 use crate::crypto::Sealed;
+use crate::model::connection::{TopicProof, Transition};
 use crate::model::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
 
 fn parsed<T>(item: &Item, name: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
@@ -45,6 +46,9 @@ fn connection_item(c: &Connection) -> Item {
     }
     if let Some(stack_id) = &c.stack_id {
         item.insert("stack_id".into(), s(stack_id));
+    }
+    if let Some(proven_at) = c.topic_proven_at {
+        item.insert("topic_proven_at".into(), time(proven_at));
     }
     if !c.wiring_steps.is_empty() {
         item.insert(
@@ -118,16 +122,17 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         role_arn: opt_s(item, "role_arn"),
         stack_id: opt_s(item, "stack_id"),
         wiring_steps: steps_from(item),
+        topic_proven_at: item
+            .contains_key("topic_proven_at")
+            .then(|| get_time(item, "topic_proven_at"))
+            .transpose()?,
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
     })
 }
 
 impl Store {
-    fn connection_update(
-        &self,
-        cid: &str,
-    ) -> aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder {
+    fn connection_update(&self, cid: &str) -> UpdateBuilder {
         self.client
             .update_item()
             .table_name(&self.table)
@@ -135,24 +140,21 @@ impl Store {
             .key(keys::SK, s(keys::CONNECTION_SK))
     }
 
-    /// Registers the connection and claims its topic (a topic belongs to one connection only);
-    /// a connection that wires the account also claims the project's (account, region), and
-    /// brings its sealed credentials. All or nothing.
+    /// Registers the connection; a connection that wires the account also claims the project's
+    /// (account, region), and brings its sealed credentials; a manual one may bring the hash of
+    /// its topic proof. All or nothing. Naming a topic claims nothing: a topic is routed to a
+    /// connection only once its control is proven (`prove_topic`), so a claim can neither block
+    /// the topic's owner nor tell anyone whether a topic is connected.
     pub async fn create_connection(
         &self,
         connection: &Connection,
         secret: Option<&Sealed>,
+        topic_proof: Option<&TopicProof>,
     ) -> Result<(), StoreError> {
-        let topic = Item::from([
-            (keys::PK.into(), s(keys::topic(&connection.topic_arn))),
-            (keys::SK.into(), s(keys::TOPIC_SK)),
-            ("connection_id".into(), s(&connection.id)),
-        ]);
         let mut transaction = self
             .client
             .transact_write_items()
-            .transact_items(self.new_item(connection_item(connection))?)
-            .transact_items(self.new_item(topic)?);
+            .transact_items(self.new_item(connection_item(connection))?);
         if connection.mode != ConnectionMode::Manual {
             transaction = transaction.transact_items(self.new_item(account_claim(connection))?);
         }
@@ -160,11 +162,67 @@ impl Store {
             transaction =
                 transaction.transact_items(self.new_item(secret_item(&connection.id, sealed))?);
         }
+        if let Some(proof) = topic_proof {
+            transaction = transaction.transact_items(self.new_item(Item::from([
+                (keys::PK.into(), s(keys::topic_proof(&proof.token_sha256))),
+                (keys::SK.into(), s(keys::TOPIC_PROOF_SK)),
+                ("connection_id".into(), s(&connection.id)),
+                (keys::TTL.into(), n(proof.expires_at.timestamp())),
+            ]))?);
+        }
         match transaction.send().await {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => Err(StoreError::AlreadyExists),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The connection a topic proof was issued to, while the proof is valid.
+    pub async fn topic_proof_connection(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Connection>, StoreError> {
+        let Some(item) = self
+            .get(keys::topic_proof(token_sha256), keys::TOPIC_PROOF_SK.into())
+            .await?
+        else {
+            return Ok(None);
+        };
+        // DynamoDB's TTL deletes within days, not at the second.
+        if get_n(&item, keys::TTL) < u64::try_from(now.timestamp()).unwrap_or(u64::MAX) {
+            return Ok(None);
+        }
+        self.get_connection(get_s(&item, "connection_id")?).await
+    }
+
+    /// Control of the connection's topic is proven: remember when, and route the topic's direct
+    /// SNS → Lambda deliveries to it (the latest proof wins: only the topic's owner can prove).
+    pub async fn prove_topic(
+        &self,
+        connection: &Connection,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .connection_update(&connection.id)
+            .update_expression("SET topic_proven_at = :t")
+            .condition_expression("attribute_exists(pk) AND topic_arn = :topic")
+            .expression_attribute_values(":t", time(now))
+            .expression_attribute_values(":topic", s(&connection.topic_arn))
+            .send()
+            .await;
+        ignore_missing(result)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (keys::PK.into(), s(keys::topic(&connection.topic_arn))),
+                (keys::SK.into(), s(keys::TOPIC_SK)),
+                ("connection_id".into(), s(&connection.id)),
+            ])))
+            .send()
+            .await?;
+        Ok(())
     }
 
     pub async fn connection_secret(&self, cid: &str) -> Result<Option<Sealed>, StoreError> {
@@ -228,32 +286,51 @@ impl Store {
         pages.iter().map(connection_from).collect()
     }
 
-    /// Moves a connection to `status` unless it was deleted meanwhile. Active clears the last
-    /// error: whatever it was, it is over.
-    pub async fn set_connection_status(
+    /// Applies `transition` if the connection is in one of the states it may start from, and,
+    /// when given, sets the last error (`Some(None)` clears it; reaching `active` always does).
+    /// A connection deleted meanwhile, or in another state, is left as it is.
+    pub async fn transition(
         &self,
         cid: &str,
-        status: ConnectionStatus,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let last_error = match status {
-            ConnectionStatus::Active => Some(None),
-            _ => None,
-        };
-        self.update_connection_state(cid, status, last_error, &[], now)
+        self.conditional_transition(cid, transition, last_error, None, now)
             .await
     }
 
-    /// Sets the status and, when given, the last error (`Some(None)` clears it), only while the
-    /// connection is in one of `from` (any state if empty), and only if it still exists.
-    pub async fn update_connection_state(
+    /// SNS says the subscription was removed. A confirmation dated before the topic was last
+    /// proven is stale (a replay, or a late copy of a removal since undone) and changes nothing.
+    pub async fn unsubscribed(
         &self,
         cid: &str,
-        status: ConnectionStatus,
-        last_error: Option<Option<&str>>,
-        from: &[ConnectionStatus],
+        removed_at: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        self.conditional_transition(
+            cid,
+            Transition::Unsubscribed,
+            None,
+            Some(("topic_proven_at < :removed", ":removed", time(removed_at))),
+            now,
+        )
+        .await
+    }
+
+    async fn conditional_transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        extra_condition: Option<(&str, &str, AttributeValue)>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let status = transition.to();
+        let last_error = match status {
+            ConnectionStatus::Active => Some(None),
+            _ => last_error,
+        };
         let mut update = self
             .connection_update(cid)
             .expression_attribute_names("#status", "status")
@@ -268,13 +345,11 @@ impl Store {
             Some(None) => expression.push_str(" REMOVE last_error"),
             None => {}
         }
-        let mut condition = String::from("attribute_exists(pk)");
-        if !from.is_empty() {
-            let names: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
-            condition.push_str(&format!(" AND #status IN ({})", names.join(", ")));
-            for (name, status) in names.iter().zip(from) {
-                update = update.expression_attribute_values(name, s(status.as_str()));
-            }
+        let (mut update, mut condition) = allowed_from(update, transition);
+        if let Some((extra, placeholder, value)) = extra_condition {
+            condition.push_str(" AND ");
+            condition.push_str(extra);
+            update = update.expression_attribute_values(placeholder, value);
         }
         let result = update
             .update_expression(expression)
@@ -297,15 +372,13 @@ impl Store {
             .update_expression(
                 "SET role_arn = :role, configuration_set = :set, #status = :s, updated_at = :t REMOVE last_error",
             )
-            .condition_expression("attribute_exists(pk)")
             .expression_attribute_names("#status", "status")
             .expression_attribute_values(":role", s(role_arn))
             .expression_attribute_values(":set", s(configuration_set))
-            .expression_attribute_values(":s", s(ConnectionStatus::Wiring.as_str()))
-            .expression_attribute_values(":t", time(now))
-            .send()
-            .await;
-        ignore_missing(result)
+            .expression_attribute_values(":s", s(Transition::StackUpdated.to().as_str()))
+            .expression_attribute_values(":t", time(now));
+        let (update, condition) = allowed_from(result, Transition::StackUpdated);
+        ignore_missing(update.condition_expression(condition).send().await)
     }
 
     pub async fn delete_connection(&self, connection: &Connection) -> Result<(), StoreError> {
@@ -323,7 +396,6 @@ impl Store {
                 keys::connection(&connection.id),
                 keys::CONNECTION_SK,
             )?)
-            .transact_items(delete(keys::topic(&connection.topic_arn), keys::TOPIC_SK)?)
             .transact_items(delete(keys::connection(&connection.id), keys::SECRET_SK)?)
             .transact_items(delete(
                 keys::account_claim(
@@ -335,8 +407,42 @@ impl Store {
             )?)
             .send()
             .await?;
-        Ok(())
+        // The topic's route, only if it is still this connection's (another project of the same
+        // owner may have proven the topic since).
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::topic(&connection.topic_arn)))
+            .key(keys::SK, s(keys::TOPIC_SK))
+            .condition_expression("connection_id = :cid")
+            .expression_attribute_values(":cid", s(&connection.id))
+            .send()
+            .await;
+        match result {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(())
+            }
+            other => other.map(|_| ()).map_err(Into::into),
+        }
     }
+}
+
+type UpdateBuilder = aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+
+/// The condition that the connection exists and is in a state `transition` may start from (the
+/// update must name `#status`).
+fn allowed_from(mut update: UpdateBuilder, transition: Transition) -> (UpdateBuilder, String) {
+    let from = transition.from();
+    let names: Vec<String> = (0..from.len()).map(|i| format!(":from{i}")).collect();
+    for (name, status) in names.iter().zip(from) {
+        update = update.expression_attribute_values(name, s(status.as_str()));
+    }
+    let condition = format!("attribute_exists(pk) AND #status IN ({})", names.join(", "));
+    (update, condition)
 }
 
 fn account_claim(connection: &Connection) -> Item {

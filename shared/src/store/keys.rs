@@ -5,7 +5,8 @@
 //! | project | `P#<pid>` | `PROJECT` | |
 //! | API key (hash only) | `P#<pid>` | `KEY#<kid>` | |
 //! | connection | `C#<cid>` | `CONN` | `P#<pid>#CONNS` / `<cid>` |
-//! | topic registry | `T#<topic arn>` | `TOPIC` | |
+//! | topic route (a proven topic's connection) | `T#<topic arn>` | `TOPIC` | |
+//! | topic proof (token hash only) | `TP#<token sha256>` | `TOPIC_PROOF` | |
 //! | role onboarding (token hash only) | `OB#<token sha256>` | `ONBOARDING` | |
 //! | delivery marker | `DUP#<cid>#<sns message id>#<chunk>` | `DUP` | |
 //! | message | `M#<pid>#<ses message id>` | `MSG` | |
@@ -54,6 +55,7 @@ impl Granularity {
 pub const PROJECT_SK: &str = "PROJECT";
 pub const CONNECTION_SK: &str = "CONN";
 pub const TOPIC_SK: &str = "TOPIC";
+pub const TOPIC_PROOF_SK: &str = "TOPIC_PROOF";
 /// The sealed customer credentials, beside (not inside) the connection item, so that reading a
 /// connection never fetches them.
 pub const SECRET_SK: &str = "SECRET";
@@ -91,6 +93,10 @@ pub fn onboarding(token_sha256: &str) -> String {
 
 pub fn topic(arn: &str) -> String {
     ["T#", arn].concat()
+}
+
+pub fn topic_proof(token_sha256: &str) -> String {
+    ["TP#", token_sha256].concat()
 }
 
 pub fn delivery_marker(cid: &str, sns_message_id: &str, chunk: usize) -> String {

@@ -7,6 +7,7 @@ use url::Url;
 use super::{Reply, Wiring, WiringError};
 use crate::customer::account::resource_name;
 use crate::customer::{AccountError, CustomerAccount};
+use crate::model::connection::Transition;
 use crate::model::{Connection, ConnectionStatus, WiringStep};
 
 impl Wiring {
@@ -33,7 +34,7 @@ impl Wiring {
             Ok(confirmed) => {
                 if confirmed {
                     self.store
-                        .set_connection_status(&connection.id, ConnectionStatus::Active, Utc::now())
+                        .transition(&connection.id, Transition::Wired, None, Utc::now())
                         .await?;
                 }
                 tracing::info!(connection_id = %connection.id, confirmed, "connection wired");
@@ -43,32 +44,14 @@ impl Wiring {
                 let transient = error.is_transient() || role_not_yet_assumable(connection, &error);
                 // A transient failure keeps the status (the retry resumes); anything else needs
                 // the user, and the error says what to do.
-                // An error also overrides an active state: the webhook may have confirmed the
-                // subscription while the role turned out not to be assumable.
-                let (status, from): (_, &[_]) = if transient {
-                    (
-                        ConnectionStatus::Wiring,
-                        &[ConnectionStatus::Wiring, ConnectionStatus::Error],
-                    )
+                let transition = if transient {
+                    Transition::WiringRetrying
                 } else {
-                    (
-                        ConnectionStatus::Error,
-                        &[
-                            ConnectionStatus::Wiring,
-                            ConnectionStatus::Error,
-                            ConnectionStatus::Active,
-                        ],
-                    )
+                    Transition::WiringFailed
                 };
                 let detail = error.to_string();
                 self.store
-                    .update_connection_state(
-                        &connection.id,
-                        status,
-                        Some(Some(&detail)),
-                        from,
-                        Utc::now(),
-                    )
+                    .transition(&connection.id, transition, Some(Some(&detail)), Utc::now())
                     .await?;
                 tracing::warn!(connection_id = %connection.id, transient, error = %detail, "wiring stopped");
                 if transient {

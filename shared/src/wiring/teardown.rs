@@ -6,7 +6,8 @@ use chrono::Utc;
 
 use super::{Reply, Wiring, WiringError};
 use crate::customer::CustomerAccount;
-use crate::model::{Connection, ConnectionStatus};
+use crate::model::Connection;
+use crate::model::connection::Transition;
 
 impl Wiring {
     pub(super) async fn teardown(&self, connection: &Connection) -> Result<Reply, WiringError> {
@@ -21,18 +22,13 @@ impl Wiring {
                 "teardown stopped: {error}. Fix it and delete the connection again, or remove {} yourself",
                 connection.configuration_set_name()
             );
+            let transition = if transient {
+                Transition::TeardownRetrying
+            } else {
+                Transition::TeardownFailed
+            };
             self.store
-                .update_connection_state(
-                    &connection.id,
-                    if transient {
-                        ConnectionStatus::Deleting
-                    } else {
-                        ConnectionStatus::Error
-                    },
-                    Some(Some(&detail)),
-                    &[],
-                    Utc::now(),
-                )
+                .transition(&connection.id, transition, Some(Some(&detail)), Utc::now())
                 .await?;
             tracing::warn!(connection_id = %connection.id, transient, error = %error, "teardown stopped");
             return if transient {

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
+use aws_lambda_events::sns::SnsEvent;
 use axum::body::Bytes;
 use axum::routing::post;
 use local::customer::CustomerAccount;
@@ -15,6 +16,7 @@ use local::demo::ApiClient;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::config::Config;
+use shared::model::connection::Transition;
 use shared::model::ids;
 use shared::store::Store;
 
@@ -100,6 +102,15 @@ impl Harness {
 
     /// A manual connection for `topic_arn`; returns (connection id, webhook URL).
     pub async fn connection(&self, pid: &str, key: &str, topic_arn: &str) -> (String, String) {
+        let created = self.register_topic(pid, key, topic_arn).await;
+        (
+            created["id"].as_str().unwrap().to_owned(),
+            created["webhook_url"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// What `POST …/connections` answers for a manual connection of `topic_arn`.
+    pub async fn register_topic(&self, pid: &str, key: &str, topic_arn: &str) -> Value {
         let (status, body) = self
             .call(
                 Method::POST,
@@ -109,10 +120,43 @@ impl Harness {
             )
             .await;
         assert_eq!(status, 201, "{body}");
-        (
-            body["id"].as_str().unwrap().to_owned(),
-            body["webhook_url"].as_str().unwrap().to_owned(),
-        )
+        body
+    }
+
+    /// A manual connection whose topic counts as proven, as a subscription confirmation at its
+    /// URL would make it: for tests that feed the webhook by hand with captured signed bodies.
+    /// (The proofs themselves are tested through their entry points.)
+    pub async fn proven_connection(
+        &self,
+        pid: &str,
+        key: &str,
+        topic_arn: &str,
+    ) -> (String, String) {
+        let (cid, webhook_url) = self.connection(pid, key, topic_arn).await;
+        let connection = self.store.get_connection(&cid).await.unwrap().unwrap();
+        let now = chrono::Utc::now();
+        self.store.prove_topic(&connection, now).await.unwrap();
+        self.store
+            .transition(&cid, Transition::Proven, None, now)
+            .await
+            .unwrap();
+        (cid, webhook_url)
+    }
+
+    /// Hands `ingest-sns` a Lambda event, through the Lambda Invoke path the runner serves.
+    pub async fn invoke_ingest_sns(&self, event: &SnsEvent) -> Value {
+        reqwest::Client::new()
+            .post(format!(
+                "{}/2015-03-31/functions/ingest-sns/invocations",
+                self.api.base
+            ))
+            .json(event)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 
     /// Waits until the connection reaches `status` (SNS confirms subscriptions asynchronously).
@@ -249,7 +293,7 @@ impl Capture {
         std::mem::take(&mut *self.bodies.lock().unwrap())
     }
 
-    async fn next_of_type(&self, message_type: &str) -> Value {
+    pub async fn next_of_type(&self, message_type: &str) -> Value {
         eventually(message_type, || async {
             let mut bodies = self.bodies.lock().unwrap();
             let index = bodies.iter().position(|b| {
@@ -438,4 +482,21 @@ pub async fn snapshot(customer: &CustomerAccount) -> BTreeMap<String, String> {
         );
     }
     state
+}
+
+/// Wraps SNS HTTP envelopes into the Lambda event: same fields, Lambda's spellings.
+pub fn lambda_event(bodies: &[&[u8]]) -> SnsEvent {
+    let records: Vec<Value> = bodies
+        .iter()
+        .map(|body| {
+            let mut sns: Value = serde_json::from_slice(body).unwrap();
+            let object = sns.as_object_mut().unwrap();
+            let cert = object.remove("SigningCertURL").unwrap();
+            object.insert("SigningCertUrl".into(), cert);
+            let unsubscribe = object.remove("UnsubscribeURL").unwrap_or(json!(""));
+            object.insert("UnsubscribeUrl".into(), unsubscribe);
+            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:eu-west-1:222222222222:t:1", "Sns": sns})
+        })
+        .collect();
+    serde_json::from_value(json!({"Records": records})).unwrap()
 }
