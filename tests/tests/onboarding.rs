@@ -297,7 +297,7 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
     let answer = send_request(
         "update",
         &callback_arn,
-        update(new_role, format!("ct_{}", ids::random_hex(20))),
+        update(new_role.clone(), format!("ct_{}", ids::random_hex(20))),
     )
     .await;
     assert_eq!(answer["Status"], "FAILED");
@@ -306,6 +306,33 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
             .as_str()
             .unwrap()
             .contains("ConnectionToken cannot change")
+    );
+
+    // GIVEN an attacker who knows the stack's ids (the customer's console shows them) but not its
+    // token, WHEN it sends an Update whose old and new properties agree on a forged token, and a
+    // Delete with a forged token, THEN both are refused and the connection is unchanged.
+    let forged = format!("ct_{}", ids::random_hex(20));
+    let attacker_role = format!("arn:aws:iam::{}:role/attacker", customer.account_id);
+    let forge = update(attacker_role, forged.clone());
+    let forged_old = forged.clone();
+    let answer = send_request("update", &callback_arn, move |request| {
+        forge(request);
+        request["OldResourceProperties"]["ConnectionToken"] = json!(forged_old);
+    })
+    .await;
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let delete = update(new_role.clone(), forged);
+    let answer = send_request("delete", &callback_arn, delete).await;
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    assert!(
+        answer["Reason"].as_str().unwrap().contains("not the one"),
+        "{answer}"
+    );
+    let (status, unchanged) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (unchanged["role_arn"].as_str(), unchanged["status"].as_str()),
+        (Some(new_role.as_str()), Some("active"))
     );
 
     // A link serves one stack: another account using it is refused.

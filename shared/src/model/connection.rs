@@ -185,6 +185,9 @@ pub struct Connection {
     /// topic and configuration set (trackses never deletes them; deleting the stack does).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stack_id: Option<String>,
+    /// The SHA-256 of the stack's ConnectionToken: its Update and Delete requests must carry it.
+    #[serde(skip_serializing)]
+    pub stack_token_sha256: Option<String>,
     #[serde(skip_serializing)]
     pub wiring_steps: Vec<WiringStep>,
     /// When the project proved control of the topic (a subscription confirmation at this
@@ -212,6 +215,7 @@ impl Connection {
             access_key_id_last4: None,
             role_arn: None,
             stack_id: None,
+            stack_token_sha256: None,
             wiring_steps: Vec::new(),
             topic_proven_at: None,
             created_at: now,

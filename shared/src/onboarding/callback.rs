@@ -143,8 +143,8 @@ impl StackCallback {
             }
             MessageType::Notification => {
                 let request = CustomResourceRequest::parse(&envelope.message)?;
-                // Checked before anything else: an answer must never go anywhere but S3.
-                self.responder.trusted_url(&request.response_url)?;
+                // Checked before anything else: an answer goes only to CloudFormation's bucket.
+                self.responder.trusted_url(&request.response_url, &region)?;
                 let decision = if request.service_token == envelope.topic_arn {
                     self.decide(&request, webhook_base).await?
                 } else {
@@ -152,7 +152,7 @@ impl StackCallback {
                 };
                 let answer = answer(&request, &decision);
                 self.responder
-                    .answer(&request.response_url, &answer)
+                    .answer(&request.response_url, &region, &answer)
                     .await?;
                 match &decision {
                     Ok(cid) => {
@@ -238,6 +238,7 @@ impl StackCallback {
             configuration_set: Some(properties.configuration_set_name.clone()),
             role_arn: Some(properties.role_arn.clone()),
             stack_id: Some(request.stack_id.clone()),
+            stack_token_sha256: Some(token_sha256.clone()),
             wiring_steps: STACK_STEPS.to_vec(),
             ..Connection::new(
                 onboarding.project_id.clone(),
@@ -284,10 +285,7 @@ impl StackCallback {
         if let Err(reason) = checked(request, &properties) {
             return Ok(Err(reason));
         }
-        let same_token = request
-            .old_properties()
-            .is_some_and(|old| old.connection_token == properties.connection_token);
-        if !same_token {
+        if !holds_token(&connection, &properties) {
             return Ok(Err("the ConnectionToken cannot change: create a new stack from a fresh link to connect another way".into()));
         }
         if properties.topic_arn != connection.topic_arn {
@@ -316,9 +314,19 @@ impl StackCallback {
         Ok(Ok(connection.id))
     }
 
-    /// Always SUCCESS: refusing would leave the customer unable to delete their stack.
+    /// SUCCESS for the stack that holds the connection's token (or for a connection trackses no
+    /// longer has), so the customer can always delete their stack; the ids a Delete names are
+    /// visible in the customer's console, so only the token makes it the stack's.
     async fn delete(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
         if let Some(connection) = self.stack_connection(request).await? {
+            let owns = request
+                .properties()
+                .is_ok_and(|properties| holds_token(&connection, &properties));
+            if !owns {
+                return Ok(Err(
+                    "the ConnectionToken is not the one this connection was created with".into(),
+                ));
+            }
             self.store.delete_connection(&connection).await?;
             tracing::info!(connection_id = %connection.id, stack_id = %request.stack_id, "role connection removed with its stack");
         }
@@ -378,6 +386,21 @@ impl StackCallback {
             .await?;
         Ok(())
     }
+}
+
+/// Whether the request carries the token the connection was created with (compared as hashes,
+/// in constant time; only the hash is stored).
+fn holds_token(connection: &Connection, properties: &ConnectionProperties) -> bool {
+    connection
+        .stack_token_sha256
+        .as_deref()
+        .is_some_and(|stored| {
+            verify_slices_are_equal(
+                sha256_hex(&properties.connection_token).as_bytes(),
+                stored.as_bytes(),
+            )
+            .is_ok()
+        })
 }
 
 fn answer(request: &CustomResourceRequest, decision: &Decision) -> Answer {

@@ -48,8 +48,8 @@ pub struct CustomResourceRequest {
     pub physical_resource_id: Option<String>,
     #[serde(default)]
     pub resource_properties: serde_json::Value,
-    #[serde(default)]
-    pub old_resource_properties: Option<serde_json::Value>,
+    // OldResourceProperties is not read: what the previous template said is not evidence of
+    // anything; the stored token hash is.
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -64,10 +64,6 @@ impl CustomResourceRequest {
     pub fn properties(&self) -> Result<ConnectionProperties, String> {
         serde_json::from_value(self.resource_properties.clone())
             .map_err(|e| format!("the Connection resource's properties are not trackses': {e}"))
-    }
-
-    pub fn old_properties(&self) -> Option<ConnectionProperties> {
-        serde_json::from_value(self.old_resource_properties.clone()?).ok()
     }
 
     pub fn stack(&self) -> Option<StackArn<'_>> {
@@ -169,7 +165,6 @@ mod tests {
         }
         let update = CustomResourceRequest::parse(&sample("update")).unwrap();
         assert_eq!(update.request_type, RequestType::Update);
-        assert!(update.old_properties().is_some());
     }
 
     #[test]

@@ -47,6 +47,9 @@ fn connection_item(c: &Connection) -> Item {
     if let Some(stack_id) = &c.stack_id {
         item.insert("stack_id".into(), s(stack_id));
     }
+    if let Some(token_sha256) = &c.stack_token_sha256 {
+        item.insert("stack_token_sha256".into(), s(token_sha256));
+    }
     if let Some(proven_at) = c.topic_proven_at {
         item.insert("topic_proven_at".into(), time(proven_at));
     }
@@ -121,6 +124,7 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         access_key_id_last4: opt_s(item, "access_key_id_last4"),
         role_arn: opt_s(item, "role_arn"),
         stack_id: opt_s(item, "stack_id"),
+        stack_token_sha256: opt_s(item, "stack_token_sha256"),
         wiring_steps: steps_from(item),
         topic_proven_at: item
             .contains_key("topic_proven_at")
