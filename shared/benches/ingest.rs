@@ -37,6 +37,7 @@ fn ingest_one(body: &[u8], certs: &CertStore, store: &Store) -> usize {
         notification: &notification,
         received_at: Utc::now(),
         expires_at: 0,
+        marker_expires_at: 0,
     };
     store
         .ingest_transactions(&write)
@@ -113,6 +114,7 @@ fn bench(c: &mut Criterion) {
                         notification,
                         received_at: Utc::now(),
                         expires_at: 0,
+                        marker_expires_at: 0,
                     };
                     store.ingest_transactions(&write).unwrap().len()
                 })

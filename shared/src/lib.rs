@@ -5,6 +5,7 @@ pub mod crypto;
 pub mod customer;
 pub mod http;
 pub mod ingest;
+pub mod metrics;
 pub mod model;
 pub mod onboarding;
 pub mod ses;

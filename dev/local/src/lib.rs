@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use aws_config::SdkConfig;
 
-use aws_lambda_events::sns::SnsEvent;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -21,7 +20,8 @@ use axum::routing::post;
 use shared::config::Config;
 use shared::http::connections::Connector;
 use shared::http::{api, finish, onboarding, problem::Problem, webhook};
-use shared::ingest::{Ingestor, direct};
+use shared::ingest::Ingestor;
+use shared::ingest::direct::{self, SnsLambdaEvent};
 use shared::onboarding::StackCallback;
 use shared::onboarding::link::RoleLinks;
 use shared::store::Store;
@@ -143,7 +143,7 @@ fn function_error(kind: &str, error: &dyn std::fmt::Display) -> Response {
 }
 
 async fn invoke_ingest_sns(State(ingestor): State<Arc<Ingestor>>, body: Bytes) -> Response {
-    let event: SnsEvent = match serde_json::from_slice(&body) {
+    let event: SnsLambdaEvent = match serde_json::from_slice(&body) {
         Ok(event) => event,
         Err(e) => return Problem::bad_request(format!("not an SNS event: {e}")).into_response(),
     };

@@ -52,6 +52,9 @@ pub fn outcome_body(outcome: Outcome) -> serde_json::Value {
 }
 
 fn rejection(cid: &str, error: &IngestError) -> Problem {
+    if error.disposition() != Disposition::Retry {
+        crate::metrics::refused("webhook", error.reason());
+    }
     match error.disposition() {
         Disposition::Malformed => {
             tracing::warn!(connection_id = %cid, reason = %error, "SNS message rejected as malformed");

@@ -1,9 +1,24 @@
 //! Direct SNS → Lambda subscription: every record of the event goes through the same pipeline.
 
-use aws_lambda_events::sns::SnsEvent;
+use serde::{Deserialize, Serialize};
 
 use super::{Disposition, IngestError, Ingestor, Outcome, Target};
 use crate::sns::Envelope;
+
+/// The Lambda event SNS sends. Each record's `Sns` object is kept as SNS wrote it, not as
+/// `aws_lambda_events`' `SnsMessage`, which turns `Timestamp` into a date: the signature covers
+/// the exact string, and re-serialising a date can change it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnsLambdaEvent {
+    #[serde(rename = "Records")]
+    pub records: Vec<SnsLambdaRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SnsLambdaRecord {
+    #[serde(rename = "Sns")]
+    pub sns: serde_json::Value,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error(
@@ -14,28 +29,32 @@ pub struct RetryableFailure {
     pub total: usize,
 }
 
-/// Refused records (bad signature, foreign topic, not SES) are logged and dropped: a retry
-/// cannot fix them. A record that failed after acceptance fails the whole invocation; the
-/// records that did land are idempotent, so the retry only adds what is missing.
+/// Refused records (bad signature, unproven topic, replays, not SES) are logged, counted as a
+/// metric and dropped: a retry cannot fix them. A record that failed after acceptance fails the
+/// whole invocation; the records that did land are idempotent, so the retry only adds what is
+/// missing.
 pub async fn handle_records(
     ingestor: &Ingestor,
-    event: &SnsEvent,
+    event: &SnsLambdaEvent,
 ) -> Result<Vec<Result<Outcome, IngestError>>, RetryableFailure> {
     let mut results = Vec::with_capacity(event.records.len());
     for record in &event.records {
-        let result = match Envelope::from_lambda(&record.sns) {
+        let message_id = record.sns["MessageId"].as_str().unwrap_or_default();
+        let result = match Envelope::from_lambda_record(&record.sns) {
             Ok(envelope) => ingestor.handle(&envelope, Target::Topic).await,
             Err(e) => Err(e.into()),
         };
         match &result {
             Ok(outcome) => {
-                tracing::info!(message_id = %record.sns.message_id, ?outcome, "SNS record ingested")
+                tracing::info!(message_id, ?outcome, "SNS record ingested")
             }
             Err(e) if e.disposition() == Disposition::Retry => {
-                tracing::error!(message_id = %record.sns.message_id, error = %e, "SNS record failed after acceptance");
+                tracing::error!(message_id, error = %e, "SNS record failed after acceptance");
             }
             Err(e) => {
-                tracing::warn!(message_id = %record.sns.message_id, topic_arn = %record.sns.topic_arn, reason = %e, "SNS record refused")
+                let topic_arn = record.sns["TopicArn"].as_str().unwrap_or_default();
+                tracing::warn!(message_id, topic_arn, reason = %e, "SNS record refused");
+                crate::metrics::refused("ingest-sns", e.reason());
             }
         }
         results.push(result);

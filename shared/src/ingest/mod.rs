@@ -2,12 +2,15 @@
 //! idempotent store. The webhook and the direct SNS → Lambda function differ only in how the
 //! envelope arrives and how the connection is named.
 
-use chrono::{Duration, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
 
 use crate::model::connection::{TopicProof, Transition};
 use crate::model::{Connection, ConnectionStatus};
 use crate::ses::{self, SesError};
 use crate::sns::confirm::ConfirmError;
+use crate::sns::freshness::{REPLAY_WINDOW, StaleMessage, signed_within_window};
 use crate::sns::{CertStore, Confirmer, Envelope, EnvelopeError, MessageType, VerifyError, verify};
 use crate::store::{IngestWrite, Store, StoreError, WriteOutcome};
 
@@ -41,6 +44,8 @@ pub enum IngestError {
         "the connection has not proven control of its topic yet (a subscription confirmation at its webhook URL, or its topic proof published to the topic)"
     )]
     UnprovenTopic,
+    #[error(transparent)]
+    Stale(#[from] StaleMessage),
     #[error("the notification is not an SES event: {0}")]
     NotSes(#[from] SesError),
     #[error(transparent)]
@@ -58,11 +63,26 @@ pub enum Disposition {
 }
 
 impl IngestError {
+    /// A short, fixed name for metrics and log queries.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            IngestError::Envelope(_) => "envelope",
+            IngestError::Signature(_) => "signature",
+            IngestError::UnregisteredTopic => "unregistered_topic",
+            IngestError::UnprovenTopic => "unproven_topic",
+            IngestError::Stale(_) => "stale",
+            IngestError::NotSes(_) => "not_ses",
+            IngestError::Confirm(_) => "confirm",
+            IngestError::Store(_) => "store",
+        }
+    }
+
     pub fn disposition(&self) -> Disposition {
         match self {
             IngestError::Envelope(_) | IngestError::NotSes(_) => Disposition::Malformed,
             IngestError::Signature(e) if e.is_transient() => Disposition::Retry,
             IngestError::Signature(_)
+            | IngestError::Stale(_)
             | IngestError::UnregisteredTopic
             | IngestError::UnprovenTopic => Disposition::Forbidden,
             IngestError::Confirm(ConfirmError::UntrustedUrl) => Disposition::Forbidden,
@@ -76,7 +96,12 @@ pub struct Ingestor {
     certs: CertStore,
     confirmer: Confirmer,
     retention: Duration,
+    clock: Clock,
 }
+
+/// What "now" is: the system clock, or a fixed time where a test replays a message signed long
+/// ago (the replay window is measured against it).
+type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 impl Ingestor {
     pub fn from_config(config: &crate::config::Config, store: Store) -> Ingestor {
@@ -99,21 +124,45 @@ impl Ingestor {
             certs,
             confirmer,
             retention: Duration::days(i64::from(retention_days)),
+            clock: Arc::new(Utc::now),
         }
     }
 
+    /// The same ingestor, reading the time from `clock`.
+    pub fn with_clock(self, clock: impl Fn() -> DateTime<Utc> + Send + Sync + 'static) -> Self {
+        Ingestor {
+            clock: Arc::new(clock),
+            ..self
+        }
+    }
+
+    /// Everything that costs nothing or one table read comes first; the signature, whose
+    /// certificate may have to be fetched, only for a fresh message of a topic some connection
+    /// names, so unauthenticated junk can make trackses fetch nothing.
     pub async fn handle(
         &self,
         envelope: &Envelope,
         target: Target<'_>,
     ) -> Result<Outcome, IngestError> {
-        verify(envelope, &self.certs).await?;
-        if let (Target::Topic, MessageType::Notification) = (target, envelope.message_type)
-            && let Some(token_sha256) = TopicProof::hash_of(&envelope.message)
-        {
-            return self.prove_by_publish(envelope, &token_sha256).await;
+        let now = (self.clock)();
+        let signed_at = signed_within_window(envelope, now)?;
+        let proof = match (target, envelope.message_type) {
+            (Target::Topic, MessageType::Notification) => TopicProof::hash_of(&envelope.message),
+            _ => None,
+        };
+        let connection = match &proof {
+            Some(token_sha256) => self.store.topic_proof_connection(token_sha256, now).await?,
+            None => self.named_connection(envelope, target).await?,
         }
-        let connection = self.registered_connection(envelope, target).await?;
+        .filter(|c| c.topic_arn == envelope.topic_arn)
+        .ok_or(IngestError::UnregisteredTopic)?;
+        verify(envelope, &self.certs).await?;
+        if proof.is_some() {
+            // The topic's owner published the proof trackses issued to this connection.
+            self.prove(&connection).await?;
+            tracing::info!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "topic proven by a published proof");
+            return Ok(Outcome::Proven);
+        }
         match envelope.message_type {
             MessageType::SubscriptionConfirmation => {
                 let region = connection.region.as_str();
@@ -130,11 +179,8 @@ impl Ingestor {
                 Ok(Outcome::Confirmed)
             }
             MessageType::UnsubscribeConfirmation => {
-                let removed_at = envelope.signed_at().ok_or(EnvelopeError::Malformed(
-                    "Timestamp is not an RFC 3339 time".into(),
-                ))?;
                 self.store
-                    .unsubscribed(&connection.id, removed_at, Utc::now())
+                    .unsubscribed(&connection.id, signed_at, now)
                     .await?;
                 tracing::warn!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "subscription removed");
                 Ok(Outcome::Unsubscribed)
@@ -143,25 +189,8 @@ impl Ingestor {
         }
     }
 
-    /// A topic's owner published the proof trackses issued to a connection of that topic.
-    async fn prove_by_publish(
-        &self,
-        envelope: &Envelope,
-        token_sha256: &str,
-    ) -> Result<Outcome, IngestError> {
-        let connection = self
-            .store
-            .topic_proof_connection(token_sha256, Utc::now())
-            .await?
-            .filter(|c| c.topic_arn == envelope.topic_arn)
-            .ok_or(IngestError::UnregisteredTopic)?;
-        self.prove(&connection).await?;
-        tracing::info!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "topic proven by a published proof");
-        Ok(Outcome::Proven)
-    }
-
     async fn prove(&self, connection: &Connection) -> Result<(), IngestError> {
-        let now = Utc::now();
+        let now = (self.clock)();
         self.store.prove_topic(connection, now).await?;
         self.store
             .transition(&connection.id, Transition::Proven, None, now)
@@ -169,21 +198,18 @@ impl Ingestor {
         Ok(())
     }
 
-    /// The connection a message is for: named by the webhook URL (its topic must match), or
-    /// routed from a proven topic on the direct path.
-    async fn registered_connection(
+    /// The connection a message names: by the webhook URL, or on the direct path by the topic's
+    /// route (which only a proof writes).
+    async fn named_connection(
         &self,
         envelope: &Envelope,
         target: Target<'_>,
-    ) -> Result<Connection, IngestError> {
-        let connection = match target {
+    ) -> Result<Option<Connection>, IngestError> {
+        Ok(match target {
             Target::Connection(cid) if !crate::model::ids::is_key_safe(cid) => None,
             Target::Connection(cid) => self.store.get_connection(cid).await?,
             Target::Topic => self.store.connection_for_topic(&envelope.topic_arn).await?,
-        };
-        connection
-            .filter(|c| c.topic_arn == envelope.topic_arn)
-            .ok_or(IngestError::UnregisteredTopic)
+        })
     }
 
     async fn store_notification(
@@ -198,7 +224,7 @@ impl Ingestor {
         if notification.event_type == crate::model::EventType::Unknown {
             tracing::warn!(raw_type = %notification.raw_type, connection_id = %connection.id, "storing an SES event type trackses does not know");
         }
-        let received_at = Utc::now();
+        let received_at = (self.clock)();
         let write = IngestWrite {
             project_id: &connection.project_id,
             connection_id: &connection.id,
@@ -206,6 +232,12 @@ impl Ingestor {
             notification: &notification,
             received_at,
             expires_at: (received_at + self.retention).timestamp(),
+            // A copy or replay inside the window must still find the marker, however short the
+            // retention: markers outlive the window.
+            marker_expires_at: (received_at
+                + self.retention.max(REPLAY_WINDOW)
+                + Duration::days(1))
+            .timestamp(),
         };
         let outcome = self.store.write_ingest(&write).await?;
         // A notification after SNS said the subscription was removed: it is back. Nothing else

@@ -22,6 +22,7 @@ use crate::model::region::is_ses_region;
 use crate::model::role_arn::RoleArn;
 use crate::model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, WiringStep};
 use crate::sns::confirm::ConfirmError;
+use crate::sns::freshness::{StaleMessage, signed_within_window};
 use crate::sns::{CertStore, Confirmer, Envelope, EnvelopeError, MessageType, VerifyError, verify};
 use crate::store::{Store, StoreError};
 use crate::wiring::Command;
@@ -48,6 +49,8 @@ pub enum CallbackError {
     Envelope(#[from] EnvelopeError),
     #[error("SNS signature check failed: {0}")]
     Signature(#[from] VerifyError),
+    #[error(transparent)]
+    Stale(#[from] StaleMessage),
     #[error("the message is not from one of trackses' callback topics")]
     ForeignTopic,
     #[error(transparent)]
@@ -68,6 +71,7 @@ impl CallbackError {
             CallbackError::Envelope(_) | CallbackError::NotARequest(_) => Disposition::Malformed,
             CallbackError::Signature(e) if e.is_transient() => Disposition::Retry,
             CallbackError::Signature(_)
+            | CallbackError::Stale(_)
             | CallbackError::ForeignTopic
             | CallbackError::Confirm(ConfirmError::UntrustedUrl)
             | CallbackError::Respond(RespondError::UntrustedUrl) => Disposition::Forbidden,
@@ -128,8 +132,11 @@ impl StackCallback {
         envelope: &Envelope,
         webhook_base: &str,
     ) -> Result<CallbackOutcome, CallbackError> {
-        verify(envelope, &self.certs).await?;
+        // The cheap checks first: only a fresh message of a callback topic is worth a
+        // certificate.
         let region = self.callback_region(&envelope.topic_arn)?;
+        signed_within_window(envelope, Utc::now())?;
+        verify(envelope, &self.certs).await?;
         match envelope.message_type {
             MessageType::SubscriptionConfirmation => {
                 let url = envelope.subscribe_url.as_deref().unwrap_or_default();

@@ -1,7 +1,5 @@
 //! The SNS message envelope, whether it came over HTTPS or inside a Lambda event.
 
-use aws_lambda_events::sns::SnsMessage;
-use chrono::SecondsFormat;
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -87,30 +85,13 @@ impl Envelope {
         }
     }
 
-    /// The Lambda runtime already parsed the record; `Timestamp` was turned into a date, and SNS
-    /// always writes it with milliseconds and `Z`, so that is the form it was signed in.
-    pub fn from_lambda(sns: &SnsMessage) -> Result<Envelope, EnvelopeError> {
-        let message_type: MessageType =
-            serde_json::from_value(serde_json::Value::String(sns.sns_message_type.clone()))
-                .map_err(|_| {
-                    EnvelopeError::Malformed(format!(
-                        "unknown message type `{}`",
-                        sns.sns_message_type
-                    ))
-                })?;
-        Ok(Envelope {
-            message_type,
-            message_id: sns.message_id.clone(),
-            topic_arn: sns.topic_arn.clone(),
-            subject: sns.subject.clone(),
-            message: sns.message.clone(),
-            timestamp: sns.timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
-            signature_version: sns.signature_version.clone(),
-            signature: sns.signature.clone(),
-            signing_cert_url: sns.signing_cert_url.clone(),
-            subscribe_url: None,
-            token: None,
-        })
+    /// The `Sns` object of a Lambda record: the same envelope with Lambda's spellings, read as
+    /// SNS wrote it (the `Timestamp` string is signed exactly as sent).
+    pub fn from_lambda_record(sns: &serde_json::Value) -> Result<Envelope, EnvelopeError> {
+        let envelope =
+            Envelope::deserialize(sns).map_err(|e| EnvelopeError::Malformed(e.to_string()))?;
+        envelope.check_confirmation_fields()?;
+        Ok(envelope)
     }
 
     /// When SNS signed the message, as its `Timestamp` says.

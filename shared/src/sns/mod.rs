@@ -4,6 +4,7 @@ pub mod cert_url;
 pub mod certs;
 pub mod confirm;
 pub mod envelope;
+pub mod freshness;
 pub mod verify;
 
 pub use certs::CertStore;

@@ -29,6 +29,8 @@ pub struct IngestWrite<'a> {
     pub received_at: DateTime<Utc>,
     /// Epoch seconds after which DynamoDB's TTL removes the event.
     pub expires_at: i64,
+    /// Epoch seconds after which the delivery marker goes: past the replay window.
+    pub marker_expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -160,7 +162,7 @@ impl Store {
             Item::from([
                 (keys::PK.into(), s(marker)),
                 (keys::SK.into(), s(keys::MARKER_SK)),
-                (keys::TTL.into(), common.expires.clone()),
+                (keys::TTL.into(), n(write.marker_expires_at)),
             ]),
             Some("attribute_not_exists(pk)"),
         )

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use aws_lambda_events::sns::SnsEvent;
 use axum::body::Bytes;
 use axum::routing::post;
 use local::customer::CustomerAccount;
@@ -16,6 +15,7 @@ use local::demo::ApiClient;
 use reqwest::Method;
 use serde_json::{Value, json};
 use shared::config::Config;
+use shared::ingest::direct::SnsLambdaEvent;
 use shared::model::connection::Transition;
 use shared::model::ids;
 use shared::store::Store;
@@ -144,7 +144,7 @@ impl Harness {
     }
 
     /// Hands `ingest-sns` a Lambda event, through the Lambda Invoke path the runner serves.
-    pub async fn invoke_ingest_sns(&self, event: &SnsEvent) -> Value {
+    pub async fn invoke_ingest_sns(&self, event: &SnsLambdaEvent) -> Value {
         reqwest::Client::new()
             .post(format!(
                 "{}/2015-03-31/functions/ingest-sns/invocations",
@@ -485,7 +485,7 @@ pub async fn snapshot(customer: &CustomerAccount) -> BTreeMap<String, String> {
 }
 
 /// Wraps SNS HTTP envelopes into the Lambda event: same fields, Lambda's spellings.
-pub fn lambda_event(bodies: &[&[u8]]) -> SnsEvent {
+pub fn lambda_event(bodies: &[&[u8]]) -> SnsLambdaEvent {
     let records: Vec<Value> = bodies
         .iter()
         .map(|body| {
