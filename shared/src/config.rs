@@ -24,7 +24,8 @@ pub struct Config {
     pub aws_endpoint: Option<Url>,
     /// Only the API needs it (project creation).
     pub admin_token: Option<String>,
-    /// Base of the webhook URLs handed to users; derived from the request when unset.
+    /// Base of the webhook URLs handed to users (required wherever one is made: never taken
+    /// from a request's Host header, which the client chooses).
     pub public_url: Option<Url>,
     /// The KMS key customer credentials are sealed under (automatic mode).
     pub kms_key_id: Option<String>,
@@ -100,6 +101,13 @@ impl Config {
             callback_topic: var("TRACKSES_CALLBACK_TOPIC")
                 .unwrap_or_else(|| "trackses-cfn-callback".to_owned()),
         })
+    }
+
+    /// The deployment's public base URL, which the functions that make webhook URLs need.
+    pub fn require_public_url(&self) -> Result<Url, ConfigError> {
+        self.public_url
+            .clone()
+            .ok_or(ConfigError::Missing("TRACKSES_PUBLIC_URL"))
     }
 
     /// The SDK config, honouring `AWS_ENDPOINT_URL*` like every AWS SDK does.

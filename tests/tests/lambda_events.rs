@@ -33,7 +33,7 @@ async fn api_events_reach_the_api_router() {
         Arc::new(api::ApiState {
             store: h.store.clone(),
             admin_token: admin_token.map(str::to_owned),
-            public_url: None,
+            public_url: h.config.require_public_url().unwrap(),
             connector: None,
             role_links: None,
         })
@@ -52,7 +52,8 @@ async fn api_events_reach_the_api_router() {
     .await;
     assert_eq!(status, 201, "{body}");
     assert_eq!(body["project"]["name"], "Acme mail");
-    // Without a configured public URL, the webhook URL comes from API Gateway's host and scheme.
+    // The webhook URL comes from the configured public URL, never from the request's Host
+    // header (the sample event's is API Gateway's, and a client may send any).
     let pid = body["project"]["id"].as_str().unwrap();
     let key = body["api_key"].as_str().unwrap();
     let (_, connection) = h
@@ -70,11 +71,15 @@ async fn api_events_reach_the_api_router() {
     let (status, body) = invoke(finish(api::routes(state(None))), &event.to_string()).await;
     assert_eq!(status, 200, "{body}");
     let webhook_url = body["webhook_url"].as_str().unwrap();
+    let configured = h.config.require_public_url().unwrap();
     assert!(
-        webhook_url
-            .starts_with("https://abc123.execute-api.eu-west-1.amazonaws.com/v1/hooks/sns/con_"),
+        webhook_url.starts_with(&format!(
+            "{}/v1/hooks/sns/con_",
+            configured.as_str().trim_end_matches('/')
+        )),
         "{webhook_url}"
     );
+    assert!(!webhook_url.contains("abc123"), "{webhook_url}");
 }
 
 #[tokio::test]
@@ -148,7 +153,7 @@ async fn the_stack_callback_event_refuses_a_genuine_confirmation_of_a_foreign_to
     let router = || {
         let callback = StackCallback::from_config(&h.config, h.store.clone(), lambda.clone())
             .expect("make test configures the account id and the wiring function");
-        finish(onboarding::callback_routes(callback, None))
+        finish(onboarding::callback_routes(callback))
     };
     let event = include_str!("../../events/stack-callback/foreign-confirmation.json");
     // Amazon really signed it, for a topic that is not trackses' callback topic: nothing is

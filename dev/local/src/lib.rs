@@ -30,16 +30,21 @@ use shared::wiring::{Command, Wiring};
 /// What API Gateway and Lambda would route to each function, on one local listener whose base
 /// URL is `config.public_url`: the API reaches the wiring function through the Lambda Invoke
 /// API at that same address.
-pub async fn app(config: &Config, aws: &SdkConfig, store: Store) -> Router {
+pub async fn app(
+    config: &Config,
+    aws: &SdkConfig,
+    store: Store,
+) -> Result<Router, shared::config::ConfigError> {
+    let public_url = config.require_public_url()?;
     let ingestor = Arc::new(Ingestor::from_config(config, store.clone()));
     let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
-    lambda.set_endpoint_url(config.public_url.as_ref().map(|u| u.to_string()));
+    lambda.set_endpoint_url(Some(public_url.to_string()));
     let lambda = aws_sdk_lambda::Client::from_conf(lambda.build());
     let callback = StackCallback::from_config(config, store.clone(), lambda.clone());
     let state = Arc::new(api::ApiState {
         store,
         admin_token: config.admin_token.clone(),
-        public_url: config.public_url.clone(),
+        public_url,
         connector: Connector::from_config(config, aws, lambda),
         role_links: RoleLinks::from_config(config),
     });
@@ -54,17 +59,12 @@ pub async fn app(config: &Config, aws: &SdkConfig, store: Store) -> Router {
         .merge(webhook::routes(ingestor.clone()))
         .merge(lambda_invoke_routes(ingestor, wiring));
     match callback {
-        Ok(callback) => {
-            routes = routes.merge(onboarding::callback_routes(
-                callback,
-                config.public_url.clone(),
-            ))
-        }
+        Ok(callback) => routes = routes.merge(onboarding::callback_routes(callback)),
         Err(e) => {
             tracing::warn!(error = %e, "no stack callback: role-mode stacks cannot report in")
         }
     }
-    finish(routes)
+    Ok(finish(routes))
 }
 
 /// The Lambda Invoke API paths, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand

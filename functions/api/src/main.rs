@@ -19,10 +19,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = Config::aws().await;
     let connector = Connector::from_config(&config, &aws, aws_sdk_lambda::Client::new(&aws));
     let role_links = RoleLinks::from_config(&config);
+    let public_url = config.require_public_url()?;
     let state = Arc::new(api::ApiState {
         store: Store::connect(&config).await,
         admin_token: config.admin_token,
-        public_url: config.public_url,
+        public_url,
         connector,
         role_links,
     });

@@ -17,9 +17,5 @@ async fn main() -> Result<(), lambda_http::Error> {
     let aws = Config::aws().await;
     let store = Store::connect(&config).await;
     let callback = StackCallback::from_config(&config, store, aws_sdk_lambda::Client::new(&aws))?;
-    lambda_http::run(finish(onboarding::callback_routes(
-        callback,
-        config.public_url.clone(),
-    )))
-    .await
+    lambda_http::run(finish(onboarding::callback_routes(callback))).await
 }

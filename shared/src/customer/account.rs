@@ -5,7 +5,6 @@ use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sesv2::types::{EventDestinationDefinition, EventType, SnsDestination};
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use super::error::AccountError;
 use super::guard::Guard;
@@ -63,17 +62,18 @@ impl CustomerAccount {
         account_id: &str,
         region: &str,
         credentials: SharedCredentialsProvider,
+        guard: &Guard,
     ) -> CustomerAccount {
         let config = customer_config(base, region, credentials);
         CustomerAccount {
             sns: aws_sdk_sns::Client::from_conf(
                 aws_sdk_sns::config::Builder::from(&config)
-                    .interceptor(Guard)
+                    .interceptor(guard.clone())
                     .build(),
             ),
             ses: aws_sdk_sesv2::Client::from_conf(
                 aws_sdk_sesv2::config::Builder::from(&config)
-                    .interceptor(Guard)
+                    .interceptor(guard.clone())
                     .build(),
             ),
             account_id: account_id.to_owned(),
@@ -177,13 +177,16 @@ impl CustomerAccount {
 
     /// Subscribes the webhook (SNS answers with the existing subscription if there is one).
     /// Returns whether it is already confirmed.
-    pub async fn subscribe(&self, topic_arn: &str, endpoint: &Url) -> Result<bool> {
+    pub async fn subscribe(&self, topic_arn: &str, endpoint: &str) -> Result<bool> {
+        let protocol = endpoint
+            .split_once("://")
+            .map_or("https", |(scheme, _)| scheme);
         let output = self
             .sns
             .subscribe()
             .topic_arn(topic_arn)
-            .protocol(endpoint.scheme())
-            .endpoint(endpoint.as_str())
+            .protocol(protocol)
+            .endpoint(endpoint)
             .send()
             .await
             .map_err(|e| AccountError::from_sdk("sns:Subscribe", e))?;
@@ -319,7 +322,7 @@ impl CustomerAccount {
     }
 
     /// Whether `endpoint` holds a confirmed subscription to the topic.
-    pub async fn subscribed(&self, topic_arn: &str, endpoint: &Url) -> Result<bool> {
+    pub async fn subscribed(&self, topic_arn: &str, endpoint: &str) -> Result<bool> {
         let mut pages = self
             .sns
             .list_subscriptions_by_topic()
@@ -330,7 +333,7 @@ impl CustomerAccount {
             let page =
                 page.map_err(|e| AccountError::from_sdk("sns:ListSubscriptionsByTopic", e))?;
             if page.subscriptions().iter().any(|s| {
-                s.endpoint() == Some(endpoint.as_str())
+                s.endpoint() == Some(endpoint)
                     && s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))
             }) {
                 return Ok(true);
@@ -391,10 +394,10 @@ mod tests {
     fn account(rules: &[&Rule]) -> CustomerAccount {
         CustomerAccount {
             sns: mock_client!(aws_sdk_sns, RuleMode::Sequential, rules, |c| c
-                .interceptor(Guard)
+                .interceptor(Guard::default())
                 .retry_config(RetryConfig::standard().with_max_attempts(3))),
             ses: mock_client!(aws_sdk_sesv2, RuleMode::Sequential, rules, |c| c
-                .interceptor(Guard)),
+                .interceptor(Guard::default())),
             account_id: "111122223333".into(),
             region: "eu-west-1".into(),
         }
@@ -474,7 +477,7 @@ mod tests {
             aws_sdk_sesv2::Config::builder()
                 .with_test_defaults_v2()
                 .http_client(http)
-                .interceptor(Guard)
+                .interceptor(Guard::default())
                 .build(),
         );
         let result = ses.send_email().from_email_address("a@b.c").send().await;
@@ -487,7 +490,7 @@ mod tests {
                 aws_sdk_sns::Config::builder()
                     .with_test_defaults_v2()
                     .http_client(http)
-                    .interceptor(Guard)
+                    .interceptor(Guard::default())
                     .build(),
             )
         };

@@ -45,8 +45,34 @@ fn topic(arn: Option<&str>) -> Result<(), &'static str> {
     ours(arn.map(topic_name))
 }
 
-/// The decision, on the operation as the SDK names it and its typed input.
-pub fn check(service: &str, operation: &str, input: &Input) -> Result<(), Refusal> {
+/// Subscribe may reach only this deployment's webhook, one connection's URL at a time.
+fn our_webhook(
+    prefix: Option<&str>,
+    protocol: Option<&str>,
+    endpoint: Option<&str>,
+) -> Result<(), &'static str> {
+    let (Some(prefix), Some(endpoint)) = (prefix, endpoint) else {
+        return Err("the endpoint is not one of this deployment's webhook URLs");
+    };
+    let connection = endpoint
+        .strip_prefix(prefix)
+        .filter(|cid| crate::model::ids::is_key_safe(cid));
+    let scheme = endpoint.split_once("://").map(|(scheme, _)| scheme);
+    if connection.is_some() && scheme == protocol {
+        Ok(())
+    } else {
+        Err("the endpoint is not one of this deployment's webhook URLs")
+    }
+}
+
+/// The decision, on the operation as the SDK names it and its typed input. `webhook_prefix` is
+/// what every webhook URL of the deployment starts with (`None`: nothing may be subscribed).
+pub fn check(
+    service: &str,
+    operation: &str,
+    input: &Input,
+    webhook_prefix: Option<&str>,
+) -> Result<(), Refusal> {
     let decision = match (service, operation) {
         (_, op) if op.starts_with("Send") => Err("trackses never sends mail"),
         ("STS", "GetCallerIdentity") => Ok(()),
@@ -65,11 +91,11 @@ pub fn check(service: &str, operation: &str, input: &Input) -> Result<(), Refusa
                 .downcast_ref::<sns::get_topic_attributes::GetTopicAttributesInput>()
                 .and_then(|i| i.topic_arn()),
         ),
-        ("SNS", "Subscribe") => topic(
-            input
-                .downcast_ref::<sns::subscribe::SubscribeInput>()
-                .and_then(|i| i.topic_arn()),
-        ),
+        ("SNS", "Subscribe") => match input.downcast_ref::<sns::subscribe::SubscribeInput>() {
+            Some(i) => topic(i.topic_arn())
+                .and_then(|()| our_webhook(webhook_prefix, i.protocol(), i.endpoint())),
+            None => Err("unexpected input"),
+        },
         ("SNS", "ListSubscriptionsByTopic") => topic(
             input
                 .downcast_ref::<sns::list_subscriptions_by_topic::ListSubscriptionsByTopicInput>()
@@ -119,9 +145,21 @@ pub fn check(service: &str, operation: &str, input: &Input) -> Result<(), Refusa
     })
 }
 
-/// Installed on every customer-account client by `customer::clients`.
-#[derive(Debug)]
-pub struct Guard;
+/// Installed on every customer-account client; nothing else builds those clients.
+#[derive(Debug, Clone, Default)]
+pub struct Guard {
+    webhook_prefix: Option<std::sync::Arc<str>>,
+}
+
+impl Guard {
+    /// A guard that lets `Subscribe` reach only URLs under `webhook_prefix` (this deployment's
+    /// webhook); `Guard::default()` lets nothing be subscribed.
+    pub fn subscribing_under(webhook_prefix: &str) -> Guard {
+        Guard {
+            webhook_prefix: Some(webhook_prefix.into()),
+        }
+    }
+}
 
 impl Intercept for Guard {
     fn name(&self) -> &'static str {
@@ -143,7 +181,12 @@ impl Intercept for Guard {
                 reason: "the operation could not be identified",
             }));
         };
-        check(metadata.service(), metadata.name(), context.input())?;
+        check(
+            metadata.service(),
+            metadata.name(),
+            context.input(),
+            self.webhook_prefix.as_deref(),
+        )?;
         Ok(())
     }
 }
@@ -169,6 +212,48 @@ mod tests {
         Input::erase(value)
     }
 
+    const HOOKS: &str = "https://trackses.example/v1/hooks/sns/";
+
+    fn decide(service: &str, operation: &str, input: &Input) -> Result<(), Refusal> {
+        check(service, operation, input, Some(HOOKS))
+    }
+
+    #[test]
+    fn subscriptions_reach_only_this_deployments_webhook() {
+        let subscribe = |protocol: &str, endpoint: &str| {
+            input(
+                sns::subscribe::SubscribeInput::builder()
+                    .topic_arn("arn:aws:sns:eu-west-1:1:trackses-x")
+                    .protocol(protocol)
+                    .endpoint(endpoint)
+                    .build()
+                    .unwrap(),
+            )
+        };
+        let ours = format!("{HOOKS}con_01jd8x2k7vq3m9zt5w4r6y1b0c");
+        assert!(decide("SNS", "Subscribe", &subscribe("https", &ours)).is_ok());
+        for (protocol, endpoint) in [
+            (
+                "https",
+                "https://attacker.example/v1/hooks/sns/con_1".to_owned(),
+            ),
+            ("https", HOOKS.to_owned()),
+            ("https", format!("{HOOKS}con_1/../../admin")),
+            ("https", "https://trackses.example/v1/hooks/sns".to_owned()),
+            ("http", ours.replace("https", "http")),
+            ("email", "victim@example.com".to_owned()),
+            ("lambda", "arn:aws:lambda:eu-west-1:1:function:f".to_owned()),
+            ("sqs", "arn:aws:sqs:eu-west-1:1:q".to_owned()),
+        ] {
+            assert!(
+                decide("SNS", "Subscribe", &subscribe(protocol, &endpoint)).is_err(),
+                "{protocol} {endpoint}"
+            );
+        }
+        // Without a webhook (the STS-only client of the API), nothing may be subscribed.
+        assert!(check("SNS", "Subscribe", &subscribe("https", &ours), None).is_err());
+    }
+
     #[test]
     fn every_send_is_refused() {
         for (service, op) in [
@@ -178,7 +263,7 @@ mod tests {
             ("SES", "SendRawEmail"),
             ("SES", "SendTemplatedEmail"),
         ] {
-            let refusal = check(service, op, &input(())).unwrap_err();
+            let refusal = decide(service, op, &input(())).unwrap_err();
             assert_eq!(refusal.reason, "trackses never sends mail");
         }
     }
@@ -193,10 +278,10 @@ mod tests {
                     .unwrap(),
             )
         };
-        assert!(check("SNS", "CreateTopic", &create("trackses-abc")).is_ok());
+        assert!(decide("SNS", "CreateTopic", &create("trackses-abc")).is_ok());
         for name in ["orders", "trackses-", "my-trackses-abc", "Trackses-abc"] {
             assert!(
-                check("SNS", "CreateTopic", &create(name)).is_err(),
+                decide("SNS", "CreateTopic", &create(name)).is_err(),
                 "{name}"
             );
         }
@@ -209,7 +294,7 @@ mod tests {
             )
         };
         assert!(
-            check(
+            decide(
                 "SNS",
                 "DeleteTopic",
                 &delete("arn:aws:sns:eu-west-1:1:trackses-x")
@@ -217,7 +302,7 @@ mod tests {
             .is_ok()
         );
         assert!(
-            check(
+            decide(
                 "SNS",
                 "DeleteTopic",
                 &delete("arn:aws:sns:eu-west-1:1:orders")
@@ -226,7 +311,7 @@ mod tests {
         );
         // An ARN whose account part merely contains the prefix is not ours.
         assert!(
-            check(
+            decide(
                 "SNS",
                 "DeleteTopic",
                 &delete("arn:aws:sns:trackses-x:1:orders")
@@ -245,8 +330,8 @@ mod tests {
                     .unwrap(),
             )
         };
-        assert!(check("SESv2", "DeleteConfigurationSet", &delete("trackses-1")).is_ok());
-        assert!(check("SESv2", "DeleteConfigurationSet", &delete("production")).is_err());
+        assert!(decide("SESv2", "DeleteConfigurationSet", &delete("trackses-1")).is_ok());
+        assert!(decide("SESv2", "DeleteConfigurationSet", &delete("production")).is_err());
     }
 
     #[test]
@@ -261,9 +346,9 @@ mod tests {
             )
         };
         let op = "PutEmailIdentityConfigurationSetAttributes";
-        assert!(check("SESv2", op, &put(Some("trackses-1"))).is_ok());
-        assert!(check("SESv2", op, &put(None)).is_ok());
-        assert!(check("SESv2", op, &put(Some("marketing"))).is_err());
+        assert!(decide("SESv2", op, &put(Some("trackses-1"))).is_ok());
+        assert!(decide("SESv2", op, &put(None)).is_ok());
+        assert!(decide("SESv2", op, &put(Some("marketing"))).is_err());
     }
 
     #[test]
@@ -275,9 +360,9 @@ mod tests {
             ("SESv2", "PutAccountDetails"),
             ("IAM", "CreateUser"),
         ] {
-            assert!(check(service, op, &input(())).is_err(), "{op}");
+            assert!(decide(service, op, &input(())).is_err(), "{op}");
         }
         // A listed name with an input of the wrong type is not waved through.
-        assert!(check("SNS", "CreateTopic", &input(())).is_err());
+        assert!(decide("SNS", "CreateTopic", &input(())).is_err());
     }
 }

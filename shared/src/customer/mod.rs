@@ -110,7 +110,7 @@ pub async fn assumed_role(
 pub fn sts_client(config: &SdkConfig) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::config::Builder::from(config)
-            .interceptor(guard::Guard)
+            .interceptor(guard::Guard::default())
             .build(),
     )
 }

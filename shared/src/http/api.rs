@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -26,7 +26,7 @@ use crate::store::keys::{CounterScope, Granularity};
 pub struct ApiState {
     pub store: Store,
     pub admin_token: Option<String>,
-    pub public_url: Option<Url>,
+    pub public_url: Url,
     /// Automatic mode's side of the API; `None` where it is not configured.
     pub connector: Option<super::connections::Connector>,
     /// Role mode's quick-create links; `None` where the deployment publishes no template.
@@ -142,14 +142,14 @@ struct ConnectionView<'a> {
 
 impl ApiState {
     /// Where SNS must deliver for `cid`.
-    pub(super) fn webhook_url(&self, headers: &HeaderMap, cid: &str) -> String {
-        super::webhook::hook_url(&public_base(self.public_url.as_ref(), headers), cid)
+    pub(super) fn webhook_url(&self, cid: &str) -> String {
+        crate::model::connection::webhook_url(&self.public_url, cid)
     }
 
-    pub(super) fn view(&self, headers: &HeaderMap, connection: &Connection) -> serde_json::Value {
+    pub(super) fn view(&self, connection: &Connection) -> serde_json::Value {
         let view = ConnectionView {
             connection,
-            webhook_url: self.webhook_url(headers, &connection.id),
+            webhook_url: self.webhook_url(&connection.id),
         };
         serde_json::to_value(view).unwrap_or_default()
     }
@@ -167,25 +167,6 @@ impl ApiState {
             .await?
             .filter(|c| c.project_id == pid)
             .ok_or_else(|| Problem::not_found("connection"))
-    }
-}
-
-/// The deployment's base URL: the configured public URL, else the one this request reached
-/// (API Gateway sets Host and X-Forwarded-Proto).
-pub fn public_base(public_url: Option<&Url>, headers: &HeaderMap) -> String {
-    match public_url {
-        Some(url) => url.as_str().trim_end_matches('/').to_owned(),
-        None => {
-            let host = headers
-                .get(header::HOST)
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("localhost");
-            let scheme = headers
-                .get("x-forwarded-proto")
-                .and_then(|h| h.to_str().ok())
-                .unwrap_or("https");
-            format!("{scheme}://{host}")
-        }
     }
 }
 

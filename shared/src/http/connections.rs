@@ -128,7 +128,7 @@ async fn create_connection(
                 .create_connection(&connection, None, Some(&proof))
                 .await?;
             tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
-            let mut view = state.view(&headers, &connection);
+            let mut view = state.view(&connection);
             // Shown once: the webhook's subscription confirmation proves the topic by itself;
             // the direct SNS → Lambda path needs this published to the topic once.
             view["topic_proof"] = json!({
@@ -146,7 +146,7 @@ async fn create_connection(
                 id: access_key_id,
                 secret: secret_access_key,
             };
-            let connection = automatic(&state, &headers, pid, &region, &key).await?;
+            let connection = automatic(&state, pid, &region, &key).await?;
             (connection, StatusCode::ACCEPTED)
         }
         NewConnection::Role { region, role_arn } => {
@@ -159,11 +159,11 @@ async fn create_connection(
                 Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
             connection.account_id = role.account_id().to_owned();
             connection.role_arn = Some(role.as_str().to_owned());
-            let connection = register_and_wire(&state, &headers, connection, &region, None).await?;
+            let connection = register_and_wire(&state, connection, &region, None).await?;
             (connection, StatusCode::ACCEPTED)
         }
     };
-    Ok((status, Json(state.view(&headers, &connection))).into_response())
+    Ok((status, Json(state.view(&connection))).into_response())
 }
 
 fn manual(pid: String, topic_arn: &str) -> Result<Connection, Problem> {
@@ -237,7 +237,6 @@ fn refused(status: u16, detail: String) -> Problem {
 /// nothing stays behind.
 async fn automatic(
     state: &ApiState,
-    headers: &HeaderMap,
     pid: String,
     region: &str,
     key: &AccessKey,
@@ -268,14 +267,13 @@ async fn automatic(
         .seal(&context, &key.to_plaintext())
         .await
         .map_err(|e| Problem::unavailable(&e))?;
-    register_and_wire(state, headers, connection, region, Some(&sealed)).await
+    register_and_wire(state, connection, region, Some(&sealed)).await
 }
 
 /// Names the connection's trackses-* resources, registers it (with its sealed key, if any) and
 /// starts the wiring; if the wiring cannot be started, nothing stays behind.
 async fn register_and_wire(
     state: &ApiState,
-    headers: &HeaderMap,
     mut connection: Connection,
     region: &str,
     sealed: Option<&Sealed>,
@@ -298,10 +296,6 @@ async fn register_and_wire(
         })?;
     let wire = Command::Wire {
         connection_id: connection.id.clone(),
-        webhook_url: state
-            .webhook_url(headers, &connection.id)
-            .parse()
-            .map_err(|e| Problem::unavailable(&e))?,
     };
     if let Err(error) = connector.wiring.start(&wire).await {
         // Not accepted: take back the registration and the sealed key with it.
@@ -319,10 +313,7 @@ async fn list_connections(
 ) -> Result<Json<serde_json::Value>, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
     let connections = state.store.list_connections(&pid).await?;
-    let items: Vec<_> = connections
-        .iter()
-        .map(|c| state.view(&headers, c))
-        .collect();
+    let items: Vec<_> = connections.iter().map(|c| state.view(c)).collect();
     Ok(Json(json!({"items": items})))
 }
 
@@ -333,7 +324,7 @@ async fn get_connection(
 ) -> Result<Json<serde_json::Value>, Problem> {
     require_project_key(&headers, &state.store, &pid).await?;
     let connection = state.project_connection(&pid, &cid).await?;
-    Ok(Json(state.view(&headers, &connection)))
+    Ok(Json(state.view(&connection)))
 }
 
 /// A manual connection owns nothing in the customer's account: forgetting it is the teardown,
@@ -391,11 +382,7 @@ async fn delete_connection(
     connection.status = ConnectionStatus::Deleting;
     connection.last_error = None;
     connection.updated_at = now;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(state.view(&headers, &connection)),
-    )
-        .into_response())
+    Ok((StatusCode::ACCEPTED, Json(state.view(&connection))).into_response())
 }
 
 /// Sends a request/response command about a connection of the project and maps the reply.
@@ -446,15 +433,8 @@ async fn verify_connection(
     headers: HeaderMap,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    let webhook_url = state
-        .webhook_url(&headers, &cid)
-        .parse()
-        .map_err(|e| Problem::unavailable(&e))?;
     ask(&state, &headers, (&pid, &cid), None, |connection_id| {
-        Command::Verify {
-            connection_id,
-            webhook_url,
-        }
+        Command::Verify { connection_id }
     })
     .await
 }

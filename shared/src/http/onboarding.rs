@@ -12,9 +12,8 @@ use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
-use url::Url;
 
-use super::api::{ApiState, public_base};
+use super::api::ApiState;
 use super::auth::require_project_key;
 use super::connections::ses_region;
 use super::problem::Problem;
@@ -64,7 +63,7 @@ async fn role_link(
     let (token, onboarding) = Onboarding::mint(&pid, &region, Utc::now());
     state.store.put_onboarding(&onboarding).await?;
     let cid = &onboarding.connection_id;
-    let webhook_url = state.webhook_url(&headers, cid);
+    let webhook_url = state.webhook_url(cid);
     let callback_topic_arn = topic_arn(&region, &links.account_id, &links.callback_topic);
     let stack = stack_name(cid);
     let url = quick_create_url(
@@ -97,27 +96,18 @@ async fn role_link(
 
 struct CallbackState {
     callback: StackCallback,
-    public_url: Option<Url>,
 }
 
 /// The routes only; `http::finish` adds the problem+json fallbacks once, at the edge.
-pub fn callback_routes(callback: StackCallback, public_url: Option<Url>) -> Router {
+pub fn callback_routes(callback: StackCallback) -> Router {
     Router::new()
         .route("/v1/hooks/cloudformation", post(receive))
-        .with_state(Arc::new(CallbackState {
-            callback,
-            public_url,
-        }))
+        .with_state(Arc::new(CallbackState { callback }))
 }
 
-async fn receive(
-    State(state): State<Arc<CallbackState>>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let base = public_base(state.public_url.as_ref(), &headers);
+async fn receive(State(state): State<Arc<CallbackState>>, body: Bytes) -> Response {
     let result = match Envelope::from_json(&body) {
-        Ok(envelope) => state.callback.handle(&envelope, &base).await,
+        Ok(envelope) => state.callback.handle(&envelope).await,
         Err(e) => Err(e.into()),
     };
     match result {

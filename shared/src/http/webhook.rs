@@ -14,11 +14,6 @@ use super::problem::Problem;
 use crate::ingest::{Disposition, IngestError, Ingestor, Outcome, Target};
 use crate::sns::Envelope;
 
-/// Where SNS delivers for connection `cid`, under the deployment's base URL.
-pub fn hook_url(base: &str, cid: &str) -> String {
-    format!("{}/v1/hooks/sns/{cid}", base.trim_end_matches('/'))
-}
-
 /// The routes only; `http::finish` adds the problem+json fallbacks once, at the edge.
 pub fn routes(ingestor: Arc<Ingestor>) -> Router {
     Router::new()

@@ -1,6 +1,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use url::Url;
+
 use crate::crypto::sha256_hex;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -128,6 +130,20 @@ impl Transition {
             | Transition::TeardownFailed => &[S::Deleting],
         }
     }
+}
+
+/// Where SNS delivers for connection `cid`, under the deployment's public URL.
+pub fn webhook_url(public_url: &Url, cid: &str) -> String {
+    [webhook_prefix(public_url).as_str(), cid].concat()
+}
+
+/// What every webhook URL of the deployment starts with: the only endpoints trackses ever
+/// subscribes to a customer's topic.
+pub fn webhook_prefix(public_url: &Url) -> String {
+    format!(
+        "{}/v1/hooks/sns/",
+        public_url.as_str().trim_end_matches('/')
+    )
 }
 
 /// What a manual connection's owner publishes to the topic to prove control of it for the direct

@@ -7,7 +7,6 @@
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use chrono::Utc;
-use url::Url;
 
 use super::request::{
     Answer, ConnectionProperties, CustomResourceRequest, NotARequest, RequestType, StackArn,
@@ -126,12 +125,7 @@ impl StackCallback {
         })
     }
 
-    /// `webhook_base` is where this deployment's webhook URLs start (`https://host`).
-    pub async fn handle(
-        &self,
-        envelope: &Envelope,
-        webhook_base: &str,
-    ) -> Result<CallbackOutcome, CallbackError> {
+    pub async fn handle(&self, envelope: &Envelope) -> Result<CallbackOutcome, CallbackError> {
         // The cheap checks first: only a fresh message of a callback topic is worth a
         // certificate.
         let region = self.callback_region(&envelope.topic_arn)?;
@@ -153,7 +147,7 @@ impl StackCallback {
                 // Checked before anything else: an answer goes only to CloudFormation's bucket.
                 self.responder.trusted_url(&request.response_url, &region)?;
                 let decision = if request.service_token == envelope.topic_arn {
-                    self.decide(&request, webhook_base).await?
+                    self.decide(&request).await?
                 } else {
                     Err("the request's ServiceToken is not the topic it was published to".into())
                 };
@@ -187,23 +181,15 @@ impl StackCallback {
         }
     }
 
-    async fn decide(
-        &self,
-        request: &CustomResourceRequest,
-        webhook_base: &str,
-    ) -> Result<Decision, CallbackError> {
+    async fn decide(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
         match request.request_type {
-            RequestType::Create => self.create(request, webhook_base).await,
-            RequestType::Update => self.update(request, webhook_base).await,
+            RequestType::Create => self.create(request).await,
+            RequestType::Update => self.update(request).await,
             RequestType::Delete => self.delete(request).await,
         }
     }
 
-    async fn create(
-        &self,
-        request: &CustomResourceRequest,
-        webhook_base: &str,
-    ) -> Result<Decision, CallbackError> {
+    async fn create(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
         let properties = match request.properties() {
             Ok(properties) => properties,
             Err(reason) => return Ok(Err(reason)),
@@ -272,16 +258,11 @@ impl StackCallback {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(connection_id = %connection.id, project_id = %connection.project_id, account_id = %connection.account_id, region = %connection.region, "role connection registered by its stack");
-        self.check_through_role(&connection.id, webhook_base)
-            .await?;
+        self.check_through_role(&connection.id).await?;
         Ok(Ok(connection.id))
     }
 
-    async fn update(
-        &self,
-        request: &CustomResourceRequest,
-        webhook_base: &str,
-    ) -> Result<Decision, CallbackError> {
+    async fn update(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
         let Some(connection) = self.stack_connection(request).await? else {
             return Ok(Err("trackses has no connection for this stack any more (it was deleted in trackses): delete the stack and create a new one from a fresh link".into()));
         };
@@ -316,8 +297,7 @@ impl StackCallback {
             )
             .await?;
         tracing::info!(connection_id = %connection.id, properties = %properties.redacted(), "role connection updated by its stack");
-        self.check_through_role(&connection.id, webhook_base)
-            .await?;
+        self.check_through_role(&connection.id).await?;
         Ok(Ok(connection.id))
     }
 
@@ -379,16 +359,13 @@ impl StackCallback {
         }))
     }
 
-    /// The wiring function assumes the role (the proof trackses can reach the account) and
-    /// re-runs the idempotent subscription; the webhook's confirmation makes the connection active.
-    async fn check_through_role(&self, cid: &str, webhook_base: &str) -> Result<(), CallbackError> {
-        let webhook_url: Url = crate::http::webhook::hook_url(webhook_base, cid)
-            .parse()
-            .map_err(|e: url::ParseError| InvokeError::Invoke(e.to_string()))?;
+    /// The wiring function proves and assumes the role (the proof trackses can reach the
+    /// account, and only with this project's external id) and re-runs the idempotent
+    /// subscription; the webhook's confirmation makes the connection active.
+    async fn check_through_role(&self, cid: &str) -> Result<(), CallbackError> {
         self.wiring
             .start(&Command::Wire {
                 connection_id: cid.to_owned(),
-                webhook_url,
             })
             .await?;
         Ok(())

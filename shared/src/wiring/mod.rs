@@ -19,8 +19,10 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::crypto::{CryptoError, Envelope, SecretContext};
+use crate::customer::guard::Guard;
 use crate::customer::trust::prove_role;
 use crate::customer::{AccessKey, AccountError, CustomerAccount, Identity, assumed_role};
+use crate::model::connection::{webhook_prefix, webhook_url};
 use crate::model::role_arn::RoleArn;
 use crate::model::{Connection, ConnectionMode};
 use crate::store::{Store, StoreError};
@@ -30,7 +32,6 @@ use crate::store::{Store, StoreError};
 pub enum Command {
     Wire {
         connection_id: String,
-        webhook_url: Url,
     },
     ListIdentities {
         connection_id: String,
@@ -49,7 +50,6 @@ pub enum Command {
     },
     Verify {
         connection_id: String,
-        webhook_url: Url,
     },
     /// Before a role is registered: does it admit trackses only under the project's external id?
     ProveRole {
@@ -121,6 +121,9 @@ pub struct Wiring {
     pub aws: SdkConfig,
     /// trackses' own account, whose roles trackses never assumes.
     account_id: String,
+    /// The deployment's public URL: the only place a customer topic is subscribed to.
+    public_url: Url,
+    guard: Guard,
     roles: RoleCredentials,
 }
 
@@ -160,7 +163,10 @@ impl Wiring {
         config: &crate::config::Config,
     ) -> Result<Wiring, crate::config::ConfigError> {
         let aws = crate::config::Config::aws().await;
+        let public_url = config.require_public_url()?;
         Ok(Wiring {
+            guard: Guard::subscribing_under(&webhook_prefix(&public_url)),
+            public_url,
             store: Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name),
             envelope: Envelope::new(
                 aws_sdk_kms::Client::new(&aws),
@@ -185,12 +191,12 @@ impl Wiring {
                 role_arn,
                 region,
             } => return self.prove_new_role(project_id, role_arn, region).await,
-            Command::Wire { connection_id, .. }
+            Command::Wire { connection_id }
             | Command::ListIdentities { connection_id }
             | Command::Attach { connection_id, .. }
             | Command::Detach { connection_id, .. }
             | Command::Teardown { connection_id }
-            | Command::Verify { connection_id, .. } => connection_id,
+            | Command::Verify { connection_id } => connection_id,
         };
         let Some(connection) = self.store.get_connection(connection_id).await? else {
             // Deleted meanwhile: nothing left to do, and nothing to retry.
@@ -203,14 +209,14 @@ impl Wiring {
             ));
         }
         match command {
-            Command::Wire { webhook_url, .. } => self.wire(&connection, &webhook_url).await,
+            Command::Wire { .. } => self.wire(&connection).await,
             Command::ListIdentities { .. } => self.list_identities(&connection).await,
             Command::Attach {
                 identity, replace, ..
             } => self.attach(&connection, &identity, replace).await,
             Command::Detach { identity, .. } => self.detach(&connection, &identity).await,
             Command::Teardown { .. } => self.teardown(&connection).await,
-            Command::Verify { webhook_url, .. } => self.verify(&connection, &webhook_url).await,
+            Command::Verify { .. } => self.verify(&connection).await,
             // Answered above, before any connection is read.
             Command::ProveRole { .. } => {
                 Ok(Reply::refused(400, "a role proof names no connection"))
@@ -312,7 +318,14 @@ impl Wiring {
             &connection.account_id,
             &connection.region,
             credentials,
+            &self.guard,
         ))
+    }
+
+    /// Where SNS delivers for the connection: this deployment's webhook, never a URL a request
+    /// named.
+    fn webhook_url(&self, connection: &Connection) -> String {
+        webhook_url(&self.public_url, &connection.id)
     }
 }
 

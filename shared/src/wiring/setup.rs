@@ -2,7 +2,6 @@
 //! → subscription, each step recorded once done. The webhook's confirmation finishes it.
 
 use chrono::Utc;
-use url::Url;
 
 use super::{Reply, Wiring, WiringError};
 use crate::customer::account::resource_name;
@@ -11,11 +10,7 @@ use crate::model::connection::Transition;
 use crate::model::{Connection, ConnectionStatus, WiringStep};
 
 impl Wiring {
-    pub(super) async fn wire(
-        &self,
-        connection: &Connection,
-        webhook_url: &Url,
-    ) -> Result<Reply, WiringError> {
+    pub(super) async fn wire(&self, connection: &Connection) -> Result<Reply, WiringError> {
         // Only a connection still being wired (or stopped by an error the user may have fixed)
         // is wired; a repeated or late command must not undo an active or deleting one.
         if !matches!(
@@ -27,7 +22,7 @@ impl Wiring {
         // The account is reached (and a role proven) inside the same error handling as the
         // steps: a role that fails its proof stops the connection in `error`, in words.
         let result = match self.account(connection).await {
-            Ok(account) => self.run_steps(&account, connection, webhook_url).await,
+            Ok(account) => self.run_steps(&account, connection).await,
             Err(error) => Err(error),
         };
         match result {
@@ -72,8 +67,8 @@ impl Wiring {
         &self,
         account: &CustomerAccount,
         connection: &Connection,
-        webhook_url: &Url,
     ) -> Result<bool, WiringError> {
+        let webhook_url = self.webhook_url(connection);
         let name = resource_name(&connection.id);
         let topic_arn = &connection.topic_arn;
         let done = |step| connection.wiring_steps.contains(&step);
@@ -107,7 +102,7 @@ impl Wiring {
                 }
                 // Always re-run: Subscribe is idempotent and says whether SNS confirmed.
                 WiringStep::Subscription => account
-                    .subscribe(topic_arn, webhook_url)
+                    .subscribe(topic_arn, &webhook_url)
                     .await
                     .map(|c| confirmed = c),
             };

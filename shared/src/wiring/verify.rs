@@ -2,7 +2,6 @@
 //! problem in words the user can act on.
 
 use serde::{Deserialize, Serialize};
-use url::Url;
 
 use super::{Reply, Wiring, WiringError};
 use crate::customer::{AccountError, CustomerAccount};
@@ -29,11 +28,7 @@ pub struct Verification {
 impl Eq for Verification {}
 
 impl Wiring {
-    pub(super) async fn verify(
-        &self,
-        connection: &Connection,
-        webhook_url: &Url,
-    ) -> Result<Reply, WiringError> {
+    pub(super) async fn verify(&self, connection: &Connection) -> Result<Reply, WiringError> {
         let account = match self.account(connection).await {
             Ok(account) => account,
             // Unreachable, or a role that fails its proof: that one problem is the answer.
@@ -69,7 +64,8 @@ impl Wiring {
         };
         // Without access nothing else can be checked; the one problem says why.
         if reachable {
-            check_wiring(&account, connection, webhook_url, &mut problems).await?;
+            let webhook_url = self.webhook_url(connection);
+            check_wiring(&account, connection, &webhook_url, &mut problems).await?;
         }
         Ok(Reply::Verified(Verification {
             verified: reachable && problems.is_empty(),
@@ -100,7 +96,7 @@ fn note(problems: &mut Vec<String>, error: AccountError) -> Result<(), WiringErr
 async fn check_wiring(
     account: &CustomerAccount,
     connection: &Connection,
-    webhook_url: &Url,
+    webhook_url: &str,
     problems: &mut Vec<String>,
 ) -> Result<(), WiringError> {
     let set = connection.configuration_set_name();

@@ -59,7 +59,9 @@ impl Harness {
         adjust(&mut config);
         let aws = Config::aws().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
-        let app = local::app(&config, &aws, store.clone()).await;
+        let app = local::app(&config, &aws, store.clone())
+            .await
+            .expect("the configuration names a public URL");
         tokio::spawn(async move { axum::serve(listener, app).await });
         Harness {
             api: ApiClient::new(base),

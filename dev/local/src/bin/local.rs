@@ -26,7 +26,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = Config::aws().await;
     let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let server = axum::serve(listener, local::app(&config, &aws, store).await)
+    let server = axum::serve(listener, local::app(&config, &aws, store).await?)
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         });
