@@ -1,6 +1,5 @@
 //! SNS signing certificates, kept per container as parsed public keys.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -9,6 +8,8 @@ use aws_lc_rs::signature::{
     ParsedPublicKey, RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY, RSA_PKCS1_2048_8192_SHA256,
 };
 use x509_parser::pem::parse_x509_pem;
+
+use super::cert_url::CertKey;
 
 /// The certificate's public key, parsed once for each algorithm SNS signs with.
 pub struct SigningKey {
@@ -40,10 +41,14 @@ impl SigningKey {
     }
 }
 
+/// SNS signs with one certificate per region at a time, and a container serves a few regions; a
+/// small bound keeps whatever else arrives from growing the cache (oldest entry evicted first).
+const CACHE_CAPACITY: usize = 8;
+
 pub struct CertStore {
     pinned_dir: Option<PathBuf>,
     http: reqwest::Client,
-    cache: RwLock<HashMap<String, Arc<SigningKey>>>,
+    cache: RwLock<Vec<(CertKey, Arc<SigningKey>)>>,
 }
 
 impl CertStore {
@@ -51,33 +56,44 @@ impl CertStore {
         CertStore {
             pinned_dir,
             http: strict_http_client(),
-            cache: RwLock::default(),
+            cache: RwLock::new(Vec::with_capacity(CACHE_CAPACITY)),
         }
     }
 
-    /// `url` must already have passed `cert_url::check`; `file_name` is what that returned.
-    pub async fn key(&self, url: &str, file_name: &str) -> Result<Arc<SigningKey>, CertError> {
-        if let Some(key) = self.cached(url) {
+    /// `place` comes from `cert_url::check`, so it is the one spelling of a certificate's URL.
+    pub async fn key(&self, place: &CertKey) -> Result<Arc<SigningKey>, CertError> {
+        if let Some(key) = self.cached(place) {
             return Ok(key);
         }
-        let pem = match self.pinned(file_name) {
+        let pem = match self.pinned(place.file()) {
             Some(pem) => pem,
-            None => self.fetch(url).await?,
+            None => self.fetch(&place.url()).await?,
         };
         let key = Arc::new(SigningKey::from_pem(&pem)?);
-        self.cache
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .insert(url.to_owned(), key.clone());
+        self.remember(place, key.clone());
         Ok(key)
     }
 
-    fn cached(&self, url: &str) -> Option<Arc<SigningKey>> {
+    fn cached(&self, place: &CertKey) -> Option<Arc<SigningKey>> {
         self.cache
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .get(url)
-            .cloned()
+            .iter()
+            .find(|(k, _)| k == place)
+            .map(|(_, key)| key.clone())
+    }
+
+    fn remember(&self, place: &CertKey, key: Arc<SigningKey>) {
+        let mut cache = self
+            .cache
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Two requests may have fetched the same certificate at once; keep one entry.
+        cache.retain(|(k, _)| k != place);
+        if cache.len() >= CACHE_CAPACITY {
+            cache.remove(0);
+        }
+        cache.push((place.clone(), key));
     }
 
     fn pinned(&self, file_name: &str) -> Option<Vec<u8>> {
@@ -112,4 +128,50 @@ pub fn strict_http_client() -> reqwest::Client {
         .timeout(Duration::from_secs(4))
         .build()
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sns::cert_url;
+
+    const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../events/sns-real");
+    const FILE: &str = "SimpleNotificationService-7ff5318490ec183fbaddaa2a969abfda.pem";
+
+    /// The pinned certificate answers for any host, so many distinct places load without a fetch.
+    fn place(i: usize) -> CertKey {
+        let region = format!("test-{i}");
+        cert_url::check(
+            &format!("https://sns.{region}.amazonaws.com/{FILE}"),
+            &region,
+        )
+        .unwrap()
+    }
+
+    fn cached_len(certs: &CertStore) -> usize {
+        certs.cache.read().unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn the_cache_never_exceeds_its_bound() {
+        let certs = CertStore::new(Some(PathBuf::from(REAL)));
+        for i in 0..3 * CACHE_CAPACITY {
+            certs.key(&place(i)).await.unwrap();
+            assert!(cached_len(&certs) <= CACHE_CAPACITY, "after {i}");
+        }
+        assert_eq!(cached_len(&certs), CACHE_CAPACITY);
+        let newest = 3 * CACHE_CAPACITY - 1;
+        assert!(certs.cached(&place(newest)).is_some());
+        assert!(certs.cached(&place(0)).is_none(), "the oldest was evicted");
+    }
+
+    #[tokio::test]
+    async fn one_place_is_one_entry() {
+        let certs = CertStore::new(Some(PathBuf::from(REAL)));
+        for _ in 0..3 {
+            certs.key(&place(0)).await.unwrap();
+            certs.remember(&place(0), certs.key(&place(0)).await.unwrap());
+        }
+        assert_eq!(cached_len(&certs), 1);
+    }
 }

@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::cert_url::{self, CertUrlError};
+use super::cert_url::{self, CertKey, CertUrlError};
 use super::certs::{CertError, CertStore, SigningKey};
 use super::envelope::Envelope;
 use crate::model::TopicArn;
@@ -36,8 +36,8 @@ enum Algorithm {
     Sha256,
 }
 
-/// Checks everything that can be checked without a certificate, and returns its file name.
-fn precheck(envelope: &Envelope) -> Result<(Algorithm, String), VerifyError> {
+/// Checks everything that can be checked without a certificate, and returns where it is.
+fn precheck(envelope: &Envelope) -> Result<(Algorithm, CertKey), VerifyError> {
     let algorithm = match envelope.signature_version.as_str() {
         "1" => Algorithm::Sha1,
         "2" => Algorithm::Sha256,
@@ -47,8 +47,8 @@ fn precheck(envelope: &Envelope) -> Result<(Algorithm, String), VerifyError> {
         .topic_arn
         .parse()
         .map_err(|_| VerifyError::BadTopicArn)?;
-    let file_name = cert_url::check(&envelope.signing_cert_url, topic.region())?;
-    Ok((algorithm, file_name))
+    let place = cert_url::check(&envelope.signing_cert_url, topic.region())?;
+    Ok((algorithm, place))
 }
 
 fn check_signature(
@@ -68,8 +68,8 @@ fn check_signature(
 }
 
 pub async fn verify(envelope: &Envelope, certs: &CertStore) -> Result<(), VerifyError> {
-    let (algorithm, file_name) = precheck(envelope)?;
-    let key = certs.key(&envelope.signing_cert_url, &file_name).await?;
+    let (algorithm, place) = precheck(envelope)?;
+    let key = certs.key(&place).await?;
     check_signature(envelope, algorithm, &key)
 }
 
@@ -214,6 +214,43 @@ mod tests {
             verify(&other_region, &certs).await,
             Err(VerifyError::CertUrl(_))
         ));
+    }
+
+    /// Spellings that normalise to the real certificate URL: each must fail the URL rule, which
+    /// a store without a pinned directory shows (a fetch would fail differently).
+    #[tokio::test]
+    async fn other_spellings_of_the_real_url_are_refused_before_any_fetch() {
+        let certs = CertStore::new(None);
+        let real = fixture("hello-v2.json").signing_cert_url;
+        let (host, file) = real
+            .strip_prefix("https://")
+            .and_then(|rest| rest.split_once('/'))
+            .unwrap();
+        let spellings = [
+            format!("https://{}/{file}", host.to_uppercase()),
+            format!("https://{host}/a/../{file}"),
+            format!("https://{host}/./{file}"),
+            format!("https://{host}/%2e/{file}"),
+            format!("https://%73{}/{file}", &host[1..]),
+            format!("https://{host}:443/{file}"),
+            format!("https://@{host}/{file}"),
+            format!("https://{host}/{}", file.replace('S', "%53")),
+            format!("https://{host}/{}", file.to_uppercase()),
+            format!("https://{host}/{file}?"),
+            format!("https://{host}/{file}#"),
+            format!("https://{host}//{file}"),
+            format!("https://{host}/{file}\n"),
+            format!("https://{host}/{}{file}", "a/../".repeat(50)),
+        ];
+        for url in spellings {
+            let mut envelope = fixture("hello-v2.json");
+            envelope.signing_cert_url = url.clone();
+            let result = verify(&envelope, &certs).await;
+            assert!(
+                matches!(result, Err(VerifyError::CertUrl(_))),
+                "{url:?}: {result:?}"
+            );
+        }
     }
 
     #[tokio::test]
