@@ -2,10 +2,13 @@
 //! parsed once with serde into [`SesNotification`], one [`RecipientEvent`] per affected recipient.
 
 mod details;
+pub mod limits;
 mod wire;
 
 #[cfg(test)]
 mod tests;
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use serde::de::IgnoredAny;
@@ -34,10 +37,11 @@ pub enum SesError {
     NoRecipients,
     #[error("the SES event field `{0}` is not valid (too long, or characters SES does not use)")]
     InvalidField(&'static str),
+    #[error("the SES event has more than {max} {what}, more than SES ever sends")]
+    TooMany { what: &'static str, max: usize },
+    #[error("the SES event field `{field}` is larger than {max} bytes")]
+    TooLarge { field: &'static str, max: usize },
 }
-
-/// Longest address SMTP allows is 254 octets; anything longer is not a recipient.
-const MAX_ADDRESS_LEN: usize = 320;
 
 /// Parses one SES document. An unknown `eventType` / `notificationType` is kept as
 /// [`EventType::Unknown`] rather than refused, so events SES adds later are not lost.
@@ -54,43 +58,63 @@ pub fn parse(message: &str) -> Result<SesNotification, SesError> {
     };
     let mail = doc.mail.take().ok_or(SesError::MissingField("mail"))?;
     let event_type = classify(&raw_type);
-
-    let mail = MailSummary {
-        ses_message_id: mail
-            .message_id
-            .ok_or(SesError::MissingField("mail.messageId"))
-            .and_then(|id| {
-                crate::model::ids::is_key_safe(&id)
-                    .then_some(id)
-                    .ok_or(SesError::InvalidField("mail.messageId"))
-            })?,
-        source: mail.source.ok_or(SesError::MissingField("mail.source"))?,
-        subject: mail.common_headers.and_then(|h| h.subject),
-        sent_at: required_timestamp(mail.timestamp, "mail.timestamp")?,
-        sending_account_id: mail.sending_account_id,
-        destination: mail
-            .destination
-            .unwrap_or_default()
-            .iter()
-            .map(|a| normalize(a))
-            .collect(),
-        tags: mail.tags.unwrap_or_default(),
-    };
+    let mail = summary(mail)?;
 
     let extracted = details::extract(event_type, &raw_type, doc)?;
+    limits::count(
+        "recipients",
+        extracted.affected.len(),
+        limits::MAX_RECIPIENTS,
+    )?;
     let recipients = recipients(extracted.affected, &mail.destination, &extracted.shared)?;
-    if recipients
-        .iter()
-        .any(|r| r.recipient.len() > MAX_ADDRESS_LEN)
-    {
-        return Err(SesError::InvalidField("recipient"));
-    }
     Ok(SesNotification {
         event_type,
         raw_type,
         occurred_at: extracted.occurred_at.unwrap_or(mail.sent_at),
         mail,
         recipients,
+    })
+}
+
+/// The `mail` object, within `limits`: every event of the message repeats it.
+fn summary(mail: wire::Mail) -> Result<MailSummary, SesError> {
+    let ses_message_id = mail
+        .message_id
+        .ok_or(SesError::MissingField("mail.messageId"))
+        .and_then(|id| {
+            crate::model::ids::is_key_safe(&id)
+                .then_some(id)
+                .ok_or(SesError::InvalidField("mail.messageId"))
+        })?;
+    let source = mail.source.ok_or(SesError::MissingField("mail.source"))?;
+    limits::json_within("mail.source", &source, limits::MAX_HEADER_JSON)?;
+    let subject = mail.common_headers.and_then(|h| h.subject);
+    limits::json_within(
+        "mail.commonHeaders.subject",
+        &subject,
+        limits::MAX_HEADER_JSON,
+    )?;
+    let sent_at = required_timestamp(mail.timestamp, "mail.timestamp")?;
+    let destination = mail.destination.unwrap_or_default();
+    limits::count(
+        "destination addresses",
+        destination.len(),
+        limits::MAX_RECIPIENTS,
+    )?;
+    let destination = destination
+        .iter()
+        .map(|a| address(a))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tags = mail.tags.unwrap_or_default();
+    limits::check_tags(&tags)?;
+    Ok(MailSummary {
+        ses_message_id,
+        source,
+        subject,
+        sent_at,
+        sending_account_id: mail.sending_account_id,
+        destination,
+        tags,
     })
 }
 
@@ -138,16 +162,18 @@ fn classify(raw_type: &str) -> EventType {
     }
 }
 
-/// One entry per distinct address: the event's own recipients, else everyone in `destination`.
+/// One entry per distinct address: the event's own recipients, else everyone in `destination`
+/// (already normalised by `summary`).
 fn recipients(
     affected: Vec<(String, Details)>,
     destination: &[String],
     shared: &Details,
 ) -> Result<Vec<RecipientEvent>, SesError> {
+    let mut seen = HashSet::with_capacity(affected.len().max(destination.len()));
     let mut out: Vec<RecipientEvent> = Vec::with_capacity(affected.len().max(1));
-    for (address, own) in affected {
-        let recipient = normalize(&address);
-        if recipient.is_empty() || out.iter().any(|r| r.recipient == recipient) {
+    for (raw, own) in affected {
+        let recipient = address(&raw)?;
+        if recipient.is_empty() || !seen.insert(recipient.clone()) {
             continue;
         }
         let mut details = shared.clone();
@@ -156,7 +182,7 @@ fn recipients(
     }
     if out.is_empty() {
         for recipient in destination {
-            if recipient.is_empty() || out.iter().any(|r| &r.recipient == recipient) {
+            if recipient.is_empty() || !seen.insert(recipient.clone()) {
                 continue;
             }
             out.push(RecipientEvent {
@@ -171,8 +197,15 @@ fn recipients(
     Ok(out)
 }
 
-fn normalize(address: &str) -> String {
-    address.trim().to_lowercase()
+/// Trimmed and lower-cased; empty where SES left a blank entry (skipped, as SES would), refused
+/// where it is not an address at all.
+fn address(raw: &str) -> Result<String, SesError> {
+    let address = raw.trim().to_lowercase();
+    if address.is_empty() || limits::is_address(&address) {
+        Ok(address)
+    } else {
+        Err(SesError::InvalidField("recipient"))
+    }
 }
 
 fn required_timestamp(
