@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: dev test emulator bench lint build
+.PHONY: dev test emulator bench fuzz lint build
 
 dev: ## the whole service locally: emulated AWS, every function, a demo project with live traffic
 	bash dev/stack.sh dev
@@ -12,6 +12,9 @@ emulator: ## the emulated AWS alone, in the foreground
 
 bench: ## verify + parse + build-the-write throughput
 	cargo bench -p shared --bench ingest
+
+fuzz: ## the parsers' property tests (run 10,000 cases each by `make test`) with a million each, in release
+	PROPTEST_CASES=1000000 cargo test --release -p shared --lib proptests
 
 build: ## Lambda binaries for arm64 (needs `pip install cargo-lambda`)
 	cargo lambda build --release --arm64

@@ -13,3 +13,6 @@ pub mod sns;
 pub mod stats;
 pub mod store;
 pub mod wiring;
+
+#[cfg(test)]
+mod proptests;
