@@ -57,7 +57,6 @@ fn check(message: &str, reason: &str) -> Result<(), TestCaseError> {
         return Ok(());
     };
     let _ = request.properties();
-    let _ = request.old_properties();
     if let Some(stack) = request.stack() {
         prop_assert!(request.stack_id.contains(stack.region));
         prop_assert_eq!(stack.account_id.len(), 12);

@@ -470,6 +470,7 @@ mod tests {
                 notification: &notification,
                 received_at: Utc::now(),
                 expires_at: i64::MAX,
+                marker_expires_at: i64::MAX,
             };
             let transactions = store.ingest_transactions(&write).unwrap();
             assert_eq!(transactions.len(), 2);
