@@ -437,3 +437,29 @@ async fn an_unknown_ses_event_type_is_stored_as_unknown_not_dropped() {
     assert_eq!(events[0]["details"]["raw_event_type"], "FutureThing");
     assert_eq!(events[0]["recipient"], "ana@example.com");
 }
+
+/// GIVEN a proven connection, WHEN a correctly signed notification of its topic names more
+/// recipients than SES ever does, a recipient that is not an address, or an oversized subject,
+/// THEN 400 in words, and nothing of it is stored.
+#[tokio::test]
+async fn oversized_or_impossible_notifications_are_refused_whole() {
+    let s = setup().await;
+    let crowd: Vec<String> = (0..51).map(|i| format!("r{i}@example.com")).collect();
+    let too_many = Mail::new(crowd, "Crowd", "c");
+    let not_an_address = Mail::new(vec!["not an address".into()], "Odd", "c");
+    let shouting = Mail::new(vec!["ana@example.com".into()], &"A".repeat(5000), "c");
+    let mails = [too_many, not_an_address, shouting];
+    let documents: Vec<String> = mails
+        .iter()
+        .map(|m| event_json(EventType::Send, m, &m.recipients, Utc::now()))
+        .collect();
+    let signed = s.capture.signed(&s.customer, &s.topic, &documents).await;
+    for body in &signed {
+        let (status, problem) = s.h.post_webhook(&s.webhook_url, body).await;
+        assert_eq!(status, 400, "{problem}");
+    }
+    for mail in &mails {
+        let query = format!("message_id={}", mail.message_id);
+        assert!(s.h.events(&s.pid, &s.key, &query).await.is_empty());
+    }
+}
