@@ -16,12 +16,14 @@ use url::Url;
 
 use super::auth::{mint_api_key, require_admin, require_project_key};
 use super::problem::{Problem, json_body};
-use crate::model::{Connection, EventType, Project, ids};
+use crate::customer::trust::masked_external_id;
+use crate::model::{ApiKeyView, Connection, EventType, KeyScope, Project, ids};
 use crate::stats::summarize;
 use crate::store::Store;
 use crate::store::attrs::time_string;
 use crate::store::events::{EventFilter, PageFrom};
 use crate::store::keys::{CounterScope, Granularity};
+use crate::store::projects::RevokeError;
 
 pub struct ApiState {
     pub store: Store,
@@ -41,7 +43,10 @@ pub fn routes(state: Arc<ApiState>) -> Router {
         .route("/health", get(health))
         .route("/v1/projects", post(create_project))
         .route("/v1/projects/{pid}", get(get_project))
-        .route("/v1/projects/{pid}/api-keys", post(create_api_key))
+        .route(
+            "/v1/projects/{pid}/api-keys",
+            post(create_api_key).get(list_api_keys),
+        )
         .route("/v1/projects/{pid}/api-keys/{kid}", delete(delete_api_key))
         .route("/v1/projects/{pid}/events", get(list_events))
         .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
@@ -80,7 +85,7 @@ async fn create_project(
         external_id: ids::external_id(),
         created_at: Utc::now(),
     };
-    let (api_key, record) = mint_api_key(&project.id);
+    let (api_key, record) = mint_api_key(&project.id, KeyScope::Admin, Some("first key".into()));
     state.store.create_project(&project, &record).await?;
     tracing::info!(project_id = %project.id, "project created");
     Ok((
@@ -95,28 +100,63 @@ async fn get_project(
     headers: HeaderMap,
     Path(pid): Path<String>,
 ) -> Result<Json<Project>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    let project = state
+    let key = require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
+    let mut project = state
         .store
         .get_project(&pid)
         .await?
         .ok_or_else(|| Problem::not_found("project"))?;
+    // Whoever sets up a customer role needs the external id; a read key does not.
+    if key.scope != KeyScope::Admin {
+        project.external_id = masked_external_id(&project.external_id);
+    }
     Ok(Json(project))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewApiKey {
+    label: Option<String>,
+    #[serde(default)]
+    scope: KeyScope,
 }
 
 async fn create_api_key(
     State(state): Shared,
     headers: HeaderMap,
     Path(pid): Path<String>,
+    body: Bytes,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    let (api_key, record) = mint_api_key(&pid);
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let NewApiKey { label, scope } = if body.is_empty() {
+        NewApiKey::default()
+    } else {
+        json_body(&body)?
+    };
+    let label = label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    if label.as_ref().is_some_and(|l| l.chars().count() > 100) {
+        return Err(Problem::bad_request(
+            "`label` must be at most 100 characters",
+        ));
+    }
+    let (api_key, record) = mint_api_key(&pid, scope, label);
     state.store.put_api_key(&record).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": record.id, "api_key": api_key})),
-    )
-        .into_response())
+    tracing::info!(project_id = %pid, key_id = %record.id, scope = scope.as_str(), "API key created");
+    let mut body = json!(ApiKeyView::from(&record));
+    // Shown once: only its hash is kept.
+    body["api_key"] = json!(api_key);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn list_api_keys(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let keys = state.store.list_api_keys(&pid).await?;
+    let items: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
+    Ok(Json(json!({"items": items})))
 }
 
 async fn delete_api_key(
@@ -124,11 +164,20 @@ async fn delete_api_key(
     headers: HeaderMap,
     Path((pid, kid)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
-    if ids::is_key_safe(&kid) && state.store.delete_api_key(&pid, &kid).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(Problem::not_found("API key"))
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let key = match ids::is_key_safe(&kid) {
+        true => state.store.get_api_key(&pid, &kid).await?,
+        false => None,
+    }
+    .ok_or_else(|| Problem::not_found("API key"))?;
+    match state.store.revoke_api_key(&key).await {
+        Ok(()) => {
+            tracing::info!(project_id = %pid, key_id = %kid, "API key revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(RevokeError::NotFound) => Err(Problem::not_found("API key")),
+        Err(e @ RevokeError::LastAdminKey) => Err(Problem::conflict(e.to_string())),
+        Err(RevokeError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -281,7 +330,7 @@ async fn list_events(
     Path(pid): Path<String>,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let (filter, page, limit) = query.into_request()?;
     let page = state.store.list_events(&pid, &filter, &page, limit).await?;
@@ -295,7 +344,7 @@ async fn get_message(
     headers: HeaderMap,
     Path((pid, mid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     if !ids::is_key_safe(&mid) {
         return Err(Problem::not_found("message"));
     }
@@ -322,7 +371,7 @@ async fn get_stats(
     Path(pid): Path<String>,
     query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     // Defaults and caps keep every view to a bounded number of counter reads.
     let (granularity, default_span, max_span) = match query.granularity.as_deref() {
@@ -374,7 +423,7 @@ async fn list_suppressions(
     Path(pid): Path<String>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let limit = parse_limit(query.limit)?;
     // The cursor is the last recipient of the previous page.

@@ -5,7 +5,7 @@ use axum::http::{HeaderMap, header};
 
 use super::problem::Problem;
 use crate::crypto::sha256_hex;
-use crate::model::{ApiKeyRecord, ids};
+use crate::model::{ApiKeyRecord, KeyScope, ids};
 use crate::store::Store;
 
 const KEY_PREFIX: &str = "tsk_";
@@ -33,25 +33,37 @@ pub fn require_admin(headers: &HeaderMap, admin_token: Option<&str>) -> Result<(
 }
 
 /// A new key: the token to show once, and the record to store.
-pub fn mint_api_key(project_id: &str) -> (String, ApiKeyRecord) {
+pub fn mint_api_key(
+    project_id: &str,
+    scope: KeyScope,
+    label: Option<String>,
+) -> (String, ApiKeyRecord) {
     let id = ids::api_key_id();
     let secret = ids::random_hex(32);
     let record = ApiKeyRecord {
         id: id.clone(),
         project_id: project_id.to_owned(),
         secret_sha256: sha256_hex(&secret),
+        scope,
+        label,
         created_at: chrono::Utc::now(),
+        last_used_at: None,
     };
     (format!("{KEY_PREFIX}{id}_{secret}"), record)
 }
 
-/// Checks that the bearer key belongs to `pid`. A key of another project gets the same 404 as
-/// a project that does not exist, so a key never reveals which other projects exist.
+/// How stale `last_used_at` may get: it is written at most this often per key.
+const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Checks that the bearer key belongs to `pid` and may do what `needed` names. A key of another
+/// project gets the same 404 as a project that does not exist, so a key never reveals which
+/// other projects exist; a key of this project without the scope gets 403.
 pub async fn require_project_key(
     headers: &HeaderMap,
     store: &Store,
     pid: &str,
-) -> Result<(), Problem> {
+    needed: KeyScope,
+) -> Result<ApiKeyRecord, Problem> {
     let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
     let (kid, secret) = token
         .strip_prefix(KEY_PREFIX)
@@ -69,5 +81,22 @@ pub async fn require_project_key(
         sha256_hex(secret).as_bytes(),
         record.secret_sha256.as_bytes(),
     )
-    .map_err(|_| Problem::not_found("project"))
+    .map_err(|_| Problem::not_found("project"))?;
+    if !record.scope.allows(needed) {
+        return Err(Problem::forbidden(format!(
+            "this API key has the `{}` scope; this needs an `{}` key",
+            record.scope.as_str(),
+            needed.as_str()
+        )));
+    }
+    let now = chrono::Utc::now();
+    if record
+        .last_used_at
+        .is_none_or(|t| now - t > LAST_USED_RESOLUTION)
+        && let Err(e) = store.touch_api_key(&record, now).await
+    {
+        // Bookkeeping only: the request itself is authorised.
+        tracing::warn!(key_id = %record.id, error = %e, "last use of an API key not recorded");
+    }
+    Ok(record)
 }

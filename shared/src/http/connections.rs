@@ -22,6 +22,7 @@ use super::problem::{Problem, json_body};
 use crate::crypto::{Envelope, Sealed, SecretContext};
 use crate::customer::account::{resource_name, topic_arn};
 use crate::customer::{AccessKey, AccountError, caller};
+use crate::model::KeyScope;
 use crate::model::connection::{TopicProof, Transition};
 use crate::model::region::is_ses_region;
 use crate::model::role_arn::{InvalidRoleArn, RoleArn};
@@ -118,7 +119,7 @@ async fn create_connection(
     Path(pid): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let (connection, status) = match json_body::<NewConnection>(&body)? {
         NewConnection::Manual { topic_arn } => {
             let connection = manual(pid, &topic_arn)?;
@@ -311,7 +312,7 @@ async fn list_connections(
     headers: HeaderMap,
     Path(pid): Path<String>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let connections = state.store.list_connections(&pid).await?;
     let items: Vec<_> = connections.iter().map(|c| state.view(c)).collect();
     Ok(Json(json!({"items": items})))
@@ -322,7 +323,7 @@ async fn get_connection(
     headers: HeaderMap,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let connection = state.project_connection(&pid, &cid).await?;
     Ok(Json(state.view(&connection)))
 }
@@ -335,7 +336,7 @@ async fn delete_connection(
     headers: HeaderMap,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let mut connection = state.project_connection(&pid, &cid).await?;
     // Nothing of trackses' in the account (manual), or the customer's stack owns it all and
     // deleting the stack removes it (its Delete request then finds nothing to forget).
@@ -393,7 +394,7 @@ async fn ask(
     identity: Option<&str>,
     command: impl FnOnce(String) -> Command,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(headers, &state.store, pid).await?;
+    require_project_key(headers, &state.store, pid, KeyScope::Admin).await?;
     if let Some(identity) = identity {
         identity_name(identity)?;
     }

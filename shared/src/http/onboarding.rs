@@ -19,6 +19,7 @@ use super::connections::ses_region;
 use super::problem::Problem;
 use crate::customer::account::topic_arn;
 use crate::ingest::Disposition;
+use crate::model::KeyScope;
 use crate::model::Onboarding;
 use crate::onboarding::link::{StackParameters, quick_create_url, stack_name};
 use crate::onboarding::{CallbackError, CallbackOutcome, StackCallback};
@@ -42,7 +43,7 @@ async fn role_link(
     Path(pid): Path<String>,
     query: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid).await?;
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let Query(LinkQuery { region }) = query.map_err(|e| {
         Problem::bad_request(format!(
             "`region` (one where SES v2 exists) is required: {}",

@@ -13,6 +13,6 @@ pub mod topic_arn;
 pub use connection::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
 pub use onboarding::Onboarding;
-pub use project::{ApiKeyRecord, Project};
+pub use project::{ApiKeyRecord, ApiKeyView, KeyScope, Project};
 pub use stored_event::{Event, RecipientStatus, StoredEvent};
 pub use topic_arn::TopicArn;
