@@ -106,6 +106,57 @@ impl EventFilter {
 /// Above every character of an event id, so `E#~` closes the range.
 const SK_CEILING: &str = "E#~";
 
+/// How many queries one page may spend on each partition: a filter that matches little cannot
+/// make a request read a project's whole history; it answers with what it found and a cursor.
+const PAGES_PER_SOURCE: usize = 3;
+
+/// What one partition gave, and where it stopped if it is not done (an event id).
+struct SourceRead {
+    events: Vec<StoredEvent>,
+    resume_at: Option<String>,
+}
+
+/// Merges the partitions' reads into one page. Where some partition stopped early, the page ends
+/// at the stop nearest the start (the newest for newest-first, the oldest for the tail): past it,
+/// that partition is unread, so events beyond it from other partitions wait for the next page.
+fn merge(reads: Vec<SourceRead>, from: &PageFrom, limit: usize) -> EventPage {
+    let newest_first = matches!(from, PageFrom::Newest(_));
+    let stops = reads.iter().filter_map(|r| r.resume_at.clone());
+    let boundary = if newest_first {
+        stops.max()
+    } else {
+        stops.min()
+    };
+    let within = |id: &str| match &boundary {
+        None => true,
+        Some(b) if newest_first => id >= b.as_str(),
+        Some(b) => id <= b.as_str(),
+    };
+    let mut items: Vec<StoredEvent> = reads
+        .into_iter()
+        .flat_map(|r| r.events)
+        .filter(|e| within(&e.id))
+        .collect();
+    items.sort_by(|a, b| {
+        if newest_first {
+            b.id.cmp(&a.id)
+        } else {
+            a.id.cmp(&b.id)
+        }
+    });
+    let full = items.len() > limit;
+    items.truncate(limit);
+    let last = items.last().map(|e| e.id.to_string());
+    let next_cursor = match from {
+        PageFrom::Newest(_) if full => last,
+        PageFrom::Newest(_) => boundary,
+        // A tail always hands back where to poll from next, even when nothing new arrived.
+        PageFrom::After(cursor) if full => last,
+        PageFrom::After(cursor) => boundary.or(last).or_else(|| Some(cursor.clone())),
+    };
+    EventPage { items, next_cursor }
+}
+
 impl Store {
     pub async fn list_events(
         &self,
@@ -133,45 +184,19 @@ impl Store {
         let reads = sources
             .iter()
             .map(|source| self.read_source(source, filter, from, limit));
-        let results = futures_util::future::try_join_all(reads).await?;
-        let mut more = false;
-        let mut items = Vec::new();
-        for (events, has_more) in results {
-            more |= has_more;
-            items.extend(events);
-        }
-        let newest_first = matches!(from, PageFrom::Newest(_));
-        items.sort_by(|a, b| {
-            if newest_first {
-                b.id.cmp(&a.id)
-            } else {
-                a.id.cmp(&b.id)
-            }
-        });
-        more |= items.len() > limit;
-        items.truncate(limit);
-        let next_cursor = match from {
-            PageFrom::Newest(_) => more
-                .then(|| items.last().map(|e| e.id.to_string()))
-                .flatten(),
-            // A tail always hands back where to poll from next, even when nothing new arrived.
-            PageFrom::After(cursor) => Some(
-                items
-                    .last()
-                    .map_or_else(|| cursor.clone(), |e| e.id.to_string()),
-            ),
-        };
-        Ok(EventPage { items, next_cursor })
+        let reads = futures_util::future::try_join_all(reads).await?;
+        Ok(merge(reads, from, limit))
     }
 
-    /// Reads up to `limit` matching events from one partition; says whether more remain.
+    /// Reads up to `limit` matching events from one partition, in at most
+    /// `PAGES_PER_SOURCE` queries, and says where it stopped if the partition is not done.
     async fn read_source(
         &self,
         source: &Source,
         filter: &EventFilter,
         from: &PageFrom,
         limit: usize,
-    ) -> Result<(Vec<StoredEvent>, bool), StoreError> {
+    ) -> Result<SourceRead, StoreError> {
         let (low, high, forward) = match from {
             PageFrom::Newest(None) => (keys::EVENT_PREFIX.to_owned(), SK_CEILING.to_owned(), false),
             PageFrom::Newest(Some(c)) => (keys::EVENT_PREFIX.to_owned(), keys::event_sk(c), false),
@@ -190,7 +215,7 @@ impl Store {
 
         let mut events = Vec::new();
         let mut start_key = None;
-        loop {
+        for _ in 0..PAGES_PER_SOURCE {
             let output = self
                 .client
                 .query()
@@ -213,12 +238,26 @@ impl Store {
                 }
             }
             start_key = output.last_evaluated_key;
-            if events.len() > limit || start_key.is_none() {
-                let more = events.len() > limit || start_key.is_some();
+            if events.len() >= limit {
                 events.truncate(limit);
-                return Ok((events, more));
+                let resume_at = events.last().map(|e| e.id.to_string());
+                return Ok(SourceRead { events, resume_at });
+            }
+            if start_key.is_none() {
+                return Ok(SourceRead {
+                    events,
+                    resume_at: None,
+                });
             }
         }
+        // Out of pages: resume after the last event this partition evaluated, matched or not.
+        let resume_at = start_key
+            .as_ref()
+            .and_then(|key| key.get(source.sk_name))
+            .and_then(|sk| sk.as_s().ok())
+            .and_then(|sk| sk.strip_prefix(keys::EVENT_PREFIX))
+            .map(str::to_owned);
+        Ok(SourceRead { events, resume_at })
     }
 
     pub async fn message_timeline(
