@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import boto3
+import yaml
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
@@ -106,3 +107,22 @@ def check_headers(headers: dict, msg: dict, sub_arn) -> None:
         assert h["x-amz-sns-subscription-arn"] == sub_arn, h
 
 
+
+
+class TemplateLoader(yaml.SafeLoader):
+    """Reads CloudFormation's short-form tags (!Sub, !Ref, ...) as their long form."""
+
+
+def _intrinsic(loader, suffix, node):
+    if isinstance(node, yaml.ScalarNode):
+        value = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)
+    if suffix == "GetAtt" and isinstance(value, str):
+        value = value.split(".", 1)
+    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
+
+
+TemplateLoader.add_multi_constructor("!", _intrinsic)

@@ -16,7 +16,7 @@ import yaml
 from botocore.exceptions import ClientError
 from cryptography import x509
 
-from support import verify
+from support import TemplateLoader, verify
 from test_sts_iam import assert_trackses_sets_only, client_of, denied
 
 REGION = "eu-west-1"  # the stack and trackses' callback topic must share a region
@@ -41,23 +41,6 @@ def client(emulator, service, account=CUSTOMER):
     return region_client
 
 
-class TemplateLoader(yaml.SafeLoader):
-    """Reads CloudFormation's short-form tags (!Sub, !Ref, ...) as their long form."""
-
-
-def _intrinsic(loader, suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {"Ref" if suffix == "Ref" else f"Fn::{suffix}": value}
-
-
-TemplateLoader.add_multi_constructor("!", _intrinsic)
 
 
 def test_template_role_policy_is_the_published_policy():

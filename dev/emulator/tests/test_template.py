@@ -1,0 +1,63 @@
+"""trackses' own template (template.yaml): what IAM and Lambda enforce for the functions, read
+from the template itself, so a change that widens a privilege fails here before any deploy.
+
+- Only `wiring` may open customer credentials (kms:Decrypt) or assume customer roles, and an
+  explicit Deny keeps it out of roles in trackses' own account.
+- The internet-facing functions (api, webhook, ingest-sns, stack-callback) hold neither.
+- Every function has a reserved concurrency, and a throttle alarm watches it.
+"""
+
+from pathlib import Path
+
+from support import TemplateLoader
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+INTERNET_FACING = ["ApiFunction", "WebhookFunction", "IngestSnsFunction", "StackCallbackFunction"]
+
+
+def resources():
+    return yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Resources"]
+
+
+def statements(function):
+    for policy in function["Properties"].get("Policies", []):
+        yield from policy.get("Statement", [])
+
+
+def actions(statement):
+    value = statement["Action"]
+    return value if isinstance(value, list) else [value]
+
+
+def test_only_wiring_decrypts_or_assumes_and_never_in_its_own_account():
+    found = resources()
+    for name in INTERNET_FACING:
+        granted = {a for s in statements(found[name]) if s["Effect"] == "Allow" for a in actions(s)}
+        assert "kms:Decrypt" not in granted, name
+        assert "sts:AssumeRole" not in granted, name
+    wiring = list(statements(found["WiringFunction"]))
+    deny = [s for s in wiring if s["Effect"] == "Deny" and "sts:AssumeRole" in actions(s)]
+    assert deny, "wiring must be denied roles of trackses' own account"
+    assert "${AWS::AccountId}:role/*" in deny[0]["Resource"]["Fn::Sub"]
+
+
+def test_every_function_has_reserved_concurrency_and_a_throttle_alarm():
+    found = resources()
+    functions = [n for n, r in found.items() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) == 5
+    watched = {
+        r["Properties"]["Dimensions"][0]["Value"]["Ref"]
+        for r in found.values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "Throttles"
+    }
+    for name in functions:
+        assert "Ref" in found[name]["Properties"]["ReservedConcurrentExecutions"], name
+        assert name in watched, name
+
+
+def test_public_url_is_required_and_https():
+    parameter = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Parameters"]["PublicUrl"]
+    assert "Default" not in parameter
+    assert parameter["AllowedPattern"].startswith("^https://")
