@@ -22,8 +22,11 @@ pub struct Config {
     pub sns_endpoint: Option<Url>,
     /// `AWS_ENDPOINT_URL` (the emulator): besides S3, the only host a stack's answer goes to.
     pub aws_endpoint: Option<Url>,
-    /// Only the API needs it (project creation).
+    /// Only the API needs it (project creation); deployed, it comes from `admin_token_parameter`.
     pub admin_token: Option<String>,
+    /// The SSM Parameter Store SecureString holding the admin token, read once per cold start:
+    /// not a plaintext environment variable anyone who can read the function's configuration sees.
+    pub admin_token_parameter: Option<String>,
     /// Base of the webhook URLs handed to users (required wherever one is made: never taken
     /// from a request's Host header, which the client chooses).
     pub public_url: Option<Url>,
@@ -49,6 +52,7 @@ impl std::fmt::Debug for Config {
             .field("sns_endpoint", &self.sns_endpoint)
             .field("aws_endpoint", &self.aws_endpoint)
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("admin_token_parameter", &self.admin_token_parameter)
             .field("public_url", &self.public_url)
             .field("kms_key_id", &self.kms_key_id)
             .field("wiring_function", &self.wiring_function)
@@ -93,6 +97,7 @@ impl Config {
             sns_endpoint,
             aws_endpoint,
             admin_token: var("TRACKSES_ADMIN_TOKEN"),
+            admin_token_parameter: var("TRACKSES_ADMIN_TOKEN_PARAMETER"),
             public_url: url_var("TRACKSES_PUBLIC_URL")?,
             kms_key_id: var("TRACKSES_KMS_KEY_ID"),
             wiring_function: var("TRACKSES_WIRING_FUNCTION"),

@@ -263,6 +263,40 @@ async fn a_read_key_reads_and_the_last_admin_key_stays() {
     assert_eq!(h.call(Method::GET, &base, read_key, None).await.0, 404);
 }
 
+/// GIVEN the admin token kept as an SSM SecureString, as deployed, WHEN the API starts knowing
+/// only the parameter's name, THEN the parameter's value creates projects and nothing else does.
+#[tokio::test]
+async fn the_admin_token_comes_from_parameter_store() {
+    let token = shared::model::ids::random_hex(24);
+    let name = format!("/trackses/{}/admin-token", unique("test"));
+    let aws = shared::config::Config::aws().await;
+    aws_sdk_ssm::Client::new(&aws)
+        .put_parameter()
+        .name(&name)
+        .value(&token)
+        .r#type(aws_sdk_ssm::types::ParameterType::SecureString)
+        .send()
+        .await
+        .unwrap();
+    let parameter = name.clone();
+    let h = Harness::start_with(move |config| {
+        config.admin_token = None;
+        config.admin_token_parameter = Some(parameter);
+    })
+    .await;
+    for (bearer, want) in [(token.as_str(), 201), (h.admin_token.as_str(), 403)] {
+        let (status, body) = h
+            .call(
+                Method::POST,
+                "/v1/projects",
+                bearer,
+                Some(json!({"name": "ssm"})),
+            )
+            .await;
+        assert_eq!(status, want, "{body}");
+    }
+}
+
 #[tokio::test]
 async fn admin_token_guards_project_creation() {
     let h = Harness::start().await;

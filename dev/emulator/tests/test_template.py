@@ -61,3 +61,12 @@ def test_public_url_is_required_and_https():
     parameter = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Parameters"]["PublicUrl"]
     assert "Default" not in parameter
     assert parameter["AllowedPattern"].startswith("^https://")
+
+
+def test_the_admin_token_is_read_from_parameter_store_not_the_environment():
+    found = resources()
+    variables = found["ApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert "TRACKSES_ADMIN_TOKEN" not in variables
+    assert variables["TRACKSES_ADMIN_TOKEN_PARAMETER"] == {"Ref": "AdminTokenParameter"}
+    granted = {a for s in statements(found["ApiFunction"]) for a in actions(s)}
+    assert "ssm:GetParameter" in granted

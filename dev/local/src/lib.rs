@@ -43,7 +43,7 @@ pub async fn app(
     let callback = StackCallback::from_config(config, store.clone(), lambda.clone());
     let state = Arc::new(api::ApiState {
         store,
-        admin_token: config.admin_token.clone(),
+        admin_token: shared::http::auth::load_admin_token(config, aws).await?,
         public_url,
         connector: Connector::from_config(config, aws, lambda),
         role_links: RoleLinks::from_config(config),

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use shared::config::{Config, init_tracing};
+use shared::http::auth::load_admin_token;
 use shared::http::connections::Connector;
 use shared::http::{api, finish};
 use shared::onboarding::link::RoleLinks;
@@ -22,7 +23,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let public_url = config.require_public_url()?;
     let state = Arc::new(api::ApiState {
         store: Store::connect(&config).await,
-        admin_token: config.admin_token,
+        admin_token: load_admin_token(&config, &aws).await?,
         public_url,
         connector,
         role_links,

@@ -19,6 +19,36 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
+/// The admin token: the one configured directly (local runs), else the SecureString parameter's
+/// value. `None` disables project creation.
+pub async fn load_admin_token(
+    config: &crate::config::Config,
+    aws: &aws_config::SdkConfig,
+) -> Result<Option<String>, crate::config::ConfigError> {
+    if let Some(token) = &config.admin_token {
+        return Ok(Some(token.clone()));
+    }
+    let Some(name) = &config.admin_token_parameter else {
+        return Ok(None);
+    };
+    let output = aws_sdk_ssm::Client::new(aws)
+        .get_parameter()
+        .name(name)
+        .with_decryption(true)
+        .send()
+        .await
+        .map_err(|e| {
+            crate::config::ConfigError::Invalid(
+                "TRACKSES_ADMIN_TOKEN_PARAMETER",
+                format!(
+                    "the parameter could not be read: {}",
+                    aws_sdk_ssm::error::DisplayErrorContext(&e)
+                ),
+            )
+        })?;
+    Ok(output.parameter.and_then(|p| p.value))
+}
+
 pub fn require_admin(headers: &HeaderMap, admin_token: Option<&str>) -> Result<(), Problem> {
     let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
     let expected = admin_token.ok_or_else(|| {
