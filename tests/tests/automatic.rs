@@ -484,3 +484,65 @@ async fn sealed_secrets_open_only_for_their_owner_and_untouched() {
     assert_ne!(again.nonce, sealed.nonce);
     assert_ne!(again.wrapped_key, sealed.wrapped_key);
 }
+
+/// GIVEN the customer's scoped key in the hands of someone who skips trackses' guard entirely,
+/// WHEN it tries to delete, repoint or add a destination to the customer's own `marketing` set,
+/// THEN IAM itself refuses each (the published policy names only `trackses-*` sets) and the
+/// set is unchanged.
+#[tokio::test]
+async fn the_published_policy_itself_keeps_the_key_off_foreign_sets() {
+    let h = Harness::start().await;
+    let setup = customer_with_key(&h).await;
+    let unguarded = aws_sdk_sesv2::Client::from_conf(
+        aws_sdk_sesv2::config::Builder::from(&h.aws)
+            .region(aws_sdk_sesv2::config::Region::new(REGION))
+            .credentials_provider(aws_sdk_sesv2::config::Credentials::new(
+                &setup.key_id,
+                &setup.secret,
+                None,
+                None,
+                "unguarded",
+            ))
+            .build(),
+    );
+    let denied = |e: &dyn aws_sdk_sesv2::error::ProvideErrorMetadata| {
+        e.code() == Some("AccessDeniedException")
+    };
+    let delete = unguarded
+        .delete_configuration_set()
+        .configuration_set_name("marketing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(denied(&delete.into_service_error()), "delete");
+    let repoint = unguarded
+        .put_email_identity_configuration_set_attributes()
+        .email_identity(format!("hello@{}", setup.domain))
+        .configuration_set_name("marketing")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(denied(&repoint.into_service_error()), "repoint");
+    let destination = unguarded
+        .create_configuration_set_event_destination()
+        .configuration_set_name("marketing")
+        .event_destination_name("exfiltrate")
+        .event_destination(
+            aws_sdk_sesv2::types::EventDestinationDefinition::builder()
+                .enabled(true)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_err();
+    assert!(denied(&destination.into_service_error()), "destination");
+    let set = setup
+        .customer
+        .ses
+        .get_configuration_set_event_destinations()
+        .configuration_set_name("marketing")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set.event_destinations().len(), 1, "the set is as it was");
+}
