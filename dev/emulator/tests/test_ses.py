@@ -8,8 +8,12 @@ import re
 import urllib.error
 import urllib.request
 import uuid
+from urllib.parse import quote
 
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 from cryptography import x509
 
@@ -370,3 +374,37 @@ def test_open_and_click_via_emulator_endpoint_and_v1_sends(emulator, receiver):
     assert mail["commonHeaders"]["subject"] == "Raw hello", mail
     assert mail["destination"] == ["reader@example.com"], mail
     receiver.expect_nothing("/engagement", wait=0.5)
+
+
+def signed_get(emulator, service, region, path):
+    """A GET as current SDKs send it (boto3's model lists with POST) -> (status, JSON body)."""
+    request = AWSRequest(method="GET", url=f"{emulator.base}{path}")
+    SigV4Auth(Credentials("testing", "testing"), service, region).add_auth(request)
+    try:
+        signed = urllib.request.Request(request.url, headers=dict(request.headers))
+        with urllib.request.urlopen(signed) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read())
+
+
+def test_identities_page_and_a_foreign_next_token_is_a_bad_request(emulator):
+    region = "eu-north-1"
+    ses = emulator.client("sesv2", region)
+    names = {f"page{i:03d}@{unique('paged')}.example" for i in range(5)}
+    for name in names:
+        ses.create_email_identity(EmailIdentity=name)
+    seen, token = [], None
+    while True:
+        query = f"PageSize=2&NextToken={quote(token, safe='')}" if token else "PageSize=2"
+        status, page = signed_get(emulator, "ses", region, f"/v2/email/identities?{query}")
+        assert status == 200, page
+        assert len(page["EmailIdentities"]) <= 2
+        seen += [i["IdentityName"] for i in page["EmailIdentities"]]
+        token = page.get("NextToken")
+        if not token:
+            break
+    assert names <= set(seen) and len(seen) == len(set(seen))
+    status, refused = signed_get(emulator, "ses", region, "/v2/email/identities?NextToken=nope")
+    assert status == 400 and refused["__type"] == "BadRequestException", refused
+    assert error_code(ses.list_email_identities, NextToken="not-a-token") == "BadRequestException"

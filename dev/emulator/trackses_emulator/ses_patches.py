@@ -6,7 +6,9 @@ SESv2 API (state lives on moto's backends, so moto's reset clears it):
 - GetAccount: sandbox quota (200/day, 1/s) unless switched to production (50000/day, 14/s);
 - GetConfigurationSet: SendingOptions.SendingEnabled is a boolean (moto nests an object);
 - operations on the paths current SDKs use (sesv2_routes), e.g. GET /v2/email/configuration-sets;
-- identities are verified for sending on creation (VerifiedForSendingStatus true).
+- identities are verified for sending on creation (VerifiedForSendingStatus true);
+- ListEmailIdentities pages on the current SDKs' GET (PageSize in the query string) and refuses a
+  NextToken it did not give out with BadRequestException, its only 400 in AWS (moto: InvalidToken).
 
 Event publishing (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html):
 SESv2 SendEmail and v1 SendEmail/SendRawEmail with a configuration set (explicit or the identity's
@@ -31,7 +33,7 @@ from email.utils import formataddr, getaddresses, parseaddr
 from urllib.parse import unquote, urlparse
 
 from moto.core import DEFAULT_ACCOUNT_ID
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import InvalidToken, JsonRESTError
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.ses.exceptions import ConfigurationSetDoesNotExist, NotFoundException, SesError
@@ -215,6 +217,21 @@ def put_email_identity_configuration_set_attributes(self):
 
 def get_account(self):
     return json.dumps(_account(self.sesv2_backend.core_backend))
+
+
+def list_email_identities(self):
+    page_size = self._get_param("PageSize")  # a string from GET /v2/email/identities?PageSize=
+    try:
+        page_size = int(page_size) if page_size is not None else None
+    except ValueError:
+        raise BadRequestException(f"Invalid PageSize: {page_size}") from None
+    try:
+        identities, next_token = self.sesv2_backend.list_email_identities(
+            next_token=self._get_param("NextToken"), page_size=page_size)
+    except InvalidToken as exc:
+        raise BadRequestException(f"Invalid NextToken: {exc.message}") from exc
+    return json.dumps({"EmailIdentities": [i.list_response_object for i in identities],
+                       "NextToken": next_token})
 
 
 def _to_dict_v2(self):
@@ -599,7 +616,8 @@ def apply() -> None:
                  get_configuration_set_event_destinations,
                  update_configuration_set_event_destination,
                  delete_configuration_set_event_destination,
-                 put_email_identity_configuration_set_attributes, get_account):
+                 put_email_identity_configuration_set_attributes, get_account,
+                 list_email_identities):
         setattr(SESV2Response, func.__name__, func)
 
     def patch(key, cls, name, func):
