@@ -4,6 +4,7 @@
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_sesv2::types::{EventDestinationDefinition, EventType, SnsDestination};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 
 use super::error::AccountError;
@@ -20,6 +21,25 @@ pub struct Identity {
     pub verified: bool,
     pub configuration_set: Option<String>,
 }
+
+/// One ListEmailIdentities page, looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityPage {
+    pub identities: Vec<Identity>,
+    /// SES's NextToken: where the next page starts; `None` on the last page.
+    pub next_token: Option<String>,
+}
+
+/// Identities per ListEmailIdentities page (SES allows up to 1,000): each costs a GetEmailIdentity
+/// call, so a page is about 100 calls, done in seconds, well inside a request's time.
+const PAGE_SIZE: i32 = 100;
+
+/// Calls per identity in flight at once. SES documents per-second quotas for sending, none for
+/// GetEmailIdentity or PutEmailIdentityConfigurationSetAttributes: those are throttled per
+/// account and region (TooManyRequestsException, which the SDK retries with backoff) in a budget
+/// the customer's own tools share. Eight in flight turns a page of 100 into about a dozen round
+/// trips without bursting far past what one busy client sends.
+const CONCURRENCY: usize = 8;
 
 /// One customer account in one region, reached with the customer's credentials through the guard.
 #[derive(Clone)]
@@ -195,30 +215,43 @@ impl CustomerAccount {
             .is_some_and(|arn| arn.starts_with("arn:")))
     }
 
-    pub async fn identities(&self) -> Result<Vec<Identity>> {
-        let names: Vec<String> = {
-            let mut names = Vec::new();
-            let mut pages = self.ses.list_email_identities().into_paginator().send();
-            while let Some(page) = pages.next().await {
-                let page =
-                    page.map_err(|e| AccountError::from_sdk("ses:ListEmailIdentities", e))?;
-                names.extend(
-                    page.email_identities
-                        .unwrap_or_default()
-                        .into_iter()
-                        .filter_map(|i| i.identity_name),
-                );
-            }
-            names
-        };
+    /// One ListEmailIdentities page (from `token`, SES's NextToken) and what GetEmailIdentity
+    /// says of each identity on it, sorted by name, with the token of the next page. A page at a
+    /// time keeps every caller's work bounded however many identities the account has.
+    pub async fn identity_page(&self, token: Option<&str>) -> Result<IdentityPage> {
+        const ACTION: &str = "ses:ListEmailIdentities";
+        let page = self
+            .ses
+            .list_email_identities()
+            .page_size(PAGE_SIZE)
+            .set_next_token(token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                // ListEmailIdentities' only 400 is BadRequestException; with a token, the token
+                // is what SES refused (expired, or not one it gave out).
+                Some(refused) if token.is_some() && refused.is_bad_request_exception() => {
+                    AccountError::InvalidNextToken
+                }
+                _ => AccountError::from_sdk(ACTION, e),
+            })?;
+        let names = page
+            .email_identities
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| i.identity_name);
         // GetEmailIdentity is what says which configuration set an identity uses.
-        let mut identities = Vec::with_capacity(names.len());
-        for name in names {
-            if let Some(identity) = self.identity(&name).await? {
-                identities.push(identity);
-            }
-        }
-        Ok(identities)
+        let mut identities: Vec<Identity> = stream::iter(names)
+            .map(|name| async move { self.identity(&name).await })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|found| async move { Ok(found) })
+            .try_collect()
+            .await?;
+        identities.sort_by(|a, b| a.identity.cmp(&b.identity));
+        Ok(IdentityPage {
+            identities,
+            next_token: page.next_token.filter(|t| !t.is_empty()),
+        })
     }
 
     pub async fn identity(&self, name: &str) -> Result<Option<Identity>> {
@@ -263,6 +296,15 @@ impl CustomerAccount {
                 AccountError::from_sdk("ses:PutEmailIdentityConfigurationSetAttributes", e)
             })?;
         Ok(())
+    }
+
+    /// Points each of `identities` at no configuration set, a few at a time.
+    pub async fn clear_configuration_sets(&self, identities: Vec<String>) -> Result<()> {
+        stream::iter(identities.into_iter().map(Ok))
+            .try_for_each_concurrent(CONCURRENCY, |identity| async move {
+                self.set_identity_configuration_set(&identity, None).await
+            })
+            .await
     }
 
     /// SES GetAccount: whether and how much the account may send.
@@ -382,8 +424,16 @@ mod tests {
     //! Throttling and permission errors, which the emulator cannot produce, through the SDK's
     //! own mocks: the same clients, guard and classification as in production.
     use super::*;
+    use aws_sdk_sesv2::operation::get_email_identity::{
+        GetEmailIdentityError, GetEmailIdentityOutput,
+    };
+    use aws_sdk_sesv2::operation::list_email_identities::{
+        ListEmailIdentitiesError, ListEmailIdentitiesOutput,
+    };
+    use aws_sdk_sesv2::types::error::{BadRequestException, NotFoundException};
+    use aws_sdk_sesv2::types::{IdentityInfo, IdentityType};
     use aws_sdk_sns::operation::create_topic::{CreateTopicError, CreateTopicOutput};
-    use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+    use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
     use aws_smithy_types::error::ErrorMetadata;
     use aws_smithy_types::retry::RetryConfig;
 
@@ -392,11 +442,15 @@ mod tests {
     }
 
     fn account(rules: &[&Rule]) -> CustomerAccount {
+        account_with(RuleMode::Sequential, rules)
+    }
+
+    fn account_with(mode: RuleMode, rules: &[&Rule]) -> CustomerAccount {
         CustomerAccount {
-            sns: mock_client!(aws_sdk_sns, RuleMode::Sequential, rules, |c| c
+            sns: mock_client!(aws_sdk_sns, mode, rules, |c| c
                 .interceptor(Guard::default())
                 .retry_config(RetryConfig::standard().with_max_attempts(3))),
-            ses: mock_client!(aws_sdk_sesv2, RuleMode::Sequential, rules, |c| c
+            ses: mock_client!(aws_sdk_sesv2, mode, rules, |c| c
                 .interceptor(Guard::default())),
             account_id: "111122223333".into(),
             region: "eu-west-1".into(),
@@ -507,5 +561,80 @@ mod tests {
             .send()
             .await;
         sent.expect_request();
+    }
+
+    fn listed(names: &[&str], next_token: Option<&str>) -> ListEmailIdentitiesOutput {
+        ListEmailIdentitiesOutput::builder()
+            .set_email_identities(Some(
+                names
+                    .iter()
+                    .map(|n| IdentityInfo::builder().identity_name(*n).build())
+                    .collect(),
+            ))
+            .set_next_token(next_token.map(str::to_owned))
+            .build()
+    }
+
+    /// GetEmailIdentity as SES answers it: `gone@x` was deleted after the listing, `a@x` uses
+    /// a trackses set, the rest none.
+    fn looked_up() -> Rule {
+        mock!(aws_sdk_sesv2::Client::get_email_identity).then_compute_response(|request| {
+            match request.email_identity() {
+                Some("gone@x") => MockResponse::Error(GetEmailIdentityError::NotFoundException(
+                    NotFoundException::builder().build(),
+                )),
+                name => MockResponse::Output(
+                    GetEmailIdentityOutput::builder()
+                        .identity_type(IdentityType::EmailAddress)
+                        .verified_for_sending_status(true)
+                        .set_configuration_set_name(
+                            (name == Some("a@x")).then(|| "trackses-1".to_owned()),
+                        )
+                        .build(),
+                ),
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_page_is_one_listing_looked_up_sorted_with_the_next_token() {
+        let list = mock!(aws_sdk_sesv2::Client::list_email_identities)
+            .match_requests(|r| r.next_token() == Some("T1") && r.page_size() == Some(PAGE_SIZE))
+            .then_output(|| listed(&["c@x", "gone@x", "a@x", "b@x"], Some("T2")));
+        let get = looked_up();
+        let page = account_with(RuleMode::MatchAny, &[&list, &get])
+            .identity_page(Some("T1"))
+            .await
+            .unwrap();
+        let names: Vec<_> = page
+            .identities
+            .iter()
+            .map(|i| i.identity.as_str())
+            .collect();
+        assert_eq!(names, ["a@x", "b@x", "c@x"]);
+        assert_eq!(
+            page.identities[0].configuration_set.as_deref(),
+            Some("trackses-1")
+        );
+        assert_eq!(page.identities[1].configuration_set, None);
+        assert_eq!(page.next_token.as_deref(), Some("T2"));
+        assert_eq!((list.num_calls(), get.num_calls()), (1, 4));
+    }
+
+    #[tokio::test]
+    async fn a_token_ses_refuses_is_said_to_be_one() {
+        let list = mock!(aws_sdk_sesv2::Client::list_email_identities).then_error(|| {
+            ListEmailIdentitiesError::BadRequestException(
+                BadRequestException::builder()
+                    .message("Invalid token")
+                    .build(),
+            )
+        });
+        let account = account_with(RuleMode::MatchAny, &[&list]);
+        let refused = account.identity_page(Some("stale")).await.unwrap_err();
+        assert_eq!(refused, AccountError::InvalidNextToken);
+        // Without a token, a bad request is not about one.
+        let failed = account.identity_page(None).await.unwrap_err();
+        assert!(matches!(failed, AccountError::Failed { .. }), "{failed}");
     }
 }

@@ -29,6 +29,10 @@ pub enum AccountError {
     OwnAccountRole,
     #[error("AWS is throttling or unavailable for {permission}; trackses retries")]
     Transient { permission: &'static str },
+    #[error(
+        "SES refused the listing's page token (ses:ListEmailIdentities): it expired or is not one SES gave out; list from the start"
+    )]
+    InvalidNextToken,
     #[error(transparent)]
     Refused(#[from] Refusal),
     #[error("{permission} failed: {message}")]

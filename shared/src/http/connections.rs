@@ -7,7 +7,8 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -407,7 +408,9 @@ async fn ask(
     let connector = connector(state)?;
     let reply = connector.wiring.call(&command(connection.id)).await?;
     match reply {
-        Reply::Identities { items } => Ok(Json(json!({"items": items}))),
+        Reply::Identities { items, next_cursor } => {
+            Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+        }
         Reply::Attached {
             identity,
             configuration_set,
@@ -455,13 +458,35 @@ fn identity_name(identity: &str) -> Result<(), Problem> {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IdentitiesQuery {
+    cursor: Option<String>,
+}
+
+/// A page of identities; `cursor` is SES's NextToken, passed through untouched (SES decides
+/// whether it is one of its own), but never longer or stranger than a token SES hands out.
 async fn list_identities(
     State(state): Shared,
     headers: HeaderMap,
     Path((pid, cid)): Path<(String, String)>,
+    query: Result<Query<IdentitiesQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
+    const MAX_CURSOR: usize = 2048;
+    let Query(IdentitiesQuery { cursor }) =
+        query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    if cursor.as_deref().is_some_and(|c| {
+        c.is_empty() || c.len() > MAX_CURSOR || !c.bytes().all(|b| b.is_ascii_graphic())
+    }) {
+        return Err(Problem::bad_request(
+            "`cursor` is not a cursor this API returned",
+        ));
+    }
     ask(&state, &headers, (&pid, &cid), None, |connection_id| {
-        Command::ListIdentities { connection_id }
+        Command::ListIdentities {
+            connection_id,
+            cursor,
+        }
     })
     .await
 }

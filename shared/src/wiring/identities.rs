@@ -2,7 +2,7 @@
 //! taking over a set that is not trackses' unless asked to, and reporting what it replaced.
 
 use super::{IdentityView, Reply, Wiring, WiringError, answer};
-use crate::customer::{CustomerAccount, Identity};
+use crate::customer::{AccountError, CustomerAccount, Identity};
 use crate::model::{Connection, ConnectionStatus, WiringStep};
 
 impl Wiring {
@@ -48,25 +48,33 @@ impl Wiring {
         }
     }
 
+    /// One page of the account's identities (see `CustomerAccount::identity_page`).
     pub(super) async fn list_identities(
         &self,
         connection: &Connection,
+        cursor: Option<&str>,
     ) -> Result<Reply, WiringError> {
         let account = match self.wired_account(connection).await? {
             Ok(account) => account,
             Err(reply) => return Ok(reply),
         };
         let ours = connection.configuration_set_name();
-        match account.identities().await {
-            Ok(identities) => Ok(Reply::Identities {
-                items: identities
+        match account.identity_page(cursor).await {
+            Ok(page) => Ok(Reply::Identities {
+                items: page
+                    .identities
                     .into_iter()
                     .map(|identity| IdentityView {
                         attached: identity.configuration_set.as_deref() == Some(ours.as_str()),
                         identity,
                     })
                     .collect(),
+                next_cursor: page.next_token,
             }),
+            Err(AccountError::InvalidNextToken) => Ok(Reply::refused(
+                400,
+                "`cursor` is not one this listing returned, or it expired: list from the start",
+            )),
             Err(error) => answer(error),
         }
     }

@@ -35,6 +35,9 @@ pub enum Command {
     },
     ListIdentities {
         connection_id: String,
+        /// Where the page starts: a `next_cursor` of an earlier page (SES's NextToken).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cursor: Option<String>,
     },
     Attach {
         connection_id: String,
@@ -74,6 +77,8 @@ pub enum Reply {
     Done,
     Identities {
         items: Vec<IdentityView>,
+        /// The cursor of the next page; `None` on the last.
+        next_cursor: Option<String>,
     },
     Attached {
         identity: String,
@@ -192,7 +197,7 @@ impl Wiring {
                 region,
             } => return self.prove_new_role(project_id, role_arn, region).await,
             Command::Wire { connection_id }
-            | Command::ListIdentities { connection_id }
+            | Command::ListIdentities { connection_id, .. }
             | Command::Attach { connection_id, .. }
             | Command::Detach { connection_id, .. }
             | Command::Teardown { connection_id }
@@ -210,7 +215,9 @@ impl Wiring {
         }
         match command {
             Command::Wire { .. } => self.wire(&connection).await,
-            Command::ListIdentities { .. } => self.list_identities(&connection).await,
+            Command::ListIdentities { cursor, .. } => {
+                self.list_identities(&connection, cursor.as_deref()).await
+            }
             Command::Attach {
                 identity, replace, ..
             } => self.attach(&connection, &identity, replace).await,
@@ -336,5 +343,23 @@ fn answer(error: AccountError) -> Result<Reply, WiringError> {
         Err(WiringError::Account(error))
     } else {
         Ok(Reply::refused(409, error.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The API and the wiring function deploy separately, and unknown fields are refused: a
+    /// command without a cursor reads and writes exactly as before cursors existed.
+    #[test]
+    fn cursors_are_optional_and_absent_when_unset() {
+        let json = r#"{"action":"list_identities","connection_id":"con_1"}"#;
+        let command = Command::ListIdentities {
+            connection_id: "con_1".into(),
+            cursor: None,
+        };
+        assert_eq!(serde_json::from_str::<Command>(json).unwrap(), command);
+        assert_eq!(serde_json::to_string(&command).unwrap(), json);
     }
 }

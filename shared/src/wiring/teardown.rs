@@ -48,11 +48,19 @@ async fn remove_resources(
     connection: &Connection,
 ) -> Result<(), crate::customer::AccountError> {
     let name = connection.configuration_set_name();
-    for identity in account.identities().await? {
-        if identity.configuration_set.as_deref() == Some(name.as_str()) {
-            account
-                .set_identity_configuration_set(&identity.identity, None)
-                .await?;
+    let mut token = None;
+    loop {
+        let page = account.identity_page(token.as_deref()).await?;
+        let attached = page
+            .identities
+            .into_iter()
+            .filter(|identity| identity.configuration_set.as_deref() == Some(name.as_str()))
+            .map(|identity| identity.identity)
+            .collect();
+        account.clear_configuration_sets(attached).await?;
+        token = page.next_token;
+        if token.is_none() {
+            break;
         }
     }
     account.delete_configuration_set(&name).await?;
