@@ -89,16 +89,34 @@ function identityRow(c, identity, out) {
     h('td', null, action));
 }
 
+/** A page of identities (SES lists them a page at a time), and a button for the next one. */
+async function morePage(c, out, tbody, cursor, button) {
+  button.disabled = true;
+  try {
+    const { items, next_cursor: next } = await get(path(c.id, '/identities'), { cursor });
+    tbody.append(...items.map((i) => identityRow(c, i, out)));
+    button.hidden = !next;
+    button.onclick = () => morePage(c, out, tbody, next, button);
+  } catch (e) {
+    out.append(failure('Could not list more identities', e));
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function identities(c, out) {
   replace(out, h('p', { class: 'muted' }, 'Loading identities…'));
   try {
-    const { items } = await get(path(c.id, '/identities'));
+    const { items, next_cursor: next } = await get(path(c.id, '/identities'));
+    const tbody = h('tbody', null, items.map((i) => identityRow(c, i, out)));
+    const more = h('button', { type: 'button', class: 'quiet', hidden: !next }, 'More identities');
+    more.onclick = () => morePage(c, out, tbody, next, more);
     replace(out, items.length
-      ? h('div', { class: 'table-wrap' }, h('table', null,
+      ? [h('div', { class: 'table-wrap' }, h('table', null,
         h('caption', null, 'Sending identities'),
         h('thead', null, h('tr', null, ['Identity', 'Type', 'Verified', 'Configuration set', 'trackses']
           .map((t) => h('th', { scope: 'col' }, t)))),
-        h('tbody', null, items.map((i) => identityRow(c, i, out)))))
+        tbody)), more]
       : h('p', { class: 'empty' }, 'No sending identities in this account and region.'));
   } catch (e) {
     replace(out, failure('Could not list identities', e));
