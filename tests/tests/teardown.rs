@@ -1,13 +1,17 @@
 //! Large accounts through the API, against the emulated AWS: identities are listed a page at a
-//! time.
+//! time, and a teardown that runs out of time hands the rest to a fresh invocation of the wiring
+//! function until every page is done.
 
 mod common;
+
+use std::time::{Duration, Instant};
 
 use common::*;
 use futures_util::stream::{self, StreamExt};
 use local::customer::CustomerAccount;
 use reqwest::Method;
 use serde_json::json;
+use shared::model::connection::Transition;
 
 /// A customer account with a scoped key, connected in automatic mode and wired; returns the
 /// account, the connection's path and its configuration set.
@@ -59,6 +63,24 @@ async fn identities(
         })
         .await;
     names
+}
+
+/// Each identity's default configuration set, as the customer sees it.
+async fn sets(customer: &CustomerAccount, names: &[String]) -> Vec<Option<String>> {
+    stream::iter(names)
+        .map(|name| async move {
+            customer
+                .ses
+                .get_email_identity()
+                .email_identity(name)
+                .send()
+                .await
+                .unwrap()
+                .configuration_set_name
+        })
+        .buffered(16)
+        .collect()
+        .await
 }
 
 async fn create_set(customer: &CustomerAccount, name: &str) {
@@ -163,4 +185,128 @@ fn url_encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn an_account_with_2000_identities_is_torn_down_across_invocations() {
+    const IDENTITIES: usize = 2000;
+    const ATTACHED: usize = 1500;
+    const FOREIGN: usize = 5;
+    let logs = LogCapture::global();
+    // No time at all: every invocation detaches one page of identities, then hands on the rest.
+    let h =
+        Harness::start_tuned(|_| {}, |wiring| wiring.with_teardown_budget(Duration::ZERO)).await;
+    let (pid, key) = h.project().await;
+    let (customer, path, set) = wired(&h, &pid, &key).await;
+    let (_, connection) = h.call(Method::GET, &path, &key, None).await;
+    let topic = connection["topic_arn"].as_str().unwrap().to_owned();
+    let cid = connection["id"].as_str().unwrap().to_owned();
+    create_set(&customer, "marketing").await;
+    let domain = format!("{}.example", unique("large"));
+    let started = Instant::now();
+    // Attached ones spread over every page; the foreign ones among them.
+    let foreign = |i: usize| i % (IDENTITIES / FOREIGN) == 7;
+    let attached = |i: usize| i % 4 != 3 && !foreign(i);
+    let names = identities(&customer, &domain, IDENTITIES, |i| {
+        if foreign(i) {
+            Some("marketing".to_owned())
+        } else {
+            attached(i).then(|| set.clone())
+        }
+    })
+    .await;
+    let before = sets(&customer, &names).await;
+    let count = |name: &str| before.iter().filter(|s| s.as_deref() == Some(name)).count();
+    assert_eq!((count(&set), count("marketing")), (ATTACHED, FOREIGN));
+    eprintln!("{IDENTITIES} identities created in {:?}", started.elapsed());
+
+    let started = Instant::now();
+    let (status, deleting) = h.call(Method::DELETE, &path, &key, None).await;
+    assert_eq!(status, 202, "{deleting}");
+    loop {
+        let (status, connection) = h.call(Method::GET, &path, &key, None).await;
+        if status == 404 {
+            break;
+        }
+        assert_eq!(connection["status"], "deleting", "{connection}");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the teardown did not finish: {connection}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let took = started.elapsed();
+    let handed_on = logs
+        .text()
+        .lines()
+        .filter(|l| l.contains("teardown continues in a fresh invocation") && l.contains(&cid))
+        .count();
+    eprintln!("teardown of {IDENTITIES} identities: {took:?}, {handed_on} hand-offs");
+    // A page is 100 identities: 20 pages, each in an invocation of its own.
+    assert_eq!(handed_on, IDENTITIES / 100 - 1);
+
+    let after = sets(&customer, &names).await;
+    for (i, (name, set_now)) in names.iter().zip(&after).enumerate() {
+        let expected = foreign(i).then(|| "marketing".to_owned());
+        assert_eq!(set_now, &expected, "{name}");
+    }
+    let set_gone = customer
+        .ses
+        .get_configuration_set()
+        .configuration_set_name(&set)
+        .send()
+        .await
+        .unwrap_err();
+    assert!(
+        set_gone
+            .as_service_error()
+            .is_some_and(|e| e.is_not_found_exception()),
+        "{set_gone:?}"
+    );
+    let topics = customer.sns.list_topics().send().await.unwrap();
+    assert!(
+        !topics
+            .topics()
+            .iter()
+            .any(|t| t.topic_arn() == Some(topic.as_str())),
+        "the topic is deleted"
+    );
+}
+
+#[tokio::test]
+async fn a_teardown_resumed_from_a_token_ses_refuses_starts_over() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let (customer, path, set) = wired(&h, &pid, &key).await;
+    let domain = format!("{}.example", unique("stale"));
+    let names = identities(&customer, &domain, 150, |_| Some(set.clone())).await;
+    let (_, connection) = h.call(Method::GET, &path, &key, None).await;
+    let cid = connection["id"].as_str().unwrap();
+    h.store
+        .transition(
+            cid,
+            Transition::TeardownStarted,
+            Some(None),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+
+    // As a hand-off whose token SES no longer honours would arrive.
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/2015-03-31/functions/wiring/invocations",
+            h.api.base
+        ))
+        .json(&json!({"action": "teardown", "connection_id": cid,
+                      "resume_from": "bm90LWEtdG9rZW4"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply, json!({"result": "done"}));
+    assert_eq!(h.call(Method::GET, &path, &key, None).await.0, 404);
+    assert!(sets(&customer, &names).await.iter().all(Option::is_none));
 }

@@ -29,11 +29,21 @@ use shared::wiring::{Command, Wiring};
 
 /// What API Gateway and Lambda would route to each function, on one local listener whose base
 /// URL is `config.public_url`: the API reaches the wiring function through the Lambda Invoke
-/// API at that same address.
+/// API at that same address, and so does the wiring function itself.
 pub async fn app(
     config: &Config,
     aws: &SdkConfig,
     store: Store,
+) -> Result<Router, shared::config::ConfigError> {
+    app_tuned(config, aws, store, |wiring| wiring).await
+}
+
+/// `app`, with the wiring function adjusted by `tune` (tests shorten its teardown budget).
+pub async fn app_tuned(
+    config: &Config,
+    aws: &SdkConfig,
+    store: Store,
+    tune: impl FnOnce(Wiring) -> Wiring,
 ) -> Result<Router, shared::config::ConfigError> {
     let public_url = config.require_public_url()?;
     let ingestor = Arc::new(Ingestor::from_config(config, store.clone()));
@@ -45,11 +55,11 @@ pub async fn app(
         store,
         admin_token: shared::http::auth::load_admin_token(config, aws).await?,
         public_url,
-        connector: Connector::from_config(config, aws, lambda),
+        connector: Connector::from_config(config, aws, lambda.clone()),
         role_links: RoleLinks::from_config(config),
     });
-    let wiring = match Wiring::from_config(config).await {
-        Ok(wiring) => Some(Arc::new(wiring)),
+    let wiring = match Wiring::from_config(config, aws, lambda) {
+        Ok(wiring) => Some(Arc::new(tune(wiring))),
         Err(e) => {
             tracing::warn!(error = %e, "no wiring function: automatic mode is off");
             None

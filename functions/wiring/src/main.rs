@@ -12,7 +12,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let wiring = &Wiring::from_config(&config).await?;
+    let aws = Config::aws().await;
+    // Lambda itself: a long teardown hands its remaining pages to a fresh invocation.
+    let wiring = &Wiring::from_config(&config, &aws, aws_sdk_lambda::Client::new(&aws))?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Command>| async move {
         // An error fails the invocation: Lambda retries it, then dead-letters it.
         wiring

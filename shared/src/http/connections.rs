@@ -367,6 +367,7 @@ async fn delete_connection(
         .wiring
         .start(&Command::Teardown {
             connection_id: cid.clone(),
+            resume_from: None,
         })
         .await
     {

@@ -12,6 +12,7 @@ pub use verify::{Sending, Verification};
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -26,6 +27,7 @@ use crate::model::connection::{webhook_prefix, webhook_url};
 use crate::model::role_arn::RoleArn;
 use crate::model::{Connection, ConnectionMode};
 use crate::store::{Store, StoreError};
+use invoke::{InvokeError, WiringClient};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
@@ -50,6 +52,10 @@ pub enum Command {
     },
     Teardown {
         connection_id: String,
+        /// The identity page an earlier invocation of this teardown stopped before (SES's
+        /// NextToken); `None` starts from the first.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        resume_from: Option<String>,
     },
     Verify {
         connection_id: String,
@@ -115,6 +121,9 @@ pub enum WiringError {
     Crypto(#[from] CryptoError),
     #[error(transparent)]
     Account(AccountError),
+    /// A teardown could not hand its remaining pages to a fresh invocation.
+    #[error(transparent)]
+    Invoke(#[from] InvokeError),
 }
 
 /// What the wiring function holds: built once per cold start.
@@ -130,7 +139,16 @@ pub struct Wiring {
     public_url: Url,
     guard: Guard,
     roles: RoleCredentials,
+    /// This function itself, which a teardown hands its remaining pages to.
+    itself: WiringClient,
+    /// How long a teardown invocation starts new identity pages for before handing the rest on.
+    teardown_budget: Duration,
 }
+
+/// The function's timeout is 60 s (template.yaml); a page started just before the budget is used
+/// has the remaining 20 s for its calls (retries with backoff included), the set and topic
+/// deletions, and the hand-off.
+const TEARDOWN_BUDGET: Duration = Duration::from_secs(40);
 
 /// Assumed-role credentials per connection, kept for the container's life: the SDK's identity
 /// cache (in `aws`) holds what each provider resolved and assumes the role again only shortly
@@ -164,29 +182,47 @@ impl RoleCredentials {
 }
 
 impl Wiring {
-    pub async fn from_config(
+    /// `lambda` reaches this function itself (a local runner can stand in for Lambda), under the
+    /// name Lambda gives the running function, else the one the API uses.
+    pub fn from_config(
         config: &crate::config::Config,
+        aws: &SdkConfig,
+        lambda: aws_sdk_lambda::Client,
     ) -> Result<Wiring, crate::config::ConfigError> {
-        let aws = crate::config::Config::aws().await;
+        use crate::config::ConfigError;
         let public_url = config.require_public_url()?;
+        let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
+            .ok()
+            .or_else(|| config.wiring_function.clone())
+            .ok_or(ConfigError::Missing("TRACKSES_WIRING_FUNCTION"))?;
         Ok(Wiring {
             guard: Guard::subscribing_under(&webhook_prefix(&public_url)),
             public_url,
-            store: Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name),
+            store: Store::new(aws_sdk_dynamodb::Client::new(aws), &config.table_name),
             envelope: Envelope::new(
-                aws_sdk_kms::Client::new(&aws),
+                aws_sdk_kms::Client::new(aws),
                 config
                     .kms_key_id
                     .clone()
-                    .ok_or(crate::config::ConfigError::Missing("TRACKSES_KMS_KEY_ID"))?,
+                    .ok_or(ConfigError::Missing("TRACKSES_KMS_KEY_ID"))?,
             ),
-            aws,
+            aws: aws.clone(),
             account_id: config
                 .account_id
                 .clone()
-                .ok_or(crate::config::ConfigError::Missing("TRACKSES_ACCOUNT_ID"))?,
+                .ok_or(ConfigError::Missing("TRACKSES_ACCOUNT_ID"))?,
             roles: RoleCredentials::default(),
+            itself: WiringClient::new(lambda, function),
+            teardown_budget: TEARDOWN_BUDGET,
         })
+    }
+
+    /// A shorter (or longer) teardown budget: tests make teardowns resume often.
+    pub fn with_teardown_budget(self, teardown_budget: Duration) -> Wiring {
+        Wiring {
+            teardown_budget,
+            ..self
+        }
     }
 
     pub async fn handle(&self, command: Command) -> Result<Reply, WiringError> {
@@ -200,7 +236,7 @@ impl Wiring {
             | Command::ListIdentities { connection_id, .. }
             | Command::Attach { connection_id, .. }
             | Command::Detach { connection_id, .. }
-            | Command::Teardown { connection_id }
+            | Command::Teardown { connection_id, .. }
             | Command::Verify { connection_id } => connection_id,
         };
         let Some(connection) = self.store.get_connection(connection_id).await? else {
@@ -222,7 +258,7 @@ impl Wiring {
                 identity, replace, ..
             } => self.attach(&connection, &identity, replace).await,
             Command::Detach { identity, .. } => self.detach(&connection, &identity).await,
-            Command::Teardown { .. } => self.teardown(&connection).await,
+            Command::Teardown { resume_from, .. } => self.teardown(&connection, resume_from).await,
             Command::Verify { .. } => self.verify(&connection).await,
             // Answered above, before any connection is read.
             Command::ProveRole { .. } => {
@@ -354,12 +390,31 @@ mod tests {
     /// command without a cursor reads and writes exactly as before cursors existed.
     #[test]
     fn cursors_are_optional_and_absent_when_unset() {
-        let json = r#"{"action":"list_identities","connection_id":"con_1"}"#;
-        let command = Command::ListIdentities {
-            connection_id: "con_1".into(),
-            cursor: None,
-        };
-        assert_eq!(serde_json::from_str::<Command>(json).unwrap(), command);
-        assert_eq!(serde_json::to_string(&command).unwrap(), json);
+        for (json, command) in [
+            (
+                r#"{"action":"list_identities","connection_id":"con_1"}"#,
+                Command::ListIdentities {
+                    connection_id: "con_1".into(),
+                    cursor: None,
+                },
+            ),
+            (
+                r#"{"action":"teardown","connection_id":"con_1"}"#,
+                Command::Teardown {
+                    connection_id: "con_1".into(),
+                    resume_from: None,
+                },
+            ),
+            (
+                r#"{"action":"teardown","connection_id":"con_1","resume_from":"T2"}"#,
+                Command::Teardown {
+                    connection_id: "con_1".into(),
+                    resume_from: Some("T2".into()),
+                },
+            ),
+        ] {
+            assert_eq!(serde_json::from_str::<Command>(json).unwrap(), command);
+            assert_eq!(serde_json::to_string(&command).unwrap(), json);
+        }
     }
 }

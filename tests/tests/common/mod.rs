@@ -19,6 +19,7 @@ use shared::ingest::direct::SnsLambdaEvent;
 use shared::model::connection::Transition;
 use shared::model::ids;
 use shared::store::Store;
+use shared::wiring::Wiring;
 
 pub const CUSTOMER: &str = "222222222222";
 pub const FOREIGN: &str = "333333333333";
@@ -49,6 +50,14 @@ impl Harness {
     }
 
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Harness {
+        Self::start_tuned(adjust, |wiring| wiring).await
+    }
+
+    /// A harness whose wiring function `tune` adjusts (e.g. its teardown budget).
+    pub async fn start_tuned(
+        adjust: impl FnOnce(&mut Config),
+        tune: impl FnOnce(Wiring) -> Wiring,
+    ) -> Harness {
         let mut config = Config::from_env()
             .expect("run integration tests through `make test`, which sets up the emulator");
         let admin_token = ids::random_hex(16);
@@ -59,7 +68,7 @@ impl Harness {
         adjust(&mut config);
         let aws = Config::aws().await;
         let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
-        let app = local::app(&config, &aws, store.clone())
+        let app = local::app_tuned(&config, &aws, store.clone(), tune)
             .await
             .expect("the configuration names a public URL");
         tokio::spawn(async move { axum::serve(listener, app).await });
