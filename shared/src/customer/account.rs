@@ -41,6 +41,16 @@ const PAGE_SIZE: i32 = 100;
 /// trips without bursting far past what one busy client sends.
 const CONCURRENCY: usize = 8;
 
+/// What a detach found, and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detach {
+    Detached,
+    NotAttached,
+    /// The identity uses a set that is not this connection's: left alone.
+    OtherSet(String),
+    NoSuchIdentity,
+}
+
 /// One customer account in one region, reached with the customer's credentials through the guard.
 #[derive(Clone)]
 pub struct CustomerAccount {
@@ -280,8 +290,40 @@ impl CustomerAccount {
         }
     }
 
-    /// Points the identity at `set` (a trackses set), or at none.
-    pub async fn set_identity_configuration_set(
+    /// Points the identity at `ours`, a trackses set (the guard and IAM refuse any other).
+    pub async fn attach(&self, identity: &str, ours: &str) -> Result<()> {
+        self.put_identity_configuration_set(identity, Some(ours))
+            .await
+    }
+
+    /// Clears the identity's configuration set only if it is `ours`, read just before in the same
+    /// call: no other code can clear one (SES has no conditional write, so this is as close as
+    /// the read can be to the write; IAM cannot tell a clear from a clear).
+    pub async fn detach(&self, identity: &str, ours: &str) -> Result<Detach> {
+        let current = match self.identity(identity).await? {
+            None => return Ok(Detach::NoSuchIdentity),
+            Some(found) => found.configuration_set,
+        };
+        match current {
+            Some(set) if set == ours => {
+                self.put_identity_configuration_set(identity, None).await?;
+                Ok(Detach::Detached)
+            }
+            Some(other) => Ok(Detach::OtherSet(other)),
+            None => Ok(Detach::NotAttached),
+        }
+    }
+
+    /// Detaches `ours` from each of `identities` that still uses it, a few at a time.
+    pub async fn detach_all(&self, identities: Vec<String>, ours: &str) -> Result<()> {
+        stream::iter(identities.into_iter().map(Ok))
+            .try_for_each_concurrent(CONCURRENCY, |identity| async move {
+                self.detach(&identity, ours).await.map(|_| ())
+            })
+            .await
+    }
+
+    async fn put_identity_configuration_set(
         &self,
         identity: &str,
         set: Option<&str>,
@@ -296,15 +338,6 @@ impl CustomerAccount {
                 AccountError::from_sdk("ses:PutEmailIdentityConfigurationSetAttributes", e)
             })?;
         Ok(())
-    }
-
-    /// Points each of `identities` at no configuration set, a few at a time.
-    pub async fn clear_configuration_sets(&self, identities: Vec<String>) -> Result<()> {
-        stream::iter(identities.into_iter().map(Ok))
-            .try_for_each_concurrent(CONCURRENCY, |identity| async move {
-                self.set_identity_configuration_set(&identity, None).await
-            })
-            .await
     }
 
     /// SES GetAccount: whether and how much the account may send.
@@ -521,6 +554,32 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(error, AccountError::InvalidCredentials);
+    }
+
+    /// The read that decides a detach and the write are one call: a set that is not ours by
+    /// the time of the read is never cleared.
+    #[tokio::test]
+    async fn detach_clears_only_the_set_it_just_read_as_ours() {
+        use aws_sdk_sesv2::operation::get_email_identity::GetEmailIdentityOutput;
+        use aws_sdk_sesv2::operation::put_email_identity_configuration_set_attributes::PutEmailIdentityConfigurationSetAttributesOutput as PutOutput;
+        for (current, want, puts) in [
+            ("marketing", Detach::OtherSet("marketing".into()), 0),
+            ("trackses-1", Detach::Detached, 1),
+        ] {
+            let get = mock!(aws_sdk_sesv2::Client::get_email_identity).then_output(move || {
+                GetEmailIdentityOutput::builder()
+                    .configuration_set_name(current)
+                    .build()
+            });
+            let put = mock!(aws_sdk_sesv2::Client::put_email_identity_configuration_set_attributes)
+                .then_output(|| PutOutput::builder().build());
+            let found = account(&[&get, &put])
+                .detach("news@example.com", "trackses-1")
+                .await
+                .unwrap();
+            assert_eq!(found, want);
+            assert_eq!(put.num_calls(), puts, "{current}");
+        }
     }
 
     #[tokio::test]

@@ -2,6 +2,7 @@
 //! taking over a set that is not trackses' unless asked to, and reporting what it replaced.
 
 use super::{IdentityView, Reply, Wiring, WiringError, answer};
+use crate::customer::account::Detach;
 use crate::customer::{AccountError, CustomerAccount, Identity};
 use crate::model::{Connection, ConnectionStatus, WiringStep};
 
@@ -103,10 +104,7 @@ impl Wiring {
             }
             current => current,
         };
-        if let Err(error) = account
-            .set_identity_configuration_set(name, Some(&ours))
-            .await
-        {
+        if let Err(error) = account.attach(name, &ours).await {
             return answer(error);
         }
         tracing::info!(connection_id = %connection.id, identity = name, replaced = ?replaced, "identity attached");
@@ -122,19 +120,19 @@ impl Wiring {
         connection: &Connection,
         name: &str,
     ) -> Result<Reply, WiringError> {
-        let (account, identity) = match self.wired_identity(connection, name).await? {
-            Ok(found) => found,
+        let account = match self.wired_account(connection).await? {
+            Ok(account) => account,
             Err(reply) => return Ok(reply),
         };
-        let ours = connection.configuration_set_name();
-        match identity.configuration_set {
-            Some(current) if current == ours => {
-                if let Err(error) = account.set_identity_configuration_set(name, None).await {
-                    return answer(error);
-                }
+        match account
+            .detach(name, &connection.configuration_set_name())
+            .await
+        {
+            Ok(Detach::Detached) => {
                 tracing::info!(connection_id = %connection.id, identity = name, "identity detached");
             }
-            Some(current) => {
+            Ok(Detach::NotAttached) => {}
+            Ok(Detach::OtherSet(current)) => {
                 return Ok(Reply::refused(
                     409,
                     format!(
@@ -142,7 +140,8 @@ impl Wiring {
                     ),
                 ));
             }
-            None => {}
+            Ok(Detach::NoSuchIdentity) => return Ok(unknown_identity(name)),
+            Err(error) => return answer(error),
         }
         Ok(Reply::Detached {
             identity: name.to_owned(),

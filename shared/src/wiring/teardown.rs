@@ -131,7 +131,7 @@ async fn detach_identities(
             .filter(|identity| identity.configuration_set.as_deref() == Some(set))
             .map(|identity| identity.identity)
             .collect();
-        account.clear_configuration_sets(attached).await?;
+        account.detach_all(attached, set).await?;
         match page.next_token {
             Some(next) if Instant::now() < deadline => token = Some(next),
             stopped => return Ok(stopped),
