@@ -8,6 +8,7 @@ use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use futures_util::FutureExt;
 use shared::ses;
+use shared::sns::freshness::signed_within_window;
 use shared::sns::{CertStore, Envelope, verify};
 use shared::store::{IngestWrite, Store};
 
@@ -29,6 +30,10 @@ fn ingest_one(body: &[u8], certs: &CertStore, store: &Store) -> usize {
         .now_or_never()
         .expect("a cached certificate never waits")
         .expect("corpus signature");
+    // The replay window, as the pipeline checks it (the corpus was signed long ago: measured
+    // against its own signing time).
+    let signed_at = envelope.signed_at().expect("corpus timestamp");
+    signed_within_window(&envelope, signed_at).expect("fresh at its own time");
     let notification = ses::parse(&envelope.message).expect("corpus SES event");
     let write = IngestWrite {
         project_id: "prj_bench",
