@@ -541,7 +541,7 @@ mod tests {
                 permission: "sns:CreateTopic"
             }
         );
-        assert!(error.to_string().contains("iam-policy.json"));
+        assert!(error.to_string().contains("customer-iam-policy.json"));
         assert_eq!(rule.num_calls(), 1);
     }
 

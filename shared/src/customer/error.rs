@@ -10,7 +10,7 @@ use super::guard::{Refusal, refusal};
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AccountError {
     #[error(
-        "the access key may not call {permission}: attach trackses' policy (iam-policy.json) to its IAM user or role"
+        "the access key may not call {permission}: attach trackses' policy (customer-iam-policy.json) to its IAM user or role"
     )]
     Denied { permission: &'static str },
     #[error("AWS does not accept these credentials (the key was deleted, deactivated or mistyped)")]

@@ -254,7 +254,7 @@ async fn automatic(
         })?;
     if who.is_root() {
         return Err(Problem::bad_request(
-            "this is the account's root access key, which can do anything: create an IAM user with trackses' policy (iam-policy.json) and use its key",
+            "this is the account's root access key, which can do anything: create an IAM user with trackses' policy (customer-iam-policy.json) and use its key",
         ));
     }
     let mut connection = Connection::new(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
