@@ -142,6 +142,21 @@ async fn a_topic_named_by_an_attacker_first_still_belongs_to_its_owner() {
         .is_empty(),
         "what arrived before the proof was refused, not kept for whoever proves later"
     );
+
+    // Even an attacker allowed to subscribe endpoints to the topic proves only its own webhook
+    // connection by it: the topic's direct deliveries stay routed to the owner's.
+    victim.subscribe_https(&topic, squatted_url).await.unwrap();
+    let squatted_id = squatted["id"].as_str().unwrap();
+    h.wait_status(&attacker, &attacker_key, squatted_id, "active")
+        .await;
+    let after = Mail::new(vec!["dan@example.com".into()], "After", "a");
+    let document = event_json(EventType::Send, &after, &after.recipients, Utc::now());
+    victim.publish_ses_event(&topic, &document).await.unwrap();
+    let query = format!("message_id={}", after.message_id);
+    eventually("the owner still receives through ingest-sns", || async {
+        (h.events(&victim_pid, &victim_key, &query).await.len() == 1).then_some(())
+    })
+    .await;
 }
 
 /// GIVEN a live connection and an UnsubscribeConfirmation of its topic captured earlier, WHEN it

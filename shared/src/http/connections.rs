@@ -359,10 +359,17 @@ async fn delete_connection(
     let connector = connector(&state)?;
     let previous = connection.status;
     let now = Utc::now();
-    state
+    let started = state
         .store
         .transition(&cid, Transition::TeardownStarted, Some(None), now)
         .await?;
+    // A teardown under way is not started twice; one that stopped on an error it reported
+    // (`last_error`) may be, which is how the user retries it.
+    let stalled =
+        connection.status == ConnectionStatus::Deleting && connection.last_error.is_some();
+    if !started && !stalled {
+        return Ok((StatusCode::ACCEPTED, Json(state.view(&connection))).into_response());
+    }
     if let Err(error) = connector
         .wiring
         .start(&Command::Teardown {

@@ -158,8 +158,10 @@ impl Ingestor {
         .ok_or(IngestError::UnregisteredTopic)?;
         verify(envelope, &self.certs).await?;
         if proof.is_some() {
-            // The topic's owner published the proof trackses issued to this connection.
+            // The topic's owner published the proof trackses issued to this connection: it also
+            // routes the topic's direct deliveries here.
             self.prove(&connection).await?;
+            self.store.route_topic(&connection).await?;
             tracing::info!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "topic proven by a published proof");
             return Ok(Outcome::Proven);
         }
@@ -185,7 +187,10 @@ impl Ingestor {
                 tracing::warn!(connection_id = %connection.id, topic_arn = %envelope.topic_arn, "subscription removed");
                 Ok(Outcome::Unsubscribed)
             }
-            MessageType::Notification => self.store_notification(envelope, &connection).await,
+            MessageType::Notification => {
+                self.store_notification(envelope, &connection, signed_at)
+                    .await
+            }
         }
     }
 
@@ -216,6 +221,7 @@ impl Ingestor {
         &self,
         envelope: &Envelope,
         connection: &Connection,
+        signed_at: DateTime<Utc>,
     ) -> Result<Outcome, IngestError> {
         if connection.topic_proven_at.is_none() {
             return Err(IngestError::UnprovenTopic);
@@ -240,11 +246,14 @@ impl Ingestor {
             .timestamp(),
         };
         let outcome = self.store.write_ingest(&write).await?;
-        // A notification after SNS said the subscription was removed: it is back. Nothing else
-        // revives a connection (an error or a teardown is not undone by mail arriving).
-        if connection.status == ConnectionStatus::Unsubscribed {
+        // A new notification signed after SNS said the subscription was removed: it is back.
+        // Nothing else revives a connection (an error or a teardown is not undone by mail
+        // arriving), nor does a copy or a late retry of a message signed before the removal.
+        if connection.status == ConnectionStatus::Unsubscribed
+            && matches!(outcome, WriteOutcome::Stored { .. })
+        {
             self.store
-                .transition(&connection.id, Transition::Resubscribed, None, received_at)
+                .resubscribed(&connection.id, signed_at, received_at)
                 .await?;
         }
         Ok(match outcome {

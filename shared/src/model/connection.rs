@@ -121,7 +121,9 @@ impl Transition {
             Transition::Unsubscribed => &[S::Active],
             Transition::Wired | Transition::WiringRetrying => &[S::Wiring, S::Error],
             Transition::WiringFailed => &[S::Wiring, S::Error, S::Active],
-            Transition::StackUpdated => &[S::Pending, S::Wiring, S::Active, S::Error],
+            Transition::StackUpdated => {
+                &[S::Pending, S::Wiring, S::Active, S::Unsubscribed, S::Error]
+            }
             Transition::TeardownStarted => {
                 &[S::Pending, S::Wiring, S::Active, S::Unsubscribed, S::Error]
             }

@@ -288,7 +288,8 @@ impl StackCallback {
         {
             return Ok(Err(reason));
         }
-        self.store
+        let updated = self
+            .store
             .update_stack_connection(
                 &connection.id,
                 &properties.role_arn,
@@ -296,6 +297,11 @@ impl StackCallback {
                 Utc::now(),
             )
             .await?;
+        if !updated {
+            return Ok(Err(
+                "trackses is removing this connection: delete the stack and create a new one from a fresh link".into(),
+            ));
+        }
         tracing::info!(connection_id = %connection.id, properties = %properties.redacted(), "role connection updated by its stack");
         self.check_through_role(&connection.id).await?;
         Ok(Ok(connection.id))
@@ -373,12 +379,14 @@ impl StackCallback {
 }
 
 /// Whether the request carries the token the connection was created with (compared as hashes,
-/// in constant time; only the hash is stored).
+/// in constant time; only the hash is stored). A stack connection made before the hash was kept
+/// has none: its stack is trusted as it was then, or its customer could never update or delete
+/// it.
 fn holds_token(connection: &Connection, properties: &ConnectionProperties) -> bool {
     connection
         .stack_token_sha256
         .as_deref()
-        .is_some_and(|stored| {
+        .is_none_or(|stored| {
             verify_slices_are_equal(
                 sha256_hex(&properties.connection_token).as_bytes(),
                 stored.as_bytes(),

@@ -14,6 +14,12 @@ fn parsed<T>(item: &Item, name: &str, parse: fn(&str) -> Option<T>) -> Result<T,
     parse(get_s(item, name)?).ok_or_else(|| StoreError::Corrupt(format!("attribute {name}")))
 }
 
+/// Connections written before topics had to be proven carry no `schema`: one that was already
+/// active then had its subscription confirmed (the rule of the time), so it keeps receiving its
+/// events rather than going silent, as SNS never confirms an existing subscription again.
+const SCHEMA: &str = "schema";
+const CURRENT_SCHEMA: u32 = 2;
+
 fn connection_item(c: &Connection) -> Item {
     let mut item = Item::from([
         (keys::PK.into(), s(keys::connection(&c.id))),
@@ -31,6 +37,7 @@ fn connection_item(c: &Connection) -> Item {
         ("topic_arn".into(), s(&c.topic_arn)),
         ("created_at".into(), time(c.created_at)),
         ("updated_at".into(), time(c.updated_at)),
+        (SCHEMA.into(), n(CURRENT_SCHEMA)),
     ]);
     if let Some(set) = &c.configuration_set {
         item.insert("configuration_set".into(), s(set));
@@ -111,11 +118,12 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
     let id = get_s(item, keys::PK)?
         .strip_prefix("C#")
         .ok_or_else(|| StoreError::Corrupt("connection key".into()))?;
+    let status = parsed(item, "status", ConnectionStatus::parse)?;
     Ok(Connection {
         id: id.to_owned(),
         project_id: get_s(item, "project_id")?.to_owned(),
         mode: parsed(item, "mode", ConnectionMode::parse)?,
-        status: parsed(item, "status", ConnectionStatus::parse)?,
+        status,
         account_id: get_s(item, "account_id")?.to_owned(),
         region: get_s(item, "region")?.to_owned(),
         topic_arn: get_s(item, "topic_arn")?.to_owned(),
@@ -126,10 +134,15 @@ fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         stack_id: opt_s(item, "stack_id"),
         stack_token_sha256: opt_s(item, "stack_token_sha256"),
         wiring_steps: steps_from(item),
-        topic_proven_at: item
-            .contains_key("topic_proven_at")
-            .then(|| get_time(item, "topic_proven_at"))
-            .transpose()?,
+        topic_proven_at: match item.contains_key("topic_proven_at") {
+            true => Some(get_time(item, "topic_proven_at")?),
+            // A legacy connection past `pending` was confirmed, or wired with the account's
+            // own credentials.
+            false if !item.contains_key(SCHEMA) && status != ConnectionStatus::Pending => {
+                Some(get_time(item, "created_at")?)
+            }
+            false => None,
+        },
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
     })
@@ -200,8 +213,7 @@ impl Store {
         self.get_connection(get_s(&item, "connection_id")?).await
     }
 
-    /// Control of the connection's topic is proven: remember when, and route the topic's direct
-    /// SNS → Lambda deliveries to it (the latest proof wins: only the topic's owner can prove).
+    /// Control of the connection's topic is proven: remember when.
     pub async fn prove_topic(
         &self,
         connection: &Connection,
@@ -215,7 +227,14 @@ impl Store {
             .expression_attribute_values(":topic", s(&connection.topic_arn))
             .send()
             .await;
-        ignore_missing(result)?;
+        ignore_missing(result).map(|_| ())
+    }
+
+    /// Routes the topic's direct SNS → Lambda deliveries to the connection. Only a proof
+    /// published to the topic does this (the latest wins: only who may publish to the topic can
+    /// prove it); a subscription confirmation names no endpoint, so it proves only its own
+    /// connection and never moves a route.
+    pub async fn route_topic(&self, connection: &Connection) -> Result<(), StoreError> {
         self.client
             .put_item()
             .table_name(&self.table)
@@ -251,7 +270,7 @@ impl Store {
             .expression_attribute_values(":t", time(now))
             .send()
             .await;
-        ignore_missing(result)
+        ignore_missing(result).map(|_| ())
     }
 
     pub async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, StoreError> {
@@ -292,14 +311,15 @@ impl Store {
 
     /// Applies `transition` if the connection is in one of the states it may start from, and,
     /// when given, sets the last error (`Some(None)` clears it; reaching `active` always does).
-    /// A connection deleted meanwhile, or in another state, is left as it is.
+    /// A connection deleted meanwhile, or in another state, is left as it is. Returns whether
+    /// the transition applied.
     pub async fn transition(
         &self,
         cid: &str,
         transition: Transition,
         last_error: Option<Option<&str>>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.conditional_transition(cid, transition, last_error, None, now)
             .await
     }
@@ -311,12 +331,30 @@ impl Store {
         cid: &str,
         removed_at: DateTime<Utc>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         self.conditional_transition(
             cid,
             Transition::Unsubscribed,
             None,
             Some(("topic_proven_at < :removed", ":removed", time(removed_at))),
+            now,
+        )
+        .await
+    }
+
+    /// A notification signed after the removal revives the subscription; one signed before it
+    /// (a late retry, a replay) does not: the removal set `updated_at`.
+    pub async fn resubscribed(
+        &self,
+        cid: &str,
+        signed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        self.conditional_transition(
+            cid,
+            Transition::Resubscribed,
+            None,
+            Some(("updated_at < :signed", ":signed", time(signed_at))),
             now,
         )
         .await
@@ -329,7 +367,7 @@ impl Store {
         last_error: Option<Option<&str>>,
         extra_condition: Option<(&str, &str, AttributeValue)>,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let status = transition.to();
         let last_error = match status {
             ConnectionStatus::Active => Some(None),
@@ -364,13 +402,14 @@ impl Store {
     }
 
     /// A customer stack's update: its (possibly new) role and set, to be checked again.
+    /// Returns whether the update applied (not on a connection being deleted).
     pub async fn update_stack_connection(
         &self,
         cid: &str,
         role_arn: &str,
         configuration_set: &str,
         now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let result = self
             .connection_update(cid)
             .update_expression(
@@ -465,7 +504,7 @@ fn account_claim(connection: &Connection) -> Item {
 }
 
 /// A conditional update on a connection deleted meanwhile (or in another state) changes nothing,
-/// which is what the caller wants.
+/// which is what the caller wants; says whether it applied.
 fn ignore_missing<T>(
     result: Result<
         T,
@@ -474,10 +513,10 @@ fn ignore_missing<T>(
             aws_smithy_runtime_api::http::Response,
         >,
     >,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     match result {
-        Err(e) if is_update_condition_failure(&e) => Ok(()),
-        other => other.map(|_| ()).map_err(Into::into),
+        Err(e) if is_update_condition_failure(&e) => Ok(false),
+        other => other.map(|_| true).map_err(Into::into),
     }
 }
 

@@ -99,8 +99,46 @@ impl Store {
         .transpose()
     }
 
+    /// Projects made before admin keys were counted have no count: set it from their keys once,
+    /// before anything adds to or takes from it.
+    async fn count_admin_keys_once(&self, pid: &str) -> Result<(), StoreError> {
+        let counted = self
+            .get(keys::project(pid), keys::PROJECT_SK.into())
+            .await?
+            .is_none_or(|project| project.contains_key(ADMIN_KEYS));
+        if counted {
+            return Ok(());
+        }
+        let admins = self
+            .list_api_keys(pid)
+            .await?
+            .iter()
+            .filter(|k| k.scope == KeyScope::Admin)
+            .count();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::project(pid)))
+            .key(keys::SK, s(keys::PROJECT_SK))
+            .update_expression("SET #admins = :n")
+            .condition_expression("attribute_not_exists(#admins)")
+            .expression_attribute_names("#admins", ADMIN_KEYS)
+            .expression_attribute_values(":n", n(admins))
+            .send()
+            .await;
+        match result {
+            // Counted meanwhile by a concurrent request: that count stands.
+            Err(e) if super::connections::is_update_condition_failure(&e) => Ok(()),
+            other => other.map(|_| ()).map_err(Into::into),
+        }
+    }
+
     /// Stores a new key; an admin key is counted on the project in the same transaction.
     pub async fn put_api_key(&self, key: &ApiKeyRecord) -> Result<(), StoreError> {
+        if key.scope == KeyScope::Admin {
+            self.count_admin_keys_once(&key.project_id).await?;
+        }
         let mut transaction = self
             .client
             .transact_write_items()
@@ -190,6 +228,9 @@ impl Store {
     /// Deletes a key; an admin key only while another admin key remains, decided in the same
     /// transaction as the delete.
     pub async fn revoke_api_key(&self, key: &ApiKeyRecord) -> Result<(), RevokeError> {
+        if key.scope == KeyScope::Admin {
+            self.count_admin_keys_once(&key.project_id).await?;
+        }
         let delete = Delete::builder()
             .table_name(&self.table)
             .key(keys::PK, s(keys::project(&key.project_id)))

@@ -134,9 +134,9 @@ impl Harness {
         body
     }
 
-    /// A manual connection whose topic counts as proven, as a subscription confirmation at its
-    /// URL would make it: for tests that feed the webhook by hand with captured signed bodies.
-    /// (The proofs themselves are tested through their entry points.)
+    /// A manual connection whose topic counts as proven and routed, as its published topic
+    /// proof would make it: for tests that feed the webhook or `ingest-sns` by hand with captured
+    /// signed bodies. (The proofs themselves are tested through their entry points.)
     pub async fn proven_connection(
         &self,
         pid: &str,
@@ -147,6 +147,7 @@ impl Harness {
         let connection = self.store.get_connection(&cid).await.unwrap().unwrap();
         let now = chrono::Utc::now();
         self.store.prove_topic(&connection, now).await.unwrap();
+        self.store.route_topic(&connection).await.unwrap();
         self.store
             .transition(&cid, Transition::Proven, None, now)
             .await
