@@ -628,10 +628,7 @@ async fn seed(h: &Harness, pid: &str, key: &str, mails: &[(Mail, Vec<EventType>)
             expected += mail.recipients.len();
         }
     }
-    eventually("seeded events", || async {
-        (h.events(pid, key, "limit=200").await.len() == expected).then_some(())
-    })
-    .await;
+    h.wait_events(pid, key, "limit=200", expected).await;
 }
 
 #[tokio::test]
@@ -706,27 +703,11 @@ async fn events_filter_page_and_tail() {
     assert_eq!(bounce["details"]["bounce_type"], "Permanent");
 
     // Pages of 3 walk the whole stream exactly once.
-    let mut walked = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let query = match &cursor {
-            Some(c) => format!("limit=3&cursor={c}"),
-            None => "limit=3".into(),
-        };
-        let (_, page) = h
-            .call(
-                Method::GET,
-                &format!("/v1/projects/{pid}/events?{query}"),
-                &key,
-                None,
-            )
-            .await;
-        walked.extend(ids(page["items"].as_array().unwrap()));
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let walked: Vec<String> = event_pages(&h, &pid, &key, "limit=3")
+        .await
+        .iter()
+        .flat_map(|page| ids(page["items"].as_array().unwrap()))
+        .collect();
     assert_eq!(walked, ids(&all));
 
     // Live tail: nothing after the newest; a new event shows up after it, oldest first.
@@ -1018,6 +999,23 @@ async fn a_thirty_day_view_reads_at_most_a_hundred_items() {
     assert_eq!(stats["totals"]["delivery"], 30);
 }
 
+/// Every page of `GET …/events?<query>`, following `next_cursor` until it is null.
+async fn event_pages(h: &Harness, pid: &str, key: &str, query: &str) -> Vec<Value> {
+    let mut pages: Vec<Value> = Vec::new();
+    loop {
+        let cursor = pages.last().map(|page| &page["next_cursor"]);
+        let path = match cursor.and_then(Value::as_str) {
+            Some(c) => format!("/v1/projects/{pid}/events?{query}&cursor={c}"),
+            None if cursor.is_some() => return pages,
+            None => format!("/v1/projects/{pid}/events?{query}"),
+        };
+        let (status, page) = h.call(Method::GET, &path, key, None).await;
+        assert_eq!(status, 200, "{page}");
+        pages.push(page);
+        assert!(pages.len() < 100, "the cursors make progress");
+    }
+}
+
 /// Stores `mail`'s event for every recipient the way ingestion does, without SNS in between:
 /// for tests about reading many events back.
 async fn store_directly(h: &Harness, pid: &str, mail: &Mail) {
@@ -1053,37 +1051,15 @@ async fn a_selective_filter_reads_bounded_pages_and_continues_by_cursor() {
         store_directly(&h, &pid, &Mail::new(crowd, "Common", "c")).await;
     }
 
-    let mut cursor: Option<String> = None;
-    let mut found = Vec::new();
-    let mut requests = 0;
-    loop {
-        let query = match &cursor {
-            Some(c) => format!("recipient=rare@example.com&limit=1&cursor={c}"),
-            None => "recipient=rare@example.com&limit=1".to_owned(),
-        };
-        let (status, page) = h
-            .call(
-                Method::GET,
-                &format!("/v1/projects/{pid}/events?{query}"),
-                &key,
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{page}");
-        requests += 1;
-        if requests == 1 {
-            // Each of the 4 partitions holds about 25 newer events; a page reads at most 3
-            // queries of 2 of them in each.
-            assert_eq!(page["items"], json!([]), "{page}");
-            assert!(page["next_cursor"].is_string(), "{page}");
-        }
-        found.extend(page["items"].as_array().unwrap().iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => break,
-        }
-        assert!(requests < 100, "the cursors make progress");
-    }
+    let pages = event_pages(&h, &pid, &key, "recipient=rare@example.com&limit=1").await;
+    // Each of the 4 partitions holds about 25 newer events; a page reads at most 3 queries of 2
+    // of them in each.
+    assert_eq!(pages[0]["items"], json!([]), "{}", pages[0]);
+    assert!(pages[0]["next_cursor"].is_string(), "{}", pages[0]);
+    let found: Vec<&Value> = pages
+        .iter()
+        .flat_map(|page| page["items"].as_array().unwrap())
+        .collect();
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["recipient"], "rare@example.com");
     assert_eq!(found[0]["ses_message_id"], rare.message_id.as_str());

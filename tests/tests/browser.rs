@@ -193,10 +193,9 @@ struct Live<'a> {
 
 impl Live<'_> {
     async fn stored(&self, count: usize) {
-        eventually("the API to have the events", || async {
-            (self.h.events(self.pid, self.key, "limit=200").await.len() == count).then_some(())
-        })
-        .await
+        self.h
+            .wait_events(self.pid, self.key, "limit=200", count)
+            .await;
     }
 
     /// Once the API holds `count` events, the list must show them within 2 s, without a

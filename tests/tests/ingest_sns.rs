@@ -129,26 +129,7 @@ async fn the_emulated_sns_invokes_ingest_sns_for_a_lambda_subscription() {
     let created = h.register_topic(&pid, &key, &topic).await;
     let proof = created["topic_proof"]["message"].as_str().unwrap();
     // The emulator delivers `lambda` subscriptions through this runner's Lambda Invoke path.
-    let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    reqwest::Client::new()
-        .post(format!("{emulator}/_trackses/lambda-endpoint"))
-        .json(&json!({"url": h.api.base}))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-    customer
-        .sns
-        .subscribe()
-        .topic_arn(&topic)
-        .protocol("lambda")
-        .endpoint(format!(
-            "arn:aws:lambda:{REGION}:123456789012:function:ingest-sns"
-        ))
-        .send()
-        .await
-        .unwrap();
+    h.subscribe_ingest_sns(&customer, &topic).await;
     // The direct path has no subscription confirmation: the owner publishes the proof.
     customer.publish_ses_event(&topic, proof).await.unwrap();
     h.wait_status(&pid, &key, created["id"].as_str().unwrap(), "active")
@@ -159,8 +140,5 @@ async fn the_emulated_sns_invokes_ingest_sns_for_a_lambda_subscription() {
         customer.publish_ses_event(&topic, &document).await.unwrap();
     }
     let query = format!("message_id={}", mail.message_id);
-    eventually("events delivered through ingest-sns", || async {
-        (h.events(&pid, &key, &query).await.len() == 2).then_some(())
-    })
-    .await;
+    h.wait_events(&pid, &key, &query, 2).await;
 }

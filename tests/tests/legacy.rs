@@ -49,10 +49,7 @@ async fn a_connection_confirmed_before_proofs_existed_keeps_receiving() {
     let document = event_json(EventType::Send, &mail, &mail.recipients, Utc::now());
     customer.publish_ses_event(&topic, &document).await.unwrap();
     let query = format!("message_id={}", mail.message_id);
-    eventually("the legacy connection's event", || async {
-        (h.events(&pid, &key, &query).await.len() == 1).then_some(())
-    })
-    .await;
+    h.wait_events(&pid, &key, &query, 1).await;
 }
 
 /// GIVEN a project from before admin keys were counted, with two keys stored before scopes

@@ -210,17 +210,8 @@ async fn a_stack_from_the_link_connects_itself_verifies_and_goes_with_the_stack(
         .send_email(&sender, &["success@simulator.amazonses.com"], "Via stack")
         .await
         .unwrap();
-    eventually("the delivery through the stack's topic", || async {
-        let events = h
-            .events(
-                &pid,
-                &key,
-                &format!("message_id={message_id}&type=delivery"),
-            )
-            .await;
-        (events.len() == 1).then_some(())
-    })
-    .await;
+    let delivered = format!("message_id={message_id}&type=delivery");
+    h.wait_events(&pid, &key, &delivered, 1).await;
 
     // Wiring, verify and attach ran on one assumed-role session, as the session name says.
     let requests: Vec<Value> = reqwest::get(format!("{}/_trackses/requests", emulator()))

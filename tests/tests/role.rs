@@ -33,14 +33,11 @@ async fn set_production(account: &str, production: bool) {
 async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
-    let (_, project) = h
-        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
-        .await;
-    let external_id = project["external_id"].as_str().unwrap();
+    let external_id = h.external_id(&pid, &key).await;
     let customer = h.customer(&fresh_account("5000")).await;
     let sender = format!("hello@{}.example", unique("role"));
     customer.create_identity(&sender).await.unwrap();
-    let role_arn = trusting_role(&customer, "TrackSesAccess", external_id).await;
+    let role_arn = trusting_role(&customer, "TrackSesAccess", &external_id).await;
 
     let (status, created) = connect(&h, &pid, &key, &role_arn).await;
     assert_eq!(status, 202, "{created}");
@@ -81,13 +78,8 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
         .send_email(&sender, &["success@simulator.amazonses.com"], "Via role")
         .await
         .unwrap();
-    eventually("events through the role connection", || async {
-        let events = h
-            .events(&pid, &key, &format!("message_id={message_id}"))
-            .await;
-        (events.len() == 2).then_some(())
-    })
-    .await;
+    h.wait_events(&pid, &key, &format!("message_id={message_id}"), 2)
+        .await;
 
     // A deleted topic is a problem verify names.
     customer
@@ -126,10 +118,7 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
 async fn an_attacker_cannot_register_a_role_that_does_not_demand_its_external_id() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
-    let (_, project) = h
-        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
-        .await;
-    let external_id = project["external_id"].as_str().unwrap().to_owned();
+    let external_id = h.external_id(&pid, &key).await;
     let victim = h.customer(&fresh_account("5001")).await;
     victim
         .create_identity(&format!("ceo@{}.example", unique("victim")))
@@ -191,12 +180,9 @@ async fn an_attacker_cannot_register_a_role_that_does_not_demand_its_external_id
 async fn a_role_loosened_after_connecting_is_no_longer_used() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
-    let (_, project) = h
-        .call(Method::GET, &format!("/v1/projects/{pid}"), &key, None)
-        .await;
-    let external_id = project["external_id"].as_str().unwrap();
+    let external_id = h.external_id(&pid, &key).await;
     let customer = h.customer(&fresh_account("5002")).await;
-    let role_arn = trusting_role(&customer, "TrackSesAccess", external_id).await;
+    let role_arn = trusting_role(&customer, "TrackSesAccess", &external_id).await;
     let (status, created) = connect(&h, &pid, &key, &role_arn).await;
     assert_eq!(status, 202, "{created}");
     let cid = created["id"].as_str().unwrap();

@@ -8,38 +8,8 @@ use chrono::Utc;
 use common::*;
 use local::ses_traffic::{Mail, event_json};
 use reqwest::Method;
-use serde_json::json;
 use shared::model::EventType;
 use shared::model::connection::Transition;
-
-/// Points the emulator's `lambda` subscriptions at this harness's Lambda Invoke path and
-/// subscribes `ingest-sns` to `topic`, as a customer of the direct path does.
-async fn subscribe_ingest_sns(
-    h: &Harness,
-    customer: &local::customer::CustomerAccount,
-    topic: &str,
-) {
-    let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap();
-    reqwest::Client::new()
-        .post(format!("{emulator}/_trackses/lambda-endpoint"))
-        .json(&json!({"url": h.api.base}))
-        .send()
-        .await
-        .unwrap()
-        .error_for_status()
-        .unwrap();
-    customer
-        .sns
-        .subscribe()
-        .topic_arn(topic)
-        .protocol("lambda")
-        .endpoint(format!(
-            "arn:aws:lambda:{REGION}:123456789012:function:ingest-sns"
-        ))
-        .send()
-        .await
-        .unwrap();
-}
 
 fn shape(created: &serde_json::Value) -> Vec<String> {
     let mut keys: Vec<String> = created.as_object().unwrap().keys().cloned().collect();
@@ -62,7 +32,7 @@ async fn a_topic_named_by_an_attacker_first_still_belongs_to_its_owner() {
         .create_topic(&unique("orders-events"), "2")
         .await
         .unwrap();
-    subscribe_ingest_sns(&h, &victim, &topic).await;
+    h.subscribe_ingest_sns(&victim, &topic).await;
     let third_party = Capture::subscribe(&victim, &topic).await;
 
     // Naming a taken topic answers exactly as naming a free one: no oracle, no block.
@@ -100,10 +70,7 @@ async fn a_topic_named_by_an_attacker_first_still_belongs_to_its_owner() {
         victim.publish_ses_event(&topic, &document).await.unwrap();
     }
     let query = format!("message_id={}", mail.message_id);
-    eventually("the owner's events", || async {
-        (h.events(&victim_pid, &victim_key, &query).await.len() == 2).then_some(())
-    })
-    .await;
+    h.wait_events(&victim_pid, &victim_key, &query, 2).await;
 
     // The attacker replays a genuine signed notification of the topic to its own webhook.
     let squatted_url = squatted["webhook_url"].as_str().unwrap();
@@ -153,10 +120,7 @@ async fn a_topic_named_by_an_attacker_first_still_belongs_to_its_owner() {
     let document = event_json(EventType::Send, &after, &after.recipients, Utc::now());
     victim.publish_ses_event(&topic, &document).await.unwrap();
     let query = format!("message_id={}", after.message_id);
-    eventually("the owner still receives through ingest-sns", || async {
-        (h.events(&victim_pid, &victim_key, &query).await.len() == 1).then_some(())
-    })
-    .await;
+    h.wait_events(&victim_pid, &victim_key, &query, 1).await;
 }
 
 /// GIVEN a live connection and an UnsubscribeConfirmation of its topic captured earlier, WHEN it
@@ -239,10 +203,7 @@ async fn replayed_unsubscriptions_and_notifications_do_not_move_the_state() {
     let document = event_json(EventType::Send, &mail, &mail.recipients, Utc::now());
     customer.publish_ses_event(&topic, &document).await.unwrap();
     let query = format!("message_id={}", mail.message_id);
-    eventually("the event", || async {
-        (h.events(&pid, &key, &query).await.len() == 1).then_some(())
-    })
-    .await;
+    h.wait_events(&pid, &key, &query, 1).await;
     let (_, connection) = h.call(Method::GET, &path, &key, None).await;
     assert_eq!(
         (

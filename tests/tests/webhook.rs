@@ -43,11 +43,7 @@ async fn events_published_to_a_subscribed_topic_appear_through_the_api() {
             customer.publish_ses_event(&topic, &document).await.unwrap();
         }
         let query = format!("message_id={}", mail.message_id);
-        let events = eventually("the events", || async {
-            let events = h.events(&pid, &key, &query).await;
-            (events.len() == 4).then_some(events)
-        })
-        .await;
+        let events = h.wait_events(&pid, &key, &query, 4).await;
         for event in &events {
             assert_eq!(event["connection_id"], cid.as_str());
             assert_eq!(event["subject"], "Hello");

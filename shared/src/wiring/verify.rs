@@ -33,13 +33,7 @@ impl Wiring {
             Ok(account) => account,
             // Unreachable, or a role that fails its proof: that one problem is the answer.
             Err(WiringError::Account(error)) if !error.is_transient() => {
-                return Ok(Reply::Verified(Verification {
-                    verified: false,
-                    account_id: connection.account_id.clone(),
-                    region: connection.region.clone(),
-                    sending: None,
-                    problems: vec![error.to_string()],
-                }));
+                return Ok(verdict(connection, false, None, vec![error.to_string()]));
             }
             Err(other) => return Err(other),
         };
@@ -67,14 +61,24 @@ impl Wiring {
             let webhook_url = self.webhook_url(connection);
             check_wiring(&account, connection, &webhook_url, &mut problems).await?;
         }
-        Ok(Reply::Verified(Verification {
-            verified: reachable && problems.is_empty(),
-            account_id: connection.account_id.clone(),
-            region: connection.region.clone(),
-            sending,
-            problems,
-        }))
+        Ok(verdict(connection, reachable, sending, problems))
     }
+}
+
+/// Verified only when trackses reached the account and found nothing to fix.
+fn verdict(
+    connection: &Connection,
+    reachable: bool,
+    sending: Option<Sending>,
+    problems: Vec<String>,
+) -> Reply {
+    Reply::Verified(Verification {
+        verified: reachable && problems.is_empty(),
+        account_id: connection.account_id.clone(),
+        region: connection.region.clone(),
+        sending,
+        problems,
+    })
 }
 
 /// A failed check becomes a problem; a transient failure fails the whole verify (503, retry).

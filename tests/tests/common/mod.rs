@@ -234,6 +234,49 @@ impl Harness {
         body["items"].as_array().unwrap().clone()
     }
 
+    /// Waits until `query` finds exactly `count` events of the project, and returns them.
+    pub async fn wait_events(&self, pid: &str, key: &str, query: &str, count: usize) -> Vec<Value> {
+        eventually(&format!("{count} events for {query:?}"), || async {
+            let events = self.events(pid, key, query).await;
+            (events.len() == count).then_some(events)
+        })
+        .await
+    }
+
+    /// Points the emulator's `lambda` subscriptions at this harness's Lambda Invoke path and
+    /// subscribes `ingest-sns` to `topic`, as a customer of the direct path does.
+    pub async fn subscribe_ingest_sns(&self, customer: &CustomerAccount, topic: &str) {
+        let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap();
+        reqwest::Client::new()
+            .post(format!("{emulator}/_trackses/lambda-endpoint"))
+            .json(&json!({"url": self.api.base}))
+            .send()
+            .await
+            .unwrap()
+            .error_for_status()
+            .unwrap();
+        customer
+            .sns
+            .subscribe()
+            .topic_arn(topic)
+            .protocol("lambda")
+            .endpoint(format!(
+                "arn:aws:lambda:{REGION}:{TRACKSES_ACCOUNT}:function:ingest-sns"
+            ))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// The project's external id, as an admin key reads it.
+    pub async fn external_id(&self, pid: &str, key: &str) -> String {
+        let (status, project) = self
+            .call(Method::GET, &format!("/v1/projects/{pid}"), key, None)
+            .await;
+        assert_eq!(status, 200, "{project}");
+        project["external_id"].as_str().unwrap().to_owned()
+    }
+
     pub async fn post_webhook(&self, url: &str, body: &[u8]) -> (u16, Value) {
         let response = reqwest::Client::new()
             .post(url)
