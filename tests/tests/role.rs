@@ -47,6 +47,23 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
     let cid = created["id"].as_str().unwrap();
     let path = format!("/v1/projects/{pid}/connections/{cid}");
     h.wait_status(&pid, &key, cid, "active").await;
+    // Proven once, at registration (ours, a random external id, none), and the credentials
+    // kept: the wiring that followed did not prove the role again.
+    let base = std::env::var("AWS_ENDPOINT_URL").unwrap();
+    let requests: Vec<Value> = reqwest::get(format!("{base}/_trackses/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let assumed = requests
+        .iter()
+        .filter(|r| r["action"] == "sts:AssumeRole" && r["resources"]["RoleArn"] == role_arn)
+        .count();
+    assert_eq!(
+        assumed, 4,
+        "three for the proof, one for the kept credentials"
+    );
 
     // Verify: the sandbox, then production, as SES GetAccount reports them.
     let (status, verified) = h

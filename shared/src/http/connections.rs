@@ -156,9 +156,9 @@ async fn create_connection(
             let role: RoleArn = role_arn
                 .parse()
                 .map_err(|e: InvalidRoleArn| Problem::bad_request(e.to_string()))?;
-            prove_role(&state, &pid, &role, &region).await?;
             let mut connection =
                 Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
+            prove_role(&state, &connection, &role, &region).await?;
             connection.account_id = role.account_id().to_owned();
             connection.role_arn = Some(role.as_str().to_owned());
             let connection = register_and_wire(&state, connection, &region, None).await?;
@@ -211,12 +211,13 @@ fn check_key_shape(key: &AccessKey) -> Result<(), Problem> {
 /// project's external id and with no other (see `customer::trust`).
 async fn prove_role(
     state: &ApiState,
-    pid: &str,
+    connection: &Connection,
     role: &RoleArn,
     region: &str,
 ) -> Result<(), Problem> {
     let command = Command::ProveRole {
-        project_id: pid.to_owned(),
+        project_id: connection.project_id.clone(),
+        connection_id: connection.id.clone(),
         role_arn: role.as_str().to_owned(),
         region: region.to_owned(),
     };

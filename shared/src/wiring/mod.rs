@@ -61,8 +61,11 @@ pub enum Command {
         connection_id: String,
     },
     /// Before a role is registered: does it admit trackses only under the project's external id?
+    /// `connection_id` is the id the API will register it under: a proven role's credentials are
+    /// kept for it, so the wiring that follows does not prove it again.
     ProveRole {
         project_id: String,
+        connection_id: String,
         role_arn: String,
         region: String,
     },
@@ -229,9 +232,14 @@ impl Wiring {
         let connection_id = match &command {
             Command::ProveRole {
                 project_id,
+                connection_id,
                 role_arn,
                 region,
-            } => return self.prove_new_role(project_id, role_arn, region).await,
+            } => {
+                return self
+                    .prove_new_role(project_id, connection_id, role_arn, region)
+                    .await;
+            }
             Command::Wire { connection_id }
             | Command::ListIdentities { connection_id, .. }
             | Command::Attach { connection_id, .. }
@@ -271,6 +279,7 @@ impl Wiring {
     async fn prove_new_role(
         &self,
         project_id: &str,
+        connection_id: &str,
         role_arn: &str,
         region: &str,
     ) -> Result<Reply, WiringError> {
@@ -280,16 +289,11 @@ impl Wiring {
         let Some(project) = self.store.get_project(project_id).await? else {
             return Ok(Reply::refused(404, "the project does not exist"));
         };
-        match prove_role(
-            &self.aws,
-            region,
-            &role,
-            &project.external_id,
-            &self.account_id,
-        )
-        .await
+        match self
+            .proven_role(connection_id, region, &role, &project.external_id)
+            .await
         {
-            Ok(()) => Ok(Reply::Done),
+            Ok(_) => Ok(Reply::Done),
             Err(error) if error.is_transient() => Err(WiringError::Account(error)),
             Err(error) => Ok(Reply::refused(400, error.to_string())),
         }
@@ -313,24 +317,29 @@ impl Wiring {
         let role: RoleArn = role_arn
             .parse()
             .map_err(|_| StoreError::Corrupt("connection role ARN".into()))?;
-        prove_role(
-            &self.aws,
+        self.proven_role(
+            &connection.id,
             &connection.region,
             &role,
             &project.external_id,
-            &self.account_id,
         )
         .await
-        .map_err(WiringError::Account)?;
-        let provider = assumed_role(
-            &self.aws,
-            &connection.region,
-            role_arn,
-            &project.external_id,
-            &connection.id,
-        )
-        .await;
-        self.roles.keep(&connection.id, role_arn, &provider);
+        .map_err(WiringError::Account)
+    }
+
+    /// Proves the role (see `customer::trust`) and keeps its credentials provider for the
+    /// connection, so this container acts through it without proving it again.
+    async fn proven_role(
+        &self,
+        connection_id: &str,
+        region: &str,
+        role: &RoleArn,
+        external_id: &str,
+    ) -> Result<SharedCredentialsProvider, AccountError> {
+        prove_role(&self.aws, region, role, external_id, &self.account_id).await?;
+        let provider =
+            assumed_role(&self.aws, region, role.as_str(), external_id, connection_id).await;
+        self.roles.keep(connection_id, role.as_str(), &provider);
         Ok(provider)
     }
 
