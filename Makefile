@@ -11,10 +11,10 @@ emulator: ## the emulated AWS alone, in the foreground
 	bash dev/stack.sh emulator
 
 bench: ## verify + parse + build-the-write throughput
-	cargo bench -p shared --bench ingest
+	cargo bench -p store --bench ingest
 
 fuzz: ## the parsers' property tests (run 10,000 cases each by `make test`) with a million each, in release
-	PROPTEST_CASES=1000000 cargo test --release -p shared --lib proptests
+	PROPTEST_CASES=1000000 cargo test --release -p ingest -p onboarding --lib proptests
 
 build: ## Lambda binaries for arm64 (needs `pip install cargo-lambda`)
 	cargo lambda build --release --arm64

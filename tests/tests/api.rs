@@ -5,10 +5,10 @@ mod common;
 use chrono::{Duration, Utc};
 use common::*;
 use local::ses_traffic::{Mail, event_json};
+use model::EventType;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::model::EventType;
-use shared::store::keys::{CounterScope, Granularity};
+use store::keys::{CounterScope, Granularity};
 
 #[tokio::test]
 async fn health_and_project_lifecycle() {
@@ -267,9 +267,9 @@ async fn a_read_key_reads_and_the_last_admin_key_stays() {
 /// only the parameter's name, THEN the parameter's value creates projects and nothing else does.
 #[tokio::test]
 async fn the_admin_token_comes_from_parameter_store() {
-    let token = shared::model::ids::random_hex(24);
+    let token = model::ids::random_hex(24);
     let name = format!("/trackses/{}/admin-token", unique("test"));
-    let aws = shared::config::Config::aws().await;
+    let aws = runtime::sdk_config();
     aws_sdk_ssm::Client::new(&aws)
         .put_parameter()
         .name(&name)
@@ -1020,12 +1020,12 @@ async fn event_pages(h: &Harness, pid: &str, key: &str, query: &str) -> Vec<Valu
 /// for tests about reading many events back.
 async fn store_directly(h: &Harness, pid: &str, mail: &Mail) {
     let document = event_json(EventType::Send, mail, &mail.recipients, Utc::now());
-    let notification = shared::ses::parse(&document).unwrap();
+    let notification = ingest::ses::parse(&document).unwrap();
     let received_at = Utc::now();
-    let write = shared::store::IngestWrite {
+    let write = ingest::IngestWrite {
         project_id: pid,
         connection_id: "con_direct",
-        sns_message_id: &shared::model::ids::random_hex(16),
+        sns_message_id: &model::ids::random_hex(16),
         notification: &notification,
         received_at,
         expires_at: (received_at + Duration::days(1)).timestamp(),

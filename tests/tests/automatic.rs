@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use local::customer::CustomerAccount;
+use model::ids;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::model::ids;
 
 /// A fresh emulated account per test, so no other test's resources show up in its snapshots.
 fn fresh_account() -> String {
@@ -435,7 +435,7 @@ async fn a_sealed_key_moved_to_another_connection_does_not_open() {
 
 #[tokio::test]
 async fn sealed_secrets_open_only_for_their_owner_and_untouched() {
-    use shared::crypto::{CryptoError, Envelope, SecretContext};
+    use customer::crypto::{CryptoError, Envelope, SecretContext};
     let h = Harness::start().await;
     let envelope = Envelope::new(
         aws_sdk_kms::Client::new(&h.aws),

@@ -16,9 +16,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use local::customer::CustomerAccount;
 use local::ses_traffic::{Mail, event_json};
+use model::EventType;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::model::EventType;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";

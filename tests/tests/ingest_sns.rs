@@ -5,9 +5,8 @@ mod common;
 use chrono::Utc;
 use common::*;
 use local::ses_traffic::{Mail, event_json};
+use model::EventType;
 use serde_json::{Value, json};
-use shared::ingest::{Ingestor, direct};
-use shared::model::EventType;
 
 #[tokio::test]
 async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
@@ -45,7 +44,7 @@ async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
     );
     let tampered = serde_json::to_vec(&tampered).unwrap();
 
-    let ingestor = Ingestor::from_config(&h.config, h.store.clone());
+    let app = ingest_sns::App::from_config(&h.config, &h.aws);
     let event = lambda_event(&[
         &signed[0],
         &foreign_signed[0],
@@ -53,10 +52,14 @@ async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
         &tampered,
         &signed[2],
     ]);
-    let results = direct::handle_records(&ingestor, &event)
-        .await
-        .expect("no record needs a retry");
-    let accepted: Vec<bool> = results.iter().map(Result::is_ok).collect();
+    let reports = app.handle(&event).await.expect("no record needs a retry");
+    let reports = serde_json::to_value(&reports).unwrap();
+    let accepted: Vec<bool> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"] != "refused")
+        .collect();
     assert_eq!(accepted, [true, false, true, false, true]);
 
     let events = h
@@ -71,12 +74,13 @@ async fn every_record_is_verified_and_stored_and_a_foreign_one_is_refused() {
     assert!(events.iter().all(|e| e["recipient"] == "ana@example.com"));
 
     // The sample event in events/ is a real Amazon-signed record, signed long ago: a replay.
-    let sample: shared::ingest::direct::SnsLambdaEvent =
+    let sample: ingest::direct::SnsLambdaEvent =
         serde_json::from_str(include_str!("../../events/ingest-sns/hello-v1.json")).unwrap();
-    let results = direct::handle_records(&ingestor, &sample).await.unwrap();
+    let reports = serde_json::to_value(app.handle(&sample).await.unwrap()).unwrap();
+    assert_eq!(reports[0]["status"], "refused", "{reports}");
     assert!(
-        matches!(&results[0], Err(e) if e.to_string().contains("replay")),
-        "{results:?}"
+        reports[0]["reason"].as_str().unwrap().contains("replay"),
+        "{reports}"
     );
 }
 
@@ -106,15 +110,14 @@ async fn a_storage_failure_fails_the_invocation_so_lambda_retries() {
         .await;
     let mut broken = h.config.clone();
     broken.table_name = "trackses-missing-table".into();
-    let store = shared::store::Store::new(
-        aws_sdk_dynamodb::Client::new(&h.aws),
-        "trackses-missing-table",
+    let app = ingest_sns::App::from_config(&broken, &h.aws);
+    let failure = app.handle(&lambda_event(&[&signed[0]])).await.unwrap_err();
+    assert_eq!(failure.error_type, "RecordsNotStored");
+    assert!(
+        failure.error_message.starts_with("1 of 1 SNS records"),
+        "{}",
+        failure.error_message
     );
-    let ingestor = Ingestor::from_config(&broken, store);
-    let failure = direct::handle_records(&ingestor, &lambda_event(&[&signed[0]]))
-        .await
-        .unwrap_err();
-    assert_eq!((failure.failed, failure.total), (1, 1));
 }
 
 #[tokio::test]

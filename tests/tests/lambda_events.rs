@@ -3,17 +3,27 @@
 
 mod common;
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
 
 use common::*;
+use edge::finish;
+use ingest::Ingestor;
 use reqwest::Method;
 use serde_json::Value;
-use shared::http::{api, finish, onboarding, webhook};
-use shared::ingest::Ingestor;
-use shared::onboarding::StackCallback;
 use tower::ServiceExt;
+
+/// The API as its Lambda binary builds it, with this admin token and no automatic mode.
+async fn api_router(h: &Harness, admin_token: Option<&str>) -> axum::Router {
+    let mut config = h.config.clone();
+    config.admin_token = admin_token.map(str::to_owned);
+    config.admin_token_parameter = None;
+    config.kms_key_id = None;
+    let lambda = aws_sdk_lambda::Client::new(&h.aws);
+    let app = api::App::from_config(&config, &h.aws, lambda)
+        .await
+        .unwrap();
+    finish(app.routes())
+}
 
 async fn invoke(router: axum::Router, event: &str) -> (u16, Value) {
     let request = lambda_http::request::from_str(event).expect("an API Gateway event");
@@ -29,24 +39,15 @@ async fn invoke(router: axum::Router, event: &str) -> (u16, Value) {
 async fn api_events_reach_the_api_router() {
     const TOKEN: &str = "local-admin-token-change-me-0123456789";
     let h = Harness::start().await;
-    let state = |admin_token: Option<&str>| {
-        Arc::new(api::ApiState {
-            store: h.store.clone(),
-            admin_token: admin_token.map(str::to_owned),
-            public_url: h.config.require_public_url().unwrap(),
-            connector: None,
-            role_links: None,
-        })
-    };
     let (status, body) = invoke(
-        finish(api::routes(state(None))),
+        api_router(&h, None).await,
         include_str!("../../events/api/health.json"),
     )
     .await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
 
     let (status, body) = invoke(
-        finish(api::routes(state(Some(TOKEN)))),
+        api_router(&h, Some(TOKEN)).await,
         include_str!("../../events/api/create-project.json"),
     )
     .await;
@@ -68,7 +69,7 @@ async fn api_events_reach_the_api_router() {
     event["rawPath"] = Value::String(path.clone());
     event["requestContext"]["http"]["path"] = Value::String(path);
     event["headers"]["authorization"] = Value::String(format!("Bearer {key}"));
-    let (status, body) = invoke(finish(api::routes(state(None))), &event.to_string()).await;
+    let (status, body) = invoke(api_router(&h, None).await, &event.to_string()).await;
     assert_eq!(status, 200, "{body}");
     let webhook_url = body["webhook_url"].as_str().unwrap();
     let configured = h.config.require_public_url().unwrap();
@@ -96,10 +97,7 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
     event["requestContext"]["http"]["path"] = Value::String(path);
     event["pathParameters"]["cid"] = Value::String(cid.clone());
     // Signed in 2021: today it can only be a replay, and is refused as one.
-    let today = finish(webhook::routes(Arc::new(Ingestor::from_config(
-        &h.config,
-        h.store.clone(),
-    ))));
+    let today = finish(webhook::App::from_config(&h.config, &h.aws).routes());
     let (status, problem) = invoke(today, &event.to_string()).await;
     assert_eq!(status, 403, "{problem}");
     assert!(
@@ -111,9 +109,8 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
     // On the day SNS delivered it, it is stored once.
     let router = || {
         let delivered: DateTime<Utc> = "2021-11-01T08:31:10Z".parse().unwrap();
-        finish(webhook::routes(Arc::new(
-            Ingestor::from_config(&h.config, h.store.clone()).with_clock(move || delivered),
-        )))
+        let ingestor = Ingestor::from_config(&h.config, h.store.clone());
+        finish(webhook::App::new(ingestor.with_clock(move || delivered)).routes())
     };
 
     let (status, body) = invoke(router(), &event.to_string()).await;
@@ -151,9 +148,9 @@ async fn the_stack_callback_event_refuses_a_genuine_confirmation_of_a_foreign_to
     let h = Harness::start().await;
     let lambda = aws_sdk_lambda::Client::new(&h.aws);
     let router = || {
-        let callback = StackCallback::from_config(&h.config, h.store.clone(), lambda.clone())
+        let app = stack_callback::App::from_config(&h.config, &h.aws, lambda.clone())
             .expect("make test configures the account id and the wiring function");
-        finish(onboarding::callback_routes(callback))
+        finish(app.routes())
     };
     let event = include_str!("../../events/stack-callback/foreign-confirmation.json");
     // Amazon really signed it, for a topic that is not trackses' callback topic: nothing is

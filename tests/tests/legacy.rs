@@ -6,11 +6,11 @@ mod common;
 use chrono::Utc;
 use common::*;
 use local::ses_traffic::{Mail, event_json};
+use model::EventType;
 use reqwest::Method;
 use serde_json::json;
-use shared::model::EventType;
-use shared::store::attrs::s;
-use shared::store::keys;
+use store::attrs::s;
+use store::keys;
 
 /// Removes `attributes` from an item, as the earlier release never wrote them.
 async fn strip(h: &Harness, pk: String, sk: &str, attributes: &[&str]) {

@@ -10,9 +10,9 @@ use common::*;
 use local::role_stack::{
     QuickCreate, create_stack_from_link, deploy_callback_topic, output, wait_stack,
 };
+use model::{Onboarding, ids};
 use reqwest::Method;
 use serde_json::{Value, json};
-use shared::model::{Onboarding, ids};
 
 fn emulator() -> String {
     std::env::var("AWS_ENDPOINT_URL").unwrap()

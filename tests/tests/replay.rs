@@ -5,10 +5,10 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::*;
+use ingest::sns::freshness::REPLAY_WINDOW;
 use local::ses_traffic::{Mail, event_json};
-use shared::model::EventType;
-use shared::sns::freshness::REPLAY_WINDOW;
-use shared::store::keys;
+use model::EventType;
+use store::keys;
 
 /// GIVEN a deployment keeping events for one day and a stored notification, WHEN its copy is
 /// replayed, THEN it is a duplicate, and its marker is kept past the replay window while the
@@ -42,13 +42,13 @@ async fn markers_outlive_the_replay_window_whatever_the_retention() {
         .table_name(h.store.table())
         .key(
             keys::PK,
-            shared::store::attrs::s(keys::delivery_marker(
+            store::attrs::s(keys::delivery_marker(
                 &cid,
                 envelope["MessageId"].as_str().unwrap(),
                 0,
             )),
         )
-        .key(keys::SK, shared::store::attrs::s(keys::MARKER_SK))
+        .key(keys::SK, store::attrs::s(keys::MARKER_SK))
         .send()
         .await
         .unwrap()

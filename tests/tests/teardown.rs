@@ -9,9 +9,9 @@ use std::time::{Duration, Instant};
 use common::*;
 use futures_util::stream::{self, StreamExt};
 use local::customer::CustomerAccount;
+use model::connection::Transition;
 use reqwest::Method;
 use serde_json::json;
-use shared::model::connection::Transition;
 
 /// A customer account with a scoped key, connected in automatic mode and wired; returns the
 /// account, the connection's path and its configuration set.

@@ -7,9 +7,9 @@ mod common;
 use chrono::Utc;
 use common::*;
 use local::ses_traffic::{Mail, event_json};
+use model::EventType;
+use model::connection::Transition;
 use reqwest::Method;
-use shared::model::EventType;
-use shared::model::connection::Transition;
 
 fn shape(created: &serde_json::Value) -> Vec<String> {
     let mut keys: Vec<String> = created.as_object().unwrap().keys().cloned().collect();

@@ -5,9 +5,9 @@ mod common;
 use chrono::{Duration, Utc};
 use common::*;
 use local::ses_traffic::{Mail, event_json};
+use model::EventType;
 use reqwest::Method;
 use serde_json::Value;
-use shared::model::EventType;
 
 fn documents(mail: &Mail, steps: &[EventType]) -> Vec<String> {
     steps

@@ -1,11 +1,11 @@
 //! An emulated customer AWS account, reached the way trackses' users are: by assuming a role.
 
-use aws_config::SdkConfig;
+use ::customer::account::published_event_types;
 use aws_sdk_sesv2::types::{
     Body, Content, Destination, EmailContent, EventDestinationDefinition, Message, SnsDestination,
 };
 use aws_sdk_sns::types::MessageAttributeValue;
-use shared::customer::account::ALL_EVENT_TYPES;
+use aws_types::SdkConfig;
 
 pub const SES_SUBJECT: &str = "Amazon SES Email Event Notification";
 
@@ -204,7 +204,7 @@ impl CustomerAccount {
             .map_err(|e| failed("CreateConfigurationSet", e))?;
         let destination = EventDestinationDefinition::builder()
             .enabled(true)
-            .set_matching_event_types(Some(ALL_EVENT_TYPES.to_vec()))
+            .set_matching_event_types(Some(published_event_types()))
             .sns_destination(
                 SnsDestination::builder()
                     .topic_arn(topic_arn)

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use aws_config::SdkConfig;
+use aws_types::SdkConfig;
 use serde_json::{Value, json};
 
 use crate::customer::{CustomerAccount, TRACKSES_POLICY};

@@ -9,83 +9,70 @@ pub mod ses_traffic;
 use std::sync::Arc;
 use std::time::Duration;
 
-use aws_config::SdkConfig;
-
+use aws_types::SdkConfig;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use shared::config::Config;
-use shared::http::connections::Connector;
-use shared::http::{api, finish, onboarding, problem::Problem, webhook};
-use shared::ingest::Ingestor;
-use shared::ingest::direct::{self, SnsLambdaEvent};
-use shared::onboarding::StackCallback;
-use shared::onboarding::link::RoleLinks;
-use shared::store::Store;
-use shared::wiring::{Command, Wiring};
+use edge::Problem;
+use ingest::direct::SnsLambdaEvent;
+use lambda_runtime::Diagnostic;
+use model::wiring::Command;
+use runtime::{Config, ConfigError};
+use wiring::Wiring;
 
 /// What API Gateway and Lambda would route to each function, on one local listener whose base
 /// URL is `config.public_url`: the API reaches the wiring function through the Lambda Invoke
-/// API at that same address, and so does the wiring function itself.
-pub async fn app(
-    config: &Config,
-    aws: &SdkConfig,
-    store: Store,
-) -> Result<Router, shared::config::ConfigError> {
-    app_tuned(config, aws, store, |wiring| wiring).await
+/// API at that same address, and so does the wiring function itself. Each function is built by
+/// its own library, as its Lambda binary builds it.
+pub async fn app(config: &Config, aws: &SdkConfig) -> Result<Router, ConfigError> {
+    app_tuned(config, aws, |wiring| wiring).await
 }
 
 /// `app`, with the wiring function adjusted by `tune` (tests shorten its teardown budget).
 pub async fn app_tuned(
     config: &Config,
     aws: &SdkConfig,
-    store: Store,
     tune: impl FnOnce(Wiring) -> Wiring,
-) -> Result<Router, shared::config::ConfigError> {
+) -> Result<Router, ConfigError> {
     let public_url = config.require_public_url()?;
-    let ingestor = Arc::new(Ingestor::from_config(config, store.clone()));
     let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
     lambda.set_endpoint_url(Some(public_url.to_string()));
     let lambda = aws_sdk_lambda::Client::from_conf(lambda.build());
-    let callback = StackCallback::from_config(config, store.clone(), lambda.clone());
-    let state = Arc::new(api::ApiState {
-        store,
-        admin_token: shared::http::auth::load_admin_token(config, aws).await?,
-        public_url,
-        connector: Connector::from_config(config, aws, lambda.clone()),
-        role_links: RoleLinks::from_config(config),
-    });
-    let wiring = match Wiring::from_config(config, aws, lambda) {
+    let api = api::App::from_config(config, aws, lambda.clone()).await?;
+    let webhook = webhook::App::from_config(config, aws);
+    let ingest_sns = Arc::new(ingest_sns::App::from_config(config, aws));
+    let wiring = match Wiring::from_config(config, aws, lambda.clone()) {
         Ok(wiring) => Some(Arc::new(tune(wiring))),
         Err(e) => {
             tracing::warn!(error = %e, "no wiring function: automatic mode is off");
             None
         }
     };
-    let mut routes = api::routes(state)
-        .merge(webhook::routes(ingestor.clone()))
-        .merge(lambda_invoke_routes(ingestor, wiring));
-    match callback {
-        Ok(callback) => routes = routes.merge(onboarding::callback_routes(callback)),
+    let mut routes = api
+        .routes()
+        .merge(webhook.routes())
+        .merge(lambda_invoke_routes(ingest_sns, wiring));
+    match stack_callback::App::from_config(config, aws, lambda) {
+        Ok(callback) => routes = routes.merge(callback.routes()),
         Err(e) => {
             tracing::warn!(error = %e, "no stack callback: role-mode stacks cannot report in")
         }
     }
-    Ok(finish(routes))
+    Ok(edge::finish(routes))
 }
 
 /// The Lambda Invoke API paths, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand
 /// `ingest-sns` the same event Lambda would, and the API can hand `wiring` its commands.
-fn lambda_invoke_routes(ingestor: Arc<Ingestor>, wiring: Option<Arc<Wiring>>) -> Router {
+fn lambda_invoke_routes(ingest_sns: Arc<ingest_sns::App>, wiring: Option<Arc<Wiring>>) -> Router {
     let router = Router::new()
         .route(
             "/2015-03-31/functions/ingest-sns/invocations",
             post(invoke_ingest_sns),
         )
-        .with_state(ingestor);
+        .with_state(ingest_sns);
     match wiring {
         Some(wiring) => router.merge(
             Router::new()
@@ -110,7 +97,12 @@ async fn invoke_wiring(
 ) -> Response {
     let command: Command = match serde_json::from_slice(&body) {
         Ok(command) => command,
-        Err(e) => return function_error("InvalidCommand", &e),
+        Err(e) => {
+            return function_error(Diagnostic {
+                error_type: "InvalidCommand".into(),
+                error_message: e.to_string(),
+            });
+        }
     };
     let asynchronous = headers
         .get("x-amz-invocation-type")
@@ -118,7 +110,7 @@ async fn invoke_wiring(
     if !asynchronous {
         return match wiring.handle(command).await {
             Ok(reply) => (StatusCode::OK, axum::Json(reply)).into_response(),
-            Err(e) => function_error("WiringError", &e),
+            Err(e) => function_error(Diagnostic::from(e)),
         };
     }
     tokio::spawn(async move {
@@ -142,32 +134,28 @@ async fn invoke_wiring(
     StatusCode::ACCEPTED.into_response()
 }
 
-/// Lambda reports a function error with 200 and this header; the caller retries.
-fn function_error(kind: &str, error: &dyn std::fmt::Display) -> Response {
+/// Lambda reports a function error with 200 and this header, and the function's diagnostic as
+/// the payload; the caller retries.
+fn function_error(diagnostic: Diagnostic) -> Response {
     (
         StatusCode::OK,
         [("x-amz-function-error", "Unhandled")],
-        axum::Json(serde_json::json!({"errorType": kind, "errorMessage": error.to_string()})),
+        axum::Json(serde_json::json!({
+            "errorType": diagnostic.error_type,
+            "errorMessage": diagnostic.error_message,
+        })),
     )
         .into_response()
 }
 
-async fn invoke_ingest_sns(State(ingestor): State<Arc<Ingestor>>, body: Bytes) -> Response {
+async fn invoke_ingest_sns(State(app): State<Arc<ingest_sns::App>>, body: Bytes) -> Response {
     let event: SnsLambdaEvent = match serde_json::from_slice(&body) {
         Ok(event) => event,
         Err(e) => return Problem::bad_request(format!("not an SNS event: {e}")).into_response(),
     };
-    match direct::handle_records(&ingestor, &event).await {
-        Ok(results) => {
-            let outcomes: Vec<_> = results
-                .iter()
-                .map(|r| match r {
-                    Ok(outcome) => webhook::outcome_body(*outcome),
-                    Err(e) => serde_json::json!({"status": "refused", "reason": e.to_string()}),
-                })
-                .collect();
-            (StatusCode::OK, axum::Json(outcomes)).into_response()
-        }
-        Err(e) => function_error("RetryableFailure", &e),
+    // The deployed function's own handler and answer.
+    match app.handle(&event).await {
+        Ok(reports) => (StatusCode::OK, axum::Json(reports)).into_response(),
+        Err(diagnostic) => function_error(diagnostic),
     }
 }

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::{Capability, Parameter, Stack};
+use aws_types::SdkConfig;
 
 use crate::customer::CustomerAccount;
 

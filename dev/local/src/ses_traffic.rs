@@ -2,8 +2,8 @@
 //! of sample events) with a fresh message id, recipients and times.
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use model::EventType;
 use serde_json::{Value, json};
-use shared::model::EventType;
 
 /// One email as SES would describe it in every event about it.
 #[derive(Debug, Clone)]
@@ -48,23 +48,6 @@ fn sample(event_type: EventType) -> &'static str {
     }
 }
 
-/// The sub-object that carries the event's own details, by SES's name.
-fn sub_object(event_type: EventType) -> Option<&'static str> {
-    Some(match event_type {
-        EventType::Send => "send",
-        EventType::Delivery => "delivery",
-        EventType::Bounce => "bounce",
-        EventType::Complaint => "complaint",
-        EventType::Reject => "reject",
-        EventType::Open => "open",
-        EventType::Click => "click",
-        EventType::RenderingFailure => "failure",
-        EventType::DeliveryDelay => "deliveryDelay",
-        EventType::Subscription => "subscription",
-        EventType::Unknown => return None,
-    })
-}
-
 /// Replaces a list of per-recipient objects by one copy of its first entry per recipient.
 fn per_recipient(list: &mut Value, recipients: &[String]) {
     let Some(model) = list.as_array().and_then(|a| a.first()).cloned() else {
@@ -100,7 +83,7 @@ pub fn event_json(
     m["commonHeaders"]["subject"] = json!(mail.subject);
     m["commonHeaders"]["messageId"] = json!(mail.message_id);
     m["tags"]["campaign"] = json!([mail.campaign]);
-    if let Some(name) = sub_object(event_type) {
+    if let Some(name) = EventType::ses_detail_member(event_type) {
         let sub = &mut doc[name];
         if sub.get("timestamp").is_some() {
             sub["timestamp"] = json!(stamp(at));

@@ -1,10 +1,12 @@
-//! `ingest-sns`: direct SNS → Lambda subscriptions. Every record is verified like a webhook call.
+//! `ingest-sns`'s Lambda binary: the library's `App` on the Lambda runtime.
+// The ingest pipeline's future, generic over its store, nests deeper than the default 128
+// layout queries.
+#![recursion_limit = "256"]
 
+use ingest::direct::SnsLambdaEvent;
+use ingest_sns::App;
 use lambda_runtime::{LambdaEvent, service_fn};
-use shared::config::{Config, init_tracing};
-use shared::ingest::Ingestor;
-use shared::ingest::direct::{self, SnsLambdaEvent};
-use shared::store::Store;
+use runtime::{Config, init_tracing, sdk_config};
 
 // The ingest benchmark measures parse and write 30-40% faster than with glibc's malloc.
 #[global_allocator]
@@ -14,15 +16,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let store = Store::connect(&config).await;
-    let ingestor = &Ingestor::from_config(&config, store);
+    let app = &App::from_config(&config, &sdk_config());
     lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<SnsLambdaEvent>| async move {
-            direct::handle_records(ingestor, &event.payload)
-                .await
-                .map(|results| results.len())
-                .map_err(lambda_runtime::Error::from)
-        },
+        move |event: LambdaEvent<SnsLambdaEvent>| async move { app.handle(&event.payload).await },
     ))
     .await
 }

@@ -1,11 +1,7 @@
-//! `stack-callback`: deliveries of trackses' callback topics (`POST /v1/hooks/cloudformation`),
-//! where customer stacks' custom resources report in. Internet-facing like the webhook: no KMS,
-//! no customer credentials; it registers connections and asks `wiring` to check the role.
+//! `stack-callback`'s Lambda binary: the library's `App` behind API Gateway.
 
-use shared::config::{Config, init_tracing};
-use shared::http::{finish, onboarding};
-use shared::onboarding::StackCallback;
-use shared::store::Store;
+use runtime::{Config, init_tracing, sdk_config};
+use stack_callback::App;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -14,8 +10,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let aws = Config::aws().await;
-    let store = Store::connect(&config).await;
-    let callback = StackCallback::from_config(&config, store, aws_sdk_lambda::Client::new(&aws))?;
-    lambda_http::run(finish(onboarding::callback_routes(callback))).await
+    let aws = sdk_config();
+    let app = App::from_config(&config, &aws, aws_sdk_lambda::Client::new(&aws))?;
+    lambda_http::run(edge::finish(app.routes())).await
 }

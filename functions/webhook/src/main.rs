@@ -1,11 +1,7 @@
-//! `webhook`: SNS HTTPS deliveries, `POST /v1/hooks/sns/{cid}`. Holds no customer credentials.
+//! `webhook`'s Lambda binary: the library's `App` behind API Gateway.
 
-use std::sync::Arc;
-
-use shared::config::{Config, init_tracing};
-use shared::http::{finish, webhook};
-use shared::ingest::Ingestor;
-use shared::store::Store;
+use runtime::{Config, init_tracing, sdk_config};
+use webhook::App;
 
 // The ingest benchmark measures parse and write 30-40% faster than with glibc's malloc.
 #[global_allocator]
@@ -15,7 +11,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), lambda_http::Error> {
     init_tracing();
     let config = Config::from_env()?;
-    let store = Store::connect(&config).await;
-    let ingestor = Arc::new(Ingestor::from_config(&config, store));
-    lambda_http::run(finish(webhook::routes(ingestor))).await
+    let app = App::from_config(&config, &sdk_config());
+    lambda_http::run(edge::finish(app.routes())).await
 }

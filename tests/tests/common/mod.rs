@@ -10,16 +10,16 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use axum::body::Bytes;
 use axum::routing::post;
+use ingest::direct::SnsLambdaEvent;
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
+use model::connection::Transition;
+use model::ids;
 use reqwest::Method;
+use runtime::Config;
 use serde_json::{Value, json};
-use shared::config::Config;
-use shared::ingest::direct::SnsLambdaEvent;
-use shared::model::connection::Transition;
-use shared::model::ids;
-use shared::store::Store;
-use shared::wiring::Wiring;
+use store::Store;
+use wiring::Wiring;
 
 pub const CUSTOMER: &str = "222222222222";
 pub const FOREIGN: &str = "333333333333";
@@ -66,9 +66,9 @@ impl Harness {
         let base = format!("http://{}", listener.local_addr().unwrap());
         config.public_url = Some(base.parse().unwrap());
         adjust(&mut config);
-        let aws = Config::aws().await;
-        let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
-        let app = local::app_tuned(&config, &aws, store.clone(), tune)
+        let aws = runtime::sdk_config();
+        let store = Store::connect(&config, &aws);
+        let app = local::app_tuned(&config, &aws, tune)
             .await
             .expect("the configuration names a public URL");
         tokio::spawn(async move { axum::serve(listener, app).await });
@@ -406,7 +406,7 @@ impl LogCapture {
             let logs = LogCapture::default();
             let writer = logs.clone();
             let subscriber = tracing_subscriber::fmt()
-                .with_env_filter(shared::config::log_filter("debug"))
+                .with_env_filter(runtime::log_filter("debug"))
                 .with_ansi(false)
                 .with_writer(move || writer.clone())
                 .finish();

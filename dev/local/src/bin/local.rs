@@ -5,9 +5,8 @@ use std::time::Duration;
 
 use local::demo::{ApiClient, set_up, traffic};
 use local::role_stack::deploy_callback_topic;
-use shared::config::{Config, init_tracing};
-use shared::model::ids;
-use shared::store::Store;
+use model::ids;
+use runtime::{Config, init_tracing, sdk_config};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,11 +22,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .get_or_insert_with(|| ids::random_hex(24))
         .clone();
     config.public_url.get_or_insert(base.parse()?);
-    let aws = Config::aws().await;
-    let store = Store::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    let aws = sdk_config();
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
-    let server = axum::serve(listener, local::app(&config, &aws, store).await?)
-        .with_graceful_shutdown(async {
+    let server =
+        axum::serve(listener, local::app(&config, &aws).await?).with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
         });
     println!("trackses API: {base}\ndashboard: {base}/\nadmin token: {admin_token}");

@@ -1,0 +1,685 @@
+//! The calls trackses makes in a customer account, each named by the IAM action it needs, each
+//! idempotent: running one twice leaves the account as running it once.
+
+use aws_config::SdkConfig;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sesv2::types::{EventDestinationDefinition, EventType, SnsDestination};
+use futures_util::stream::{self, StreamExt, TryStreamExt};
+
+use super::customer_config;
+use super::error::AccountError;
+use super::guard::Guard;
+use model::naming::EVENT_DESTINATION;
+pub use model::wiring::Identity;
+
+type Result<T> = std::result::Result<T, AccountError>;
+
+/// One ListEmailIdentities page, looked up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityPage {
+    pub identities: Vec<Identity>,
+    /// SES's NextToken: where the next page starts; `None` on the last page.
+    pub next_token: Option<String>,
+}
+
+/// Identities per ListEmailIdentities page (SES allows up to 1,000): each costs a GetEmailIdentity
+/// call, so a page is about 100 calls, done in seconds, well inside a request's time.
+const PAGE_SIZE: i32 = 100;
+
+/// Calls per identity in flight at once. SES documents per-second quotas for sending, none for
+/// GetEmailIdentity or PutEmailIdentityConfigurationSetAttributes: those are throttled per
+/// account and region (TooManyRequestsException, which the SDK retries with backoff) in a budget
+/// the customer's own tools share. Eight in flight turns a page of 100 into about a dozen round
+/// trips without bursting far past what one busy client sends.
+const CONCURRENCY: usize = 8;
+
+/// What a detach found, and did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detach {
+    Detached,
+    NotAttached,
+    /// The identity uses a set that is not this connection's: left alone.
+    OtherSet(String),
+    NoSuchIdentity,
+}
+
+/// One customer account in one region, reached with the customer's credentials through the guard.
+#[derive(Clone)]
+pub struct CustomerAccount {
+    sns: aws_sdk_sns::Client,
+    ses: aws_sdk_sesv2::Client,
+    pub account_id: String,
+    pub region: String,
+}
+
+/// Every type SES publishes, as the SES API names them: a destination for fewer would silently
+/// drop some. The API's names are the model's, upper-cased (`RENDERING_FAILURE`).
+pub fn published_event_types() -> Vec<EventType> {
+    model::EventType::published()
+        .map(|t| EventType::from(t.as_str().to_ascii_uppercase().as_str()))
+        .collect()
+}
+
+impl CustomerAccount {
+    pub fn new(
+        base: &SdkConfig,
+        account_id: &str,
+        region: &str,
+        credentials: SharedCredentialsProvider,
+        guard: &Guard,
+    ) -> CustomerAccount {
+        let config = customer_config(base, region, credentials);
+        CustomerAccount {
+            sns: aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::config::Builder::from(&config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            ses: aws_sdk_sesv2::Client::from_conf(
+                aws_sdk_sesv2::config::Builder::from(&config)
+                    .interceptor(guard.clone())
+                    .build(),
+            ),
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+        }
+    }
+
+    /// CreateTopic returns the existing topic when the name and attributes match.
+    pub async fn create_topic(&self, name: &str) -> Result<String> {
+        const ACTION: &str = "sns:CreateTopic";
+        let output = self
+            .sns
+            .create_topic()
+            .name(name)
+            .attributes("SignatureVersion", "2")
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk(ACTION, e))?;
+        Ok(output.topic_arn.unwrap_or_default())
+    }
+
+    /// Lets SES publish to the topic, for this account's configuration sets only.
+    pub async fn allow_ses_publish(&self, topic_arn: &str) -> Result<()> {
+        let policy = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Sid": "TrackSesFromSes",
+                "Effect": "Allow",
+                "Principal": {"Service": "ses.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"AWS:SourceAccount": self.account_id}},
+            }],
+        });
+        self.sns
+            .set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("Policy")
+            .attribute_value(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("sns:SetTopicAttributes", e))?;
+        Ok(())
+    }
+
+    pub async fn create_configuration_set(&self, name: &str) -> Result<()> {
+        match self
+            .ses
+            .create_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:CreateConfigurationSet", e)),
+        }
+    }
+
+    pub async fn create_event_destination(&self, set: &str, topic_arn: &str) -> Result<()> {
+        let destination = EventDestinationDefinition::builder()
+            .enabled(true)
+            .set_matching_event_types(Some(published_event_types()))
+            .sns_destination(
+                SnsDestination::builder()
+                    .topic_arn(topic_arn)
+                    .build()
+                    .map_err(|e| AccountError::Failed {
+                        permission: "ses:CreateConfigurationSetEventDestination",
+                        message: e.to_string(),
+                    })?,
+            )
+            .build();
+        match self
+            .ses
+            .create_configuration_set_event_destination()
+            .configuration_set_name(set)
+            .event_destination_name(EVENT_DESTINATION)
+            .event_destination(destination)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_already_exists_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk(
+                "ses:CreateConfigurationSetEventDestination",
+                e,
+            )),
+        }
+    }
+
+    /// Subscribes the webhook (SNS answers with the existing subscription if there is one).
+    /// Returns whether it is already confirmed.
+    pub async fn subscribe(&self, topic_arn: &str, endpoint: &str) -> Result<bool> {
+        let protocol = endpoint
+            .split_once("://")
+            .map_or("https", |(scheme, _)| scheme);
+        let output = self
+            .sns
+            .subscribe()
+            .topic_arn(topic_arn)
+            .protocol(protocol)
+            .endpoint(endpoint)
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("sns:Subscribe", e))?;
+        Ok(output
+            .subscription_arn
+            .is_some_and(|arn| arn.starts_with("arn:")))
+    }
+
+    /// One ListEmailIdentities page (from `token`, SES's NextToken) and what GetEmailIdentity
+    /// says of each identity on it, sorted by name, with the token of the next page. A page at a
+    /// time keeps every caller's work bounded however many identities the account has.
+    pub async fn identity_page(&self, token: Option<&str>) -> Result<IdentityPage> {
+        const ACTION: &str = "ses:ListEmailIdentities";
+        let page = self
+            .ses
+            .list_email_identities()
+            .page_size(PAGE_SIZE)
+            .set_next_token(token.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| match e.as_service_error() {
+                // ListEmailIdentities' only 400 is BadRequestException; with a token, the token
+                // is what SES refused (expired, or not one it gave out).
+                Some(refused) if token.is_some() && refused.is_bad_request_exception() => {
+                    AccountError::InvalidNextToken
+                }
+                _ => AccountError::from_sdk(ACTION, e),
+            })?;
+        let names = page
+            .email_identities
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|i| i.identity_name);
+        // GetEmailIdentity is what says which configuration set an identity uses.
+        let mut identities: Vec<Identity> = stream::iter(names)
+            .map(|name| async move { self.identity(&name).await })
+            .buffer_unordered(CONCURRENCY)
+            .try_filter_map(|found| async move { Ok(found) })
+            .try_collect()
+            .await?;
+        identities.sort_by(|a, b| a.identity.cmp(&b.identity));
+        Ok(IdentityPage {
+            identities,
+            next_token: page.next_token.filter(|t| !t.is_empty()),
+        })
+    }
+
+    pub async fn identity(&self, name: &str) -> Result<Option<Identity>> {
+        match self
+            .ses
+            .get_email_identity()
+            .email_identity(name)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(Identity {
+                identity: name.to_owned(),
+                identity_type: output
+                    .identity_type
+                    .map_or_else(|| "UNKNOWN".to_owned(), |t| t.as_str().to_owned()),
+                verified: output.verified_for_sending_status,
+                configuration_set: output.configuration_set_name.filter(|s| !s.is_empty()),
+            })),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:GetEmailIdentity", e)),
+        }
+    }
+
+    /// Points the identity at `ours`, a trackses set (the guard and IAM refuse any other).
+    pub async fn attach(&self, identity: &str, ours: &str) -> Result<()> {
+        self.put_identity_configuration_set(identity, Some(ours))
+            .await
+    }
+
+    /// Clears the identity's configuration set only if it is `ours`, read just before in the same
+    /// call: no other code can clear one (SES has no conditional write, so this is as close as
+    /// the read can be to the write; IAM cannot tell a clear from a clear).
+    pub async fn detach(&self, identity: &str, ours: &str) -> Result<Detach> {
+        let current = match self.identity(identity).await? {
+            None => return Ok(Detach::NoSuchIdentity),
+            Some(found) => found.configuration_set,
+        };
+        match current {
+            Some(set) if set == ours => {
+                self.put_identity_configuration_set(identity, None).await?;
+                Ok(Detach::Detached)
+            }
+            Some(other) => Ok(Detach::OtherSet(other)),
+            None => Ok(Detach::NotAttached),
+        }
+    }
+
+    /// Detaches `ours` from each of `identities` that still uses it, a few at a time.
+    pub async fn detach_all(&self, identities: Vec<String>, ours: &str) -> Result<()> {
+        stream::iter(identities.into_iter().map(Ok))
+            .try_for_each_concurrent(CONCURRENCY, |identity| async move {
+                self.detach(&identity, ours).await.map(|_| ())
+            })
+            .await
+    }
+
+    async fn put_identity_configuration_set(
+        &self,
+        identity: &str,
+        set: Option<&str>,
+    ) -> Result<()> {
+        self.ses
+            .put_email_identity_configuration_set_attributes()
+            .email_identity(identity)
+            .set_configuration_set_name(set.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| {
+                AccountError::from_sdk("ses:PutEmailIdentityConfigurationSetAttributes", e)
+            })?;
+        Ok(())
+    }
+
+    /// SES GetAccount: whether and how much the account may send.
+    pub async fn sending(&self) -> Result<model::wiring::Sending> {
+        let output = self
+            .ses
+            .get_account()
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("ses:GetAccount", e))?;
+        let quota = output.send_quota();
+        Ok(model::wiring::Sending {
+            enabled: output.sending_enabled,
+            production_access: output.production_access_enabled,
+            max_24_hour_send: quota.map_or(0.0, |q| q.max24_hour_send),
+            max_send_rate: quota.map_or(0.0, |q| q.max_send_rate),
+            sent_last_24_hours: quota.map_or(0.0, |q| q.sent_last24_hours),
+        })
+    }
+
+    pub async fn topic_exists(&self, topic_arn: &str) -> Result<bool> {
+        match self
+            .sns
+            .get_topic_attributes()
+            .topic_arn(topic_arn)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(AccountError::from_sdk("sns:GetTopicAttributes", e)),
+        }
+    }
+
+    pub async fn configuration_set_exists(&self, name: &str) -> Result<bool> {
+        match self
+            .ses
+            .get_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:GetConfigurationSet", e)),
+        }
+    }
+
+    /// Whether `endpoint` holds a confirmed subscription to the topic.
+    pub async fn subscribed(&self, topic_arn: &str, endpoint: &str) -> Result<bool> {
+        let mut pages = self
+            .sns
+            .list_subscriptions_by_topic()
+            .topic_arn(topic_arn)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page =
+                page.map_err(|e| AccountError::from_sdk("sns:ListSubscriptionsByTopic", e))?;
+            if page.subscriptions().iter().any(|s| {
+                s.endpoint() == Some(endpoint)
+                    && s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))
+            }) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Its event destinations go with it; a set already gone is success.
+    pub async fn delete_configuration_set(&self, name: &str) -> Result<()> {
+        match self
+            .ses
+            .delete_configuration_set()
+            .configuration_set_name(name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk("ses:DeleteConfigurationSet", e)),
+        }
+    }
+
+    /// Its subscriptions go with it; SNS treats deleting a missing topic as success.
+    pub async fn delete_topic(&self, topic_arn: &str) -> Result<()> {
+        match self.sns.delete_topic().topic_arn(topic_arn).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(AccountError::from_sdk("sns:DeleteTopic", e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Throttling and permission errors, which the emulator cannot produce, through the SDK's
+    //! own mocks: the same clients, guard and classification as in production.
+    use super::*;
+
+    #[test]
+    fn the_event_destination_asks_for_every_published_type() {
+        let types = published_event_types();
+        assert_eq!(types.len(), model::EventType::published().count());
+        assert!(
+            types
+                .iter()
+                .all(|t| EventType::values().contains(&t.as_str())),
+            "{types:?}"
+        );
+    }
+    use aws_sdk_sesv2::operation::get_email_identity::{
+        GetEmailIdentityError, GetEmailIdentityOutput,
+    };
+    use aws_sdk_sesv2::operation::list_email_identities::{
+        ListEmailIdentitiesError, ListEmailIdentitiesOutput,
+    };
+    use aws_sdk_sesv2::types::error::{BadRequestException, NotFoundException};
+    use aws_sdk_sesv2::types::{IdentityInfo, IdentityType};
+    use aws_sdk_sns::operation::create_topic::{CreateTopicError, CreateTopicOutput};
+    use aws_smithy_mocks::{MockResponse, Rule, RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+    use aws_smithy_types::retry::RetryConfig;
+
+    fn sns_error(code: &str) -> CreateTopicError {
+        CreateTopicError::generic(ErrorMetadata::builder().code(code).message(code).build())
+    }
+
+    fn account(rules: &[&Rule]) -> CustomerAccount {
+        account_with(RuleMode::Sequential, rules)
+    }
+
+    fn account_with(mode: RuleMode, rules: &[&Rule]) -> CustomerAccount {
+        CustomerAccount {
+            sns: mock_client!(aws_sdk_sns, mode, rules, |c| c
+                .interceptor(Guard::default())
+                .retry_config(RetryConfig::standard().with_max_attempts(3))),
+            ses: mock_client!(aws_sdk_sesv2, mode, rules, |c| c
+                .interceptor(Guard::default())),
+            account_id: "111122223333".into(),
+            region: "eu-west-1".into(),
+        }
+    }
+
+    fn topic_ok() -> CreateTopicOutput {
+        CreateTopicOutput::builder()
+            .topic_arn("arn:aws:sns:eu-west-1:111122223333:trackses-x")
+            .build()
+    }
+
+    #[tokio::test]
+    async fn throttling_is_retried_with_backoff_then_succeeds() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .sequence()
+            .error(|| sns_error("Throttling"))
+            .times(2)
+            .output(topic_ok)
+            .build();
+        let arn = account(&[&rule]).create_topic("trackses-x").await.unwrap();
+        assert!(arn.ends_with(":trackses-x"));
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn persistent_throttling_is_transient() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .sequence()
+            .error(|| sns_error("Throttling"))
+            .repeatedly()
+            .build();
+        let error = account(&[&rule])
+            .create_topic("trackses-x")
+            .await
+            .unwrap_err();
+        assert!(error.is_transient(), "{error}");
+        assert_eq!(rule.num_calls(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_missing_permission_is_named_and_not_retried() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .sequence()
+            .error(|| sns_error("AuthorizationError"))
+            .repeatedly()
+            .build();
+        let error = account(&[&rule])
+            .create_topic("trackses-x")
+            .await
+            .unwrap_err();
+        assert_eq!(
+            error,
+            AccountError::Denied {
+                permission: "sns:CreateTopic"
+            }
+        );
+        assert!(error.to_string().contains("customer-iam-policy.json"));
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_revoked_key_says_so() {
+        let rule = mock!(aws_sdk_sns::Client::create_topic)
+            .then_error(|| sns_error("InvalidClientTokenId"));
+        let error = account(&[&rule])
+            .create_topic("trackses-x")
+            .await
+            .unwrap_err();
+        assert_eq!(error, AccountError::InvalidCredentials);
+    }
+
+    /// The read that decides a detach and the write are one call: a set that is not ours by
+    /// the time of the read is never cleared.
+    #[tokio::test]
+    async fn detach_clears_only_the_set_it_just_read_as_ours() {
+        use aws_sdk_sesv2::operation::get_email_identity::GetEmailIdentityOutput;
+        use aws_sdk_sesv2::operation::put_email_identity_configuration_set_attributes::PutEmailIdentityConfigurationSetAttributesOutput as PutOutput;
+        for (current, want, puts) in [
+            ("marketing", Detach::OtherSet("marketing".into()), 0),
+            ("trackses-1", Detach::Detached, 1),
+        ] {
+            let get = mock!(aws_sdk_sesv2::Client::get_email_identity).then_output(move || {
+                GetEmailIdentityOutput::builder()
+                    .configuration_set_name(current)
+                    .build()
+            });
+            let put = mock!(aws_sdk_sesv2::Client::put_email_identity_configuration_set_attributes)
+                .then_output(|| PutOutput::builder().build());
+            let found = account(&[&get, &put])
+                .detach("news@example.com", "trackses-1")
+                .await
+                .unwrap();
+            assert_eq!(found, want);
+            assert_eq!(put.num_calls(), puts, "{current}");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_guard_stops_calls_before_they_leave() {
+        use aws_smithy_http_client::test_util::capture_request;
+        let (http, sent) = capture_request(None);
+        let ses = aws_sdk_sesv2::Client::from_conf(
+            aws_sdk_sesv2::Config::builder()
+                .with_test_defaults_v2()
+                .http_client(http)
+                .interceptor(Guard::default())
+                .build(),
+        );
+        let result = ses.send_email().from_email_address("a@b.c").send().await;
+        let refused = AccountError::from_sdk("ses:SendEmail", result.unwrap_err());
+        assert!(matches!(refused, AccountError::Refused(_)), "{refused}");
+        sent.expect_no_request();
+
+        let sns_with = |http| {
+            aws_sdk_sns::Client::from_conf(
+                aws_sdk_sns::Config::builder()
+                    .with_test_defaults_v2()
+                    .http_client(http)
+                    .interceptor(Guard::default())
+                    .build(),
+            )
+        };
+        let (http, sent) = capture_request(None);
+        let result = sns_with(http).create_topic().name("orders").send().await;
+        let refused = AccountError::from_sdk("sns:CreateTopic", result.unwrap_err());
+        assert!(matches!(refused, AccountError::Refused(_)), "{refused}");
+        sent.expect_no_request();
+        // The same client does send what the guard allows.
+        let (http, sent) = capture_request(None);
+        let _ = sns_with(http)
+            .create_topic()
+            .name("trackses-x")
+            .send()
+            .await;
+        sent.expect_request();
+    }
+
+    fn listed(names: &[&str], next_token: Option<&str>) -> ListEmailIdentitiesOutput {
+        ListEmailIdentitiesOutput::builder()
+            .set_email_identities(Some(
+                names
+                    .iter()
+                    .map(|n| IdentityInfo::builder().identity_name(*n).build())
+                    .collect(),
+            ))
+            .set_next_token(next_token.map(str::to_owned))
+            .build()
+    }
+
+    /// GetEmailIdentity as SES answers it: `gone@x` was deleted after the listing, `a@x` uses
+    /// a trackses set, the rest none.
+    fn looked_up() -> Rule {
+        mock!(aws_sdk_sesv2::Client::get_email_identity).then_compute_response(|request| {
+            match request.email_identity() {
+                Some("gone@x") => MockResponse::Error(GetEmailIdentityError::NotFoundException(
+                    NotFoundException::builder().build(),
+                )),
+                name => MockResponse::Output(
+                    GetEmailIdentityOutput::builder()
+                        .identity_type(IdentityType::EmailAddress)
+                        .verified_for_sending_status(true)
+                        .set_configuration_set_name(
+                            (name == Some("a@x")).then(|| "trackses-1".to_owned()),
+                        )
+                        .build(),
+                ),
+            }
+        })
+    }
+
+    #[tokio::test]
+    async fn a_page_is_one_listing_looked_up_sorted_with_the_next_token() {
+        let list = mock!(aws_sdk_sesv2::Client::list_email_identities)
+            .match_requests(|r| r.next_token() == Some("T1") && r.page_size() == Some(PAGE_SIZE))
+            .then_output(|| listed(&["c@x", "gone@x", "a@x", "b@x"], Some("T2")));
+        let get = looked_up();
+        let page = account_with(RuleMode::MatchAny, &[&list, &get])
+            .identity_page(Some("T1"))
+            .await
+            .unwrap();
+        let names: Vec<_> = page
+            .identities
+            .iter()
+            .map(|i| i.identity.as_str())
+            .collect();
+        assert_eq!(names, ["a@x", "b@x", "c@x"]);
+        assert_eq!(
+            page.identities[0].configuration_set.as_deref(),
+            Some("trackses-1")
+        );
+        assert_eq!(page.identities[1].configuration_set, None);
+        assert_eq!(page.next_token.as_deref(), Some("T2"));
+        assert_eq!((list.num_calls(), get.num_calls()), (1, 4));
+    }
+
+    #[tokio::test]
+    async fn a_token_ses_refuses_is_said_to_be_one() {
+        let list = mock!(aws_sdk_sesv2::Client::list_email_identities).then_error(|| {
+            ListEmailIdentitiesError::BadRequestException(
+                BadRequestException::builder()
+                    .message("Invalid token")
+                    .build(),
+            )
+        });
+        let account = account_with(RuleMode::MatchAny, &[&list]);
+        let refused = account.identity_page(Some("stale")).await.unwrap_err();
+        assert_eq!(refused, AccountError::InvalidNextToken);
+        // Without a token, a bad request is not about one.
+        let failed = account.identity_page(None).await.unwrap_err();
+        assert!(matches!(failed, AccountError::Failed { .. }), "{failed}");
+    }
+}

@@ -1,0 +1,102 @@
+//! Bearer tokens: the deployment's admin token, and project API keys stored only as hashes.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use axum::http::{HeaderMap, header};
+
+use model::{ApiKeyRecord, KeyScope, ids, sha256_hex};
+use store::Store;
+
+use crate::problem::Problem;
+
+const KEY_PREFIX: &str = "tsk_";
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+pub fn require_admin(headers: &HeaderMap, admin_token: Option<&str>) -> Result<(), Problem> {
+    let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
+    let expected = admin_token.ok_or_else(|| {
+        Problem::forbidden("project creation is disabled: no admin token is configured")
+    })?;
+    // Compare digests so neither the length nor the content leaks through timing.
+    verify_slices_are_equal(
+        sha256_hex(token).as_bytes(),
+        sha256_hex(expected).as_bytes(),
+    )
+    .map_err(|_| Problem::forbidden("the admin token is not valid"))
+}
+
+/// A new key: the token to show once, and the record to store.
+pub fn mint_api_key(
+    project_id: &str,
+    scope: KeyScope,
+    label: Option<String>,
+) -> (String, ApiKeyRecord) {
+    let id = ids::api_key_id();
+    let secret = ids::random_hex(32);
+    let record = ApiKeyRecord {
+        id: id.clone(),
+        project_id: project_id.to_owned(),
+        secret_sha256: sha256_hex(&secret),
+        scope,
+        label,
+        created_at: chrono::Utc::now(),
+        last_used_at: None,
+    };
+    (format!("{KEY_PREFIX}{id}_{secret}"), record)
+}
+
+/// How stale `last_used_at` may get: it is written at most this often per key.
+const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// Checks that the bearer key belongs to `pid` and may do what `needed` names. A key of another
+/// project gets the same 404 as a project that does not exist, so a key never reveals which
+/// other projects exist; a key of this project without the scope gets 403.
+pub async fn require_project_key(
+    headers: &HeaderMap,
+    store: &Store,
+    pid: &str,
+    needed: KeyScope,
+) -> Result<ApiKeyRecord, Problem> {
+    let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
+    let (kid, secret) = token
+        .strip_prefix(KEY_PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+        .filter(|(kid, _)| ids::is_key_safe(kid))
+        .ok_or_else(Problem::unauthorized)?;
+    if !ids::is_key_safe(pid) {
+        return Err(Problem::not_found("project"));
+    }
+    let record = store
+        .get_api_key(pid, kid)
+        .await?
+        .ok_or_else(|| Problem::not_found("project"))?;
+    verify_slices_are_equal(
+        sha256_hex(secret).as_bytes(),
+        record.secret_sha256.as_bytes(),
+    )
+    .map_err(|_| Problem::not_found("project"))?;
+    if !record.scope.allows(needed) {
+        return Err(Problem::forbidden(format!(
+            "this API key has the `{}` scope; this needs an `{}` key",
+            record.scope.as_str(),
+            needed.as_str()
+        )));
+    }
+    let now = chrono::Utc::now();
+    if record
+        .last_used_at
+        .is_none_or(|t| now - t > LAST_USED_RESOLUTION)
+        && let Err(e) = store.touch_api_key(&record, now).await
+    {
+        // Bookkeeping only: the request itself is authorised.
+        tracing::warn!(key_id = %record.id, error = %e, "last use of an API key not recorded");
+    }
+    Ok(record)
+}

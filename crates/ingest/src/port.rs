@@ -1,0 +1,127 @@
+//! What the pipeline needs of storage, and nothing more: the port an adapter (`store`'s
+//! DynamoDB one, or `memory` in tests) implements.
+
+use std::borrow::Cow;
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use model::connection::Transition;
+use model::{Connection, Event, RecipientEvent, SesNotification, ids};
+
+/// One verified SES notification, ready to store: idempotent on `sns_message_id`.
+pub struct IngestWrite<'a> {
+    pub project_id: &'a str,
+    pub connection_id: &'a str,
+    pub sns_message_id: &'a str,
+    pub notification: &'a SesNotification,
+    pub received_at: DateTime<Utc>,
+    /// Epoch seconds after which the event expires (DynamoDB's TTL removes it).
+    pub expires_at: i64,
+    /// Epoch seconds after which the delivery marker goes: past the replay window.
+    pub marker_expires_at: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteOutcome {
+    Stored {
+        events: usize,
+    },
+    /// The same SNS message was stored before: nothing changed.
+    Duplicate,
+}
+
+impl<'n> IngestWrite<'n> {
+    /// One event per recipient, borrowing everything the recipients share.
+    pub fn events<'r>(&self, recipients: &'r [RecipientEvent]) -> impl Iterator<Item = Event<'r>>
+    where
+        'n: 'r,
+    {
+        let n: &'n SesNotification = self.notification;
+        let (received_at, connection_id) = (self.received_at, self.connection_id);
+        recipients.iter().map(move |r| Event {
+            id: Cow::Owned(ids::event_id()),
+            event_type: n.event_type,
+            ses_message_id: Cow::Borrowed(&n.mail.ses_message_id),
+            recipient: Cow::Borrowed(&r.recipient),
+            occurred_at: n.occurred_at,
+            received_at,
+            connection_id: Cow::Borrowed(connection_id),
+            source: Cow::Borrowed(&n.mail.source),
+            subject: n.mail.subject.as_deref().map(Cow::Borrowed),
+            tags: Cow::Borrowed(&n.mail.tags),
+            details: Cow::Borrowed(&r.details),
+        })
+    }
+}
+
+/// A store failure: the pipeline retries whatever it is (SNS or Lambda delivers again).
+pub type PortError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The reads and conditional writes the pipeline makes. Every write is conditional or idempotent,
+/// so a retried delivery changes nothing twice.
+pub trait IngestStore: Send + Sync + 'static {
+    type Error: std::error::Error + Send + Sync + 'static;
+
+    fn get_connection(
+        &self,
+        cid: &str,
+    ) -> impl Future<Output = Result<Option<Connection>, Self::Error>> + Send;
+
+    /// The connection a proven topic routes its direct deliveries to.
+    fn connection_for_topic(
+        &self,
+        topic_arn: &str,
+    ) -> impl Future<Output = Result<Option<Connection>, Self::Error>> + Send;
+
+    /// The connection an unexpired topic proof (by its token's digest) was issued to.
+    fn topic_proof_connection(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Connection>, Self::Error>> + Send;
+
+    /// Marks the connection's topic proven, if the connection still names that topic.
+    fn prove_topic(
+        &self,
+        connection: &Connection,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Routes the connection's topic to it (direct deliveries name no connection).
+    fn route_topic(
+        &self,
+        connection: &Connection,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Applies `transition` if the connection is in one of the states it starts from; whether
+    /// it did.
+    fn transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// SNS said the subscription was removed at `removed_at`: only a proof older than that ends.
+    fn unsubscribed(
+        &self,
+        cid: &str,
+        removed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// A notification signed at `signed_at`, after the connection last changed, revives it.
+    fn resubscribed(
+        &self,
+        cid: &str,
+        signed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// Stores the notification's events once, however often it arrives.
+    fn write_ingest(
+        &self,
+        write: &IngestWrite<'_>,
+    ) -> impl Future<Output = Result<WriteOutcome, Self::Error>> + Send;
+}

@@ -1,0 +1,306 @@
+use chrono::{DateTime, Duration, Utc};
+use serde::{Deserialize, Serialize};
+
+use url::Url;
+
+use crate::digest::sha256_hex;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionMode {
+    Manual,
+    Automatic,
+    Role,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionStatus {
+    /// Registered; waiting for SNS to confirm the subscription.
+    Pending,
+    Wiring,
+    Active,
+    /// SNS told us the subscription was removed.
+    Unsubscribed,
+    Error,
+    /// Teardown in progress; the connection disappears when it is done.
+    Deleting,
+}
+
+/// The steps of wiring an automatic connection, each recorded once done, so a retried run
+/// resumes after the last one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WiringStep {
+    Topic,
+    TopicPolicy,
+    ConfigurationSet,
+    EventDestination,
+    Subscription,
+}
+
+/// The stored and shown spellings; `parse` is their inverse.
+macro_rules! spelled {
+    ($type:ty { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl $type {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $name),+ }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                match s { $($name => Some(Self::$variant),)+ _ => None }
+            }
+        }
+    };
+}
+
+spelled!(ConnectionMode { Manual => "manual", Automatic => "automatic", Role => "role" });
+spelled!(ConnectionStatus {
+    Pending => "pending",
+    Wiring => "wiring",
+    Active => "active",
+    Unsubscribed => "unsubscribed",
+    Error => "error",
+    Deleting => "deleting",
+});
+spelled!(WiringStep {
+    Topic => "topic",
+    TopicPolicy => "topic_policy",
+    ConfigurationSet => "configuration_set",
+    EventDestination => "event_destination",
+    Subscription => "subscription",
+});
+
+/// Every change of a connection's status, and the states it may start from: a change attempted
+/// from any other state does nothing (the store makes it a conditional write, so a late or
+/// replayed message cannot undo a newer state).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// SNS confirmed the subscription at the connection's own webhook URL, or the topic's owner
+    /// published the connection's proof to it: the topic is proven to be the project's.
+    Proven,
+    /// A notification arrived after SNS said the subscription had been removed.
+    Resubscribed,
+    /// SNS said the subscription was removed (only a confirmation newer than the proof counts).
+    Unsubscribed,
+    /// Wiring found the subscription already confirmed.
+    Wired,
+    /// Wiring stopped on something that clears by itself; it is retried.
+    WiringRetrying,
+    /// Wiring stopped on something only the user can fix; it overrides `active` too, since the
+    /// webhook may have confirmed while the role turned out to be unusable.
+    WiringFailed,
+    /// A customer stack replaced its role or set: checked again from the start.
+    StackUpdated,
+    TeardownStarted,
+    /// The teardown could not be handed to the wiring function: back to where it was.
+    TeardownNotStarted(ConnectionStatus),
+    /// The teardown stopped on something that clears by itself; it is retried.
+    TeardownRetrying,
+    TeardownFailed,
+}
+
+impl Transition {
+    pub fn to(self) -> ConnectionStatus {
+        use ConnectionStatus as S;
+        match self {
+            Transition::Proven | Transition::Resubscribed | Transition::Wired => S::Active,
+            Transition::Unsubscribed => S::Unsubscribed,
+            Transition::WiringRetrying | Transition::StackUpdated => S::Wiring,
+            Transition::WiringFailed | Transition::TeardownFailed => S::Error,
+            Transition::TeardownStarted | Transition::TeardownRetrying => S::Deleting,
+            Transition::TeardownNotStarted(previous) => previous,
+        }
+    }
+
+    pub fn from(self) -> &'static [ConnectionStatus] {
+        use ConnectionStatus as S;
+        match self {
+            Transition::Proven => &[S::Pending, S::Wiring, S::Unsubscribed],
+            Transition::Resubscribed => &[S::Unsubscribed],
+            Transition::Unsubscribed => &[S::Active],
+            Transition::Wired | Transition::WiringRetrying => &[S::Wiring, S::Error],
+            Transition::WiringFailed => &[S::Wiring, S::Error, S::Active],
+            Transition::StackUpdated => {
+                &[S::Pending, S::Wiring, S::Active, S::Unsubscribed, S::Error]
+            }
+            Transition::TeardownStarted => {
+                &[S::Pending, S::Wiring, S::Active, S::Unsubscribed, S::Error]
+            }
+            Transition::TeardownNotStarted(_)
+            | Transition::TeardownRetrying
+            | Transition::TeardownFailed => &[S::Deleting],
+        }
+    }
+}
+
+/// Where SNS delivers for connection `cid`, under the deployment's public URL.
+pub fn webhook_url(public_url: &Url, cid: &str) -> String {
+    [webhook_prefix(public_url).as_str(), cid].concat()
+}
+
+/// What every webhook URL of the deployment starts with: the only endpoints trackses ever
+/// subscribes to a customer's topic.
+pub fn webhook_prefix(public_url: &Url) -> String {
+    format!(
+        "{}/v1/hooks/sns/",
+        public_url.as_str().trim_end_matches('/')
+    )
+}
+
+/// What a manual connection's owner publishes to the topic to prove control of it for the direct
+/// SNS → Lambda path (which, unlike the webhook, receives no subscription confirmation).
+pub const TOPIC_PROOF_PREFIX: &str = "trackses-topic-proof:";
+
+/// How long a topic proof can be published: as long as a quick-create link lives.
+pub const TOPIC_PROOF_VALIDITY: Duration = Duration::days(7);
+
+/// A topic proof handed out; only the token's hash is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicProof {
+    pub token_sha256: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl TopicProof {
+    /// The message to publish (shown once) and the record to store.
+    pub fn mint(now: DateTime<Utc>) -> (String, TopicProof) {
+        let token = format!("tp_{}", super::ids::random_hex(24));
+        let record = TopicProof {
+            token_sha256: sha256_hex(&token),
+            expires_at: now + TOPIC_PROOF_VALIDITY,
+        };
+        ([TOPIC_PROOF_PREFIX, &token].concat(), record)
+    }
+
+    /// The stored hash a published message stands for, if it is a topic proof at all.
+    pub fn hash_of(message: &str) -> Option<String> {
+        let token = message.trim().strip_prefix(TOPIC_PROOF_PREFIX)?;
+        (token.len() <= 64 && token.starts_with("tp_")).then(|| sha256_hex(token))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: String,
+    /// Internal: the API shows connections only inside their project.
+    #[serde(skip_serializing)]
+    pub project_id: String,
+    pub mode: ConnectionMode,
+    pub status: ConnectionStatus,
+    pub account_id: String,
+    pub region: String,
+    pub topic_arn: String,
+    pub configuration_set: Option<String>,
+    pub last_error: Option<String>,
+    /// Automatic mode: all the API ever shows of the customer's key.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id_last4: Option<String>,
+    /// Role mode: the role trackses assumes, with the project's external id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role_arn: Option<String>,
+    /// Role mode through the quick-create link: the customer's stack, which owns the role,
+    /// topic and configuration set (trackses never deletes them; deleting the stack does).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stack_id: Option<String>,
+    /// The SHA-256 of the stack's ConnectionToken: its Update and Delete requests must carry it.
+    #[serde(skip_serializing)]
+    pub stack_token_sha256: Option<String>,
+    #[serde(skip_serializing)]
+    pub wiring_steps: Vec<WiringStep>,
+    /// When the project proved control of the topic (a subscription confirmation at this
+    /// connection's URL, or its proof published to the topic). Until then no event of the topic
+    /// is stored for it.
+    pub topic_proven_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Connection {
+    /// A connection trackses has just minted an id for; the caller fills in the account.
+    pub fn new(project_id: String, mode: ConnectionMode, status: ConnectionStatus) -> Connection {
+        let now = Utc::now();
+        Connection {
+            id: super::ids::connection_id(),
+            project_id,
+            mode,
+            status,
+            account_id: String::new(),
+            region: String::new(),
+            topic_arn: String::new(),
+            configuration_set: None,
+            last_error: None,
+            access_key_id_last4: None,
+            role_arn: None,
+            stack_id: None,
+            stack_token_sha256: None,
+            wiring_steps: Vec::new(),
+            topic_proven_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The SES configuration set events flow through: the stack's, or the one trackses named.
+    pub fn configuration_set_name(&self) -> String {
+        self.configuration_set
+            .clone()
+            .unwrap_or_else(|| crate::naming::resource_name(&self.id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_published_proof_names_its_hash() {
+        let (message, proof) = TopicProof::mint(Utc::now());
+        assert_eq!(TopicProof::hash_of(&message), Some(proof.token_sha256));
+        assert_eq!(TopicProof::hash_of("tp_abc"), None);
+        assert_eq!(TopicProof::hash_of(&format!("{TOPIC_PROOF_PREFIX}x")), None);
+    }
+
+    #[test]
+    fn no_transition_leaves_deleting_but_the_teardown_itself() {
+        use ConnectionStatus as S;
+        for transition in [
+            Transition::Proven,
+            Transition::Resubscribed,
+            Transition::Unsubscribed,
+            Transition::Wired,
+            Transition::WiringRetrying,
+            Transition::WiringFailed,
+            Transition::StackUpdated,
+            Transition::TeardownStarted,
+        ] {
+            assert!(!transition.from().contains(&S::Deleting), "{transition:?}");
+        }
+        // A notification revives only a removed subscription, never an error or a teardown.
+        assert_eq!(Transition::Resubscribed.from(), &[S::Unsubscribed]);
+        assert!(!Transition::Proven.from().contains(&S::Error));
+    }
+
+    #[test]
+    fn spellings_match_serde_and_round_trip() {
+        for status in [
+            ConnectionStatus::Pending,
+            ConnectionStatus::Wiring,
+            ConnectionStatus::Active,
+            ConnectionStatus::Unsubscribed,
+            ConnectionStatus::Error,
+            ConnectionStatus::Deleting,
+        ] {
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
+            assert_eq!(ConnectionStatus::parse(status.as_str()), Some(status));
+        }
+        for mode in [
+            ConnectionMode::Manual,
+            ConnectionMode::Automatic,
+            ConnectionMode::Role,
+        ] {
+            assert_eq!(serde_json::to_value(mode).unwrap(), mode.as_str());
+            assert_eq!(ConnectionMode::parse(mode.as_str()), Some(mode));
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! What a customer stack's `Connection` custom resource tells trackses, through trackses' callback
+//! topic: Create registers the connection (so the topic is known before SNS's subscription
+//! confirmation arrives) and starts its check through the role, Update takes the new role or
+//! set, Delete forgets the connection. Every request is answered at its ResponseURL: a stack
+//! must never hang on trackses. Anyone may publish to the callback topic, so nothing in a request
+//! is trusted but what the checks here prove.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use chrono::Utc;
+
+use super::request::{
+    Answer, ConnectionProperties, CustomResourceRequest, NotARequest, RequestType, StackArn,
+};
+use super::respond::{RespondError, Responder};
+use ingest::Disposition;
+use ingest::sns::confirm::ConfirmError;
+use ingest::sns::freshness::{StaleMessage, signed_within_window};
+use ingest::sns::{
+    CertStore, Confirmer, Envelope, EnvelopeError, MessageType, VerifyError, verify,
+};
+use model::naming::{PREFIX, topic_arn};
+use model::region::is_ses_region;
+use model::role_arn::RoleArn;
+use model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, WiringStep, sha256_hex};
+use runtime::ConfigError;
+use store::{Store, StoreError};
+use wiring_client::{Command, InvokeError, WiringClient};
+
+/// What the stack itself created: the check through the role only re-runs the subscription.
+const STACK_STEPS: [WiringStep; 4] = [
+    WiringStep::Topic,
+    WiringStep::TopicPolicy,
+    WiringStep::ConfigurationSet,
+    WiringStep::EventDestination,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackOutcome {
+    Confirmed,
+    Unsubscribed,
+    Answered { success: bool },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CallbackError {
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    #[error("SNS signature check failed: {0}")]
+    Signature(#[from] VerifyError),
+    #[error(transparent)]
+    Stale(#[from] StaleMessage),
+    #[error("the message is not from one of trackses' callback topics")]
+    ForeignTopic,
+    #[error(transparent)]
+    NotARequest(#[from] NotARequest),
+    #[error(transparent)]
+    Confirm(#[from] ConfirmError),
+    #[error(transparent)]
+    Respond(#[from] RespondError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Invoke(#[from] InvokeError),
+}
+
+impl CallbackError {
+    pub fn disposition(&self) -> Disposition {
+        match self {
+            CallbackError::Envelope(_) | CallbackError::NotARequest(_) => Disposition::Malformed,
+            CallbackError::Signature(e) if e.is_transient() => Disposition::Retry,
+            CallbackError::Signature(_)
+            | CallbackError::Stale(_)
+            | CallbackError::ForeignTopic
+            | CallbackError::Confirm(ConfirmError::UntrustedUrl)
+            | CallbackError::Respond(RespondError::UntrustedUrl) => Disposition::Forbidden,
+            CallbackError::Confirm(_)
+            | CallbackError::Respond(_)
+            | CallbackError::Store(_)
+            | CallbackError::Invoke(_) => Disposition::Retry,
+        }
+    }
+}
+
+/// A request's fate: the connection id to answer with, or why it is refused (shown to the
+/// customer in the console; never a secret).
+type Decision = Result<String, String>;
+
+pub struct StackCallback {
+    pub store: Store,
+    pub certs: CertStore,
+    pub confirmer: Confirmer,
+    pub responder: Responder,
+    pub wiring: WiringClient,
+    /// trackses' account, which owns the callback topics.
+    pub account_id: String,
+    pub callback_topic: String,
+}
+
+impl StackCallback {
+    /// The callback needs trackses' account id (whose topics it accepts) and the wiring
+    /// function (which checks the role).
+    pub fn from_config(
+        config: &runtime::Config,
+        store: Store,
+        wiring: WiringClient,
+    ) -> Result<StackCallback, ConfigError> {
+        Ok(StackCallback {
+            store,
+            certs: CertStore::new(config.sns_cert_dir.clone()),
+            confirmer: Confirmer::new(config.sns_endpoint.clone()),
+            responder: Responder::new(config.aws_endpoint.clone()),
+            wiring,
+            account_id: config
+                .account_id
+                .clone()
+                .ok_or(ConfigError::Missing("TRACKSES_ACCOUNT_ID"))?,
+            callback_topic: config.callback_topic.clone(),
+        })
+    }
+
+    pub async fn handle(&self, envelope: &Envelope) -> Result<CallbackOutcome, CallbackError> {
+        // The cheap checks first: only a fresh message of a callback topic is worth a
+        // certificate.
+        let region = self.callback_region(&envelope.topic_arn)?;
+        signed_within_window(envelope, Utc::now())?;
+        verify(envelope, &self.certs).await?;
+        match envelope.message_type {
+            MessageType::SubscriptionConfirmation => {
+                let url = envelope.subscribe_url.as_deref().unwrap_or_default();
+                self.confirmer.confirm(url, &region).await?;
+                tracing::info!(topic_arn = %envelope.topic_arn, "callback topic subscription confirmed");
+                Ok(CallbackOutcome::Confirmed)
+            }
+            MessageType::UnsubscribeConfirmation => {
+                tracing::warn!(topic_arn = %envelope.topic_arn, "callback topic unsubscribed: customer stacks in {region} will wait for an answer");
+                Ok(CallbackOutcome::Unsubscribed)
+            }
+            MessageType::Notification => {
+                let request = CustomResourceRequest::parse(&envelope.message)?;
+                // Checked before anything else: an answer goes only to CloudFormation's bucket.
+                self.responder.trusted_url(&request.response_url, &region)?;
+                let decision = if request.service_token == envelope.topic_arn {
+                    self.decide(&request).await?
+                } else {
+                    Err("the request's ServiceToken is not the topic it was published to".into())
+                };
+                let answer = answer(&request, &decision);
+                self.responder
+                    .answer(&request.response_url, &region, &answer)
+                    .await?;
+                match &decision {
+                    Ok(cid) => {
+                        tracing::info!(request_type = ?request.request_type, stack_id = %request.stack_id, connection_id = %cid, "stack request answered SUCCESS")
+                    }
+                    Err(reason) => {
+                        tracing::warn!(request_type = ?request.request_type, stack_id = %request.stack_id, reason = %reason, "stack request answered FAILED")
+                    }
+                }
+                Ok(CallbackOutcome::Answered {
+                    success: decision.is_ok(),
+                })
+            }
+        }
+    }
+
+    /// The region of a topic that is trackses' callback topic there, else refused.
+    fn callback_region(&self, arn: &str) -> Result<String, CallbackError> {
+        let topic: TopicArn = arn.parse().map_err(|_| CallbackError::ForeignTopic)?;
+        let expected = topic_arn(topic.region(), &self.account_id, &self.callback_topic);
+        if is_ses_region(topic.region()) && topic.as_str() == expected {
+            Ok(topic.region().to_owned())
+        } else {
+            Err(CallbackError::ForeignTopic)
+        }
+    }
+
+    async fn decide(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
+        match request.request_type {
+            RequestType::Create => self.create(request).await,
+            RequestType::Update => self.update(request).await,
+            RequestType::Delete => self.delete(request).await,
+        }
+    }
+
+    async fn create(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
+        let properties = match request.properties() {
+            Ok(properties) => properties,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let stack = match checked(request, &properties) {
+            Ok(stack) => stack,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        let token_sha256 = sha256_hex(&properties.connection_token);
+        let Some(onboarding) = self.store.onboarding(&token_sha256, Utc::now()).await? else {
+            return Ok(Err("the ConnectionToken is not one trackses issued, or its link expired: open a new quick-create link in trackses".into()));
+        };
+        if onboarding.region != stack.region {
+            return Ok(Err(format!(
+                "the link was made for {}: create the stack there, or get a link for {}",
+                onboarding.region, stack.region
+            )));
+        }
+        if let Err(reason) = self
+            .external_id_matches(&onboarding.project_id, &properties)
+            .await?
+        {
+            return Ok(Err(reason));
+        }
+        if !self
+            .store
+            .claim_onboarding(&token_sha256, &request.stack_id)
+            .await?
+        {
+            return Ok(Err(
+                "this link was already used by another stack: open a new quick-create link in trackses".into(),
+            ));
+        }
+        let connection = Connection {
+            id: onboarding.connection_id.clone(),
+            account_id: stack.account_id.to_owned(),
+            region: stack.region.to_owned(),
+            topic_arn: properties.topic_arn.clone(),
+            configuration_set: Some(properties.configuration_set_name.clone()),
+            role_arn: Some(properties.role_arn.clone()),
+            stack_id: Some(request.stack_id.clone()),
+            stack_token_sha256: Some(token_sha256.clone()),
+            wiring_steps: STACK_STEPS.to_vec(),
+            ..Connection::new(
+                onboarding.project_id.clone(),
+                ConnectionMode::Role,
+                ConnectionStatus::Wiring,
+            )
+        };
+        match self.store.create_connection(&connection, None, None).await {
+            Ok(()) => {}
+            Err(StoreError::AlreadyExists) => {
+                // SNS delivers at least once: the same stack again is answered the same way.
+                let repeated = self
+                    .store
+                    .get_connection(&connection.id)
+                    .await?
+                    .is_some_and(|c| c.stack_id == connection.stack_id);
+                if !repeated {
+                    return Ok(Err(format!(
+                        "account {} in {} is already connected to this project: delete that connection in trackses first",
+                        connection.account_id, connection.region
+                    )));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(connection_id = %connection.id, project_id = %connection.project_id, account_id = %connection.account_id, region = %connection.region, "role connection registered by its stack");
+        self.check_through_role(&connection.id).await?;
+        Ok(Ok(connection.id))
+    }
+
+    async fn update(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
+        let Some(connection) = self.stack_connection(request).await? else {
+            return Ok(Err("trackses has no connection for this stack any more (it was deleted in trackses): delete the stack and create a new one from a fresh link".into()));
+        };
+        let properties = match request.properties() {
+            Ok(properties) => properties,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        if let Err(reason) = checked(request, &properties) {
+            return Ok(Err(reason));
+        }
+        if !holds_token(&connection, &properties) {
+            return Ok(Err("the ConnectionToken cannot change: create a new stack from a fresh link to connect another way".into()));
+        }
+        if properties.topic_arn != connection.topic_arn {
+            return Ok(Err(format!(
+                "the topic cannot change (trackses receives events from {}): create a new stack instead",
+                connection.topic_arn
+            )));
+        }
+        if let Err(reason) = self
+            .external_id_matches(&connection.project_id, &properties)
+            .await?
+        {
+            return Ok(Err(reason));
+        }
+        let updated = self
+            .store
+            .update_stack_connection(
+                &connection.id,
+                &properties.role_arn,
+                &properties.configuration_set_name,
+                Utc::now(),
+            )
+            .await?;
+        if !updated {
+            return Ok(Err(
+                "trackses is removing this connection: delete the stack and create a new one from a fresh link".into(),
+            ));
+        }
+        tracing::info!(connection_id = %connection.id, properties = %properties.redacted(), "role connection updated by its stack");
+        self.check_through_role(&connection.id).await?;
+        Ok(Ok(connection.id))
+    }
+
+    /// SUCCESS for the stack that holds the connection's token (or for a connection trackses no
+    /// longer has), so the customer can always delete their stack; the ids a Delete names are
+    /// visible in the customer's console, so only the token makes it the stack's.
+    async fn delete(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
+        if let Some(connection) = self.stack_connection(request).await? {
+            let owns = request
+                .properties()
+                .is_ok_and(|properties| holds_token(&connection, &properties));
+            if !owns {
+                return Ok(Err(
+                    "the ConnectionToken is not the one this connection was created with".into(),
+                ));
+            }
+            self.store.delete_connection(&connection).await?;
+            tracing::info!(connection_id = %connection.id, stack_id = %request.stack_id, "role connection removed with its stack");
+        }
+        Ok(Ok(request.physical_resource_id.clone().unwrap_or_default()))
+    }
+
+    /// The connection this stack created (its PhysicalResourceId), and only if it is this stack's.
+    async fn stack_connection(
+        &self,
+        request: &CustomResourceRequest,
+    ) -> Result<Option<Connection>, CallbackError> {
+        let Some(cid) = request
+            .physical_resource_id
+            .as_deref()
+            .filter(|cid| model::ids::is_key_safe(cid))
+        else {
+            return Ok(None);
+        };
+        Ok(self
+            .store
+            .get_connection(cid)
+            .await?
+            .filter(|c| c.stack_id.as_deref() == Some(request.stack_id.as_str())))
+    }
+
+    async fn external_id_matches(
+        &self,
+        project_id: &str,
+        properties: &ConnectionProperties,
+    ) -> Result<Result<(), String>, CallbackError> {
+        let Some(project) = self.store.get_project(project_id).await? else {
+            return Ok(Err(
+                "the trackses project of this link no longer exists".into()
+            ));
+        };
+        let same = verify_slices_are_equal(
+            sha256_hex(&properties.external_id).as_bytes(),
+            sha256_hex(&project.external_id).as_bytes(),
+        )
+        .is_ok();
+        Ok(same.then_some(()).ok_or_else(|| {
+            "ExternalId is not this trackses project's external id: keep the value the link filled in".into()
+        }))
+    }
+
+    /// The wiring function proves and assumes the role (the proof trackses can reach the
+    /// account, and only with this project's external id) and re-runs the idempotent
+    /// subscription; the webhook's confirmation makes the connection active.
+    async fn check_through_role(&self, cid: &str) -> Result<(), CallbackError> {
+        self.wiring
+            .start(&Command::Wire {
+                connection_id: cid.to_owned(),
+            })
+            .await?;
+        Ok(())
+    }
+}
+
+/// Whether the request carries the token the connection was created with (compared as hashes,
+/// in constant time; only the hash is stored). A stack connection made before the hash was kept
+/// has none: its stack is trusted as it was then, or its customer could never update or delete
+/// it.
+fn holds_token(connection: &Connection, properties: &ConnectionProperties) -> bool {
+    connection
+        .stack_token_sha256
+        .as_deref()
+        .is_none_or(|stored| {
+            verify_slices_are_equal(
+                sha256_hex(&properties.connection_token).as_bytes(),
+                stored.as_bytes(),
+            )
+            .is_ok()
+        })
+}
+
+fn answer(request: &CustomResourceRequest, decision: &Decision) -> Answer {
+    match decision {
+        Ok(cid) if !cid.is_empty() => request.success(cid),
+        // A Delete of a resource that never got an id of ours.
+        Ok(_) => request.success("trackses-connection-not-created"),
+        Err(reason) => request.failure(reason),
+    }
+}
+
+/// What must hold of a Create or Update whoever sent it: one account and region throughout, and
+/// only trackses-* resources.
+fn checked<'a>(
+    request: &'a CustomResourceRequest,
+    properties: &ConnectionProperties,
+) -> Result<StackArn<'a>, String> {
+    let stack = request
+        .stack()
+        .ok_or("the request's StackId is not a CloudFormation stack ARN")?;
+    // CloudFormation only uses a custom resource topic of the stack's own region.
+    let callback_region = request.service_token.split(':').nth(3);
+    if callback_region != Some(stack.region) {
+        return Err(format!(
+            "the stack is in {} but reported to a topic of another region",
+            stack.region
+        ));
+    }
+    let role: RoleArn = properties
+        .role_arn
+        .parse()
+        .map_err(|e: model::role_arn::InvalidRoleArn| e.to_string())?;
+    if role.account_id() != stack.account_id {
+        return Err(format!(
+            "the role {} is not in the stack's account {}: trackses only assumes a role of the account it connects",
+            properties.role_arn, stack.account_id
+        ));
+    }
+    let topic: TopicArn = properties
+        .topic_arn
+        .parse()
+        .map_err(|e: model::topic_arn::InvalidTopicArn| e.to_string())?;
+    if topic.account_id() != stack.account_id || topic.region() != stack.region {
+        return Err(format!(
+            "the topic {} is not in the stack's account and region",
+            properties.topic_arn
+        ));
+    }
+    let set = &properties.configuration_set_name;
+    if !topic.name().starts_with(PREFIX) || !set.starts_with(PREFIX) || set.len() > 64 {
+        return Err(format!(
+            "the topic and configuration set must be named {PREFIX}*, as the template names them"
+        ));
+    }
+    Ok(stack)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(name: &str) -> CustomResourceRequest {
+        let path = format!(
+            "{}/../../events/cloudformation/{name}.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        CustomResourceRequest::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn check(request: &CustomResourceRequest) -> Result<(), String> {
+        checked(request, &request.properties().unwrap()).map(|_| ())
+    }
+
+    #[test]
+    fn one_account_one_region_and_trackses_names_only() {
+        let create = sample("create");
+        assert_eq!(check(&create), Ok(()));
+        let foreign = check(&sample("foreign-role")).unwrap_err();
+        assert!(
+            foreign.contains("not in the stack's account 210987654321"),
+            "{foreign}"
+        );
+
+        let mut request = create.clone();
+        request.service_token = request.service_token.replace("eu-west-1", "us-east-1");
+        assert!(check(&request).unwrap_err().contains("another region"));
+
+        let set = |f: &dyn Fn(&mut serde_json::Value)| {
+            let mut request = create.clone();
+            f(&mut request.resource_properties);
+            check(&request)
+        };
+        let topic =
+            "arn:aws:sns:eu-west-1:210987654321:trackses-5d3c8f40-fa1e-11ef-9b7e-0a6f3c2d1e4b";
+        for (field, value, says) in [
+            (
+                "TopicArn",
+                topic.replace("eu-west-1", "eu-west-2"),
+                "not in the stack's account and region",
+            ),
+            (
+                "TopicArn",
+                topic.replace("210987654321", "333333333333"),
+                "not in the stack's account and region",
+            ),
+            (
+                "TopicArn",
+                topic.replace(":trackses-", ":orders-"),
+                "must be named trackses-*",
+            ),
+            (
+                "ConfigurationSetName",
+                "production".to_owned(),
+                "must be named trackses-*",
+            ),
+            (
+                "ConfigurationSetName",
+                format!("trackses-{}", "x".repeat(60)),
+                "must be named trackses-*",
+            ),
+            (
+                "RoleArn",
+                "arn:aws:iam::210987654321:user/x".to_owned(),
+                "not an IAM role ARN",
+            ),
+        ] {
+            let reason = set(&|p| p[field] = serde_json::json!(value)).unwrap_err();
+            assert!(reason.contains(says), "{field}={value}: {reason}");
+        }
+        let mut request = create.clone();
+        request.stack_id = "arn:aws:cloudformation:eu-west-1:210987654321:stackset/x".into();
+        assert!(
+            check(&request)
+                .unwrap_err()
+                .contains("not a CloudFormation stack ARN")
+        );
+    }
+
+    #[test]
+    fn delete_of_a_resource_never_created_still_gets_an_id() {
+        let mut request = sample("delete");
+        request.physical_resource_id = None;
+        let answer = answer(&request, &Ok(String::new()));
+        assert_eq!(answer.status, "SUCCESS");
+        assert!(!answer.physical_resource_id.is_empty());
+    }
+}

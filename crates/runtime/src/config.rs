@@ -1,0 +1,148 @@
+//! Settings, read once per cold start from the environment the template (or `make dev`) sets.
+
+use std::path::PathBuf;
+
+use url::Url;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    #[error("environment variable {0} is invalid: {1}")]
+    Invalid(&'static str, String),
+}
+
+#[derive(Clone)]
+pub struct Config {
+    pub table_name: String,
+    pub retention_days: u32,
+    /// Pinned SNS signing certificates, by file name (tests, the emulator, offline runs).
+    pub sns_cert_dir: Option<PathBuf>,
+    /// The SDK's own SNS endpoint override; the only other host trusted for SubscribeURL.
+    pub sns_endpoint: Option<Url>,
+    /// `AWS_ENDPOINT_URL` (the emulator): besides S3, the only host a stack's answer goes to.
+    pub aws_endpoint: Option<Url>,
+    /// Only the API needs it (project creation); deployed, it comes from `admin_token_parameter`.
+    pub admin_token: Option<String>,
+    /// The SSM Parameter Store SecureString holding the admin token, read once per cold start:
+    /// not a plaintext environment variable anyone who can read the function's configuration sees.
+    pub admin_token_parameter: Option<String>,
+    /// Base of the webhook URLs handed to users (required wherever one is made: never taken
+    /// from a request's Host header, which the client chooses).
+    pub public_url: Option<Url>,
+    /// The KMS key customer credentials are sealed under (automatic mode).
+    pub kms_key_id: Option<String>,
+    /// The function the API hands customer-account work to (automatic and role mode).
+    pub wiring_function: Option<String>,
+    /// trackses' own AWS account: the one customer roles trust.
+    pub account_id: Option<String>,
+    /// Where the deployment publishes `cloudformation/customer-role.yaml` (an S3 HTTPS URL).
+    pub role_template_url: Option<Url>,
+    /// The name of trackses' SNS topic, in each region, that customer stacks report to.
+    pub callback_topic: String,
+}
+
+// Deliberately not Debug-derived: the admin token must never reach a log line.
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("table_name", &self.table_name)
+            .field("retention_days", &self.retention_days)
+            .field("sns_cert_dir", &self.sns_cert_dir)
+            .field("sns_endpoint", &self.sns_endpoint)
+            .field("aws_endpoint", &self.aws_endpoint)
+            .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
+            .field("admin_token_parameter", &self.admin_token_parameter)
+            .field("public_url", &self.public_url)
+            .field("kms_key_id", &self.kms_key_id)
+            .field("wiring_function", &self.wiring_function)
+            .field("account_id", &self.account_id)
+            .field("role_template_url", &self.role_template_url)
+            .field("callback_topic", &self.callback_topic)
+            .finish()
+    }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn url_var(name: &'static str) -> Result<Option<Url>, ConfigError> {
+    var(name)
+        .map(|v| Url::parse(&v).map_err(|e| ConfigError::Invalid(name, e.to_string())))
+        .transpose()
+}
+
+impl Config {
+    pub fn from_env() -> Result<Config, ConfigError> {
+        let retention_days = match var("TRACKSES_RETENTION_DAYS") {
+            None => 90,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|d| (1..=3650).contains(d))
+                .ok_or_else(|| {
+                    ConfigError::Invalid("TRACKSES_RETENTION_DAYS", "1..=3650 days".into())
+                })?,
+        };
+        let aws_endpoint = url_var("AWS_ENDPOINT_URL")?;
+        let sns_endpoint = match url_var("AWS_ENDPOINT_URL_SNS")? {
+            Some(url) => Some(url),
+            None => aws_endpoint.clone(),
+        };
+        Ok(Config {
+            table_name: var("TRACKSES_TABLE").ok_or(ConfigError::Missing("TRACKSES_TABLE"))?,
+            retention_days,
+            sns_cert_dir: var("TRACKSES_SNS_CERT_DIR").map(PathBuf::from),
+            sns_endpoint,
+            aws_endpoint,
+            admin_token: var("TRACKSES_ADMIN_TOKEN"),
+            admin_token_parameter: var("TRACKSES_ADMIN_TOKEN_PARAMETER"),
+            public_url: url_var("TRACKSES_PUBLIC_URL")?,
+            kms_key_id: var("TRACKSES_KMS_KEY_ID"),
+            wiring_function: var("TRACKSES_WIRING_FUNCTION"),
+            account_id: var("TRACKSES_ACCOUNT_ID"),
+            role_template_url: url_var("TRACKSES_ROLE_TEMPLATE_URL")?,
+            callback_topic: var("TRACKSES_CALLBACK_TOPIC")
+                .unwrap_or_else(|| "trackses-cfn-callback".to_owned()),
+        })
+    }
+
+    /// The deployment's public base URL, which the functions that make webhook URLs need.
+    pub fn require_public_url(&self) -> Result<Url, ConfigError> {
+        self.public_url
+            .clone()
+            .ok_or(ConfigError::Missing("TRACKSES_PUBLIC_URL"))
+    }
+}
+
+/// `RUST_LOG`, else `default`; whatever it says, the AWS SDK's runtime logs at info at most:
+/// its debug lines print request identities, customer access key ids among them.
+pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    [
+        "aws_smithy_runtime=info",
+        "aws_smithy_runtime_api=info",
+        "aws_config=info",
+        "aws_sdk_sts=info",
+    ]
+    .into_iter()
+    .filter_map(|d| d.parse().ok())
+    .fold(filter, |filter, directive| filter.add_directive(directive))
+}
+
+/// JSON logs in Lambda (CloudWatch parses them), plain text on a terminal.
+pub fn init_tracing() {
+    let filter = log_filter("info");
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
+        builder
+            .json()
+            .with_current_span(false)
+            .without_time()
+            .init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,75 @@
+//! The ingest core's port, served by the table: each method is the `Store` method of that name.
+
+use chrono::{DateTime, Utc};
+use ingest::{IngestStore, IngestWrite, WriteOutcome};
+use model::Connection;
+use model::connection::Transition;
+
+use crate::{Store, StoreError};
+
+impl IngestStore for Store {
+    type Error = StoreError;
+
+    async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, StoreError> {
+        Store::get_connection(self, cid).await
+    }
+
+    async fn connection_for_topic(
+        &self,
+        topic_arn: &str,
+    ) -> Result<Option<Connection>, StoreError> {
+        Store::connection_for_topic(self, topic_arn).await
+    }
+
+    async fn topic_proof_connection(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Connection>, StoreError> {
+        Store::topic_proof_connection(self, token_sha256, now).await
+    }
+
+    async fn prove_topic(
+        &self,
+        connection: &Connection,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        Store::prove_topic(self, connection, now).await
+    }
+
+    async fn route_topic(&self, connection: &Connection) -> Result<(), StoreError> {
+        Store::route_topic(self, connection).await
+    }
+
+    async fn transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Store::transition(self, cid, transition, last_error, now).await
+    }
+
+    async fn unsubscribed(
+        &self,
+        cid: &str,
+        removed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Store::unsubscribed(self, cid, removed_at, now).await
+    }
+
+    async fn resubscribed(
+        &self,
+        cid: &str,
+        signed_at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Store::resubscribed(self, cid, signed_at, now).await
+    }
+
+    async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, StoreError> {
+        Store::write_ingest(self, write).await
+    }
+}

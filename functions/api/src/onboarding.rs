@@ -1,0 +1,91 @@
+//! Role mode's two HTTP ends: the quick-create link a user asks for, and the callback topic's
+//! deliveries (`POST /v1/hooks/cloudformation`), where customer stacks report in.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::json;
+
+use edge::Problem;
+use edge::auth::require_project_key;
+use model::naming::topic_arn;
+use model::{KeyScope, Onboarding};
+use onboarding::link::{StackParameters, quick_create_url, stack_name};
+
+use crate::state::{ApiState, ses_region};
+
+pub fn routes() -> Router<Arc<ApiState>> {
+    Router::new().route("/v1/projects/{pid}/onboarding/role", get(role_link))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkQuery {
+    region: String,
+}
+
+/// Every call mints a new link (a new connection id and token, valid for seven days): a link
+/// serves one stack, and trackses keeps only its token's hash, so it cannot show one twice.
+async fn role_link(
+    State(state): State<Arc<ApiState>>,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let Query(LinkQuery { region }) = query.map_err(|e| {
+        Problem::bad_request(format!(
+            "`region` (one where SES v2 exists) is required: {}",
+            e.body_text()
+        ))
+    })?;
+    ses_region(&region)?;
+    let links = state.role_links.as_ref().ok_or_else(|| {
+        Problem::mode_not_available(
+            "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL) or has no account id (TRACKSES_ACCOUNT_ID)",
+        )
+    })?;
+    let project = state
+        .store
+        .get_project(&pid)
+        .await?
+        .ok_or_else(|| Problem::not_found("project"))?;
+    let (token, onboarding) = Onboarding::mint(&pid, &region, Utc::now());
+    state.store.put_onboarding(&onboarding).await?;
+    let cid = &onboarding.connection_id;
+    let webhook_url = state.webhook_url(cid);
+    let callback_topic_arn = topic_arn(&region, &links.account_id, &links.callback_topic);
+    let stack = stack_name(cid);
+    let url = quick_create_url(
+        &region,
+        &links.template_url,
+        &stack,
+        &StackParameters {
+            trackses_account_id: &links.account_id,
+            external_id: &project.external_id,
+            webhook_url: &webhook_url,
+            connection_token: &token,
+            callback_topic_arn: &callback_topic_arn,
+        },
+    );
+    tracing::info!(project_id = %pid, connection_id = %cid, region, "role-mode link issued");
+    let body = json!({
+        "quick_create_url": url,
+        "template_url": links.template_url,
+        "stack_name": stack,
+        "external_id": project.external_id,
+        "trackses_account_id": links.account_id,
+        "region": region,
+        "connection_id": cid,
+        "webhook_url": webhook_url,
+        "expires_at": store::attrs::time_string(onboarding.expires_at),
+    });
+    // The link carries a one-stack token: no cache may keep it.
+    Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
+}

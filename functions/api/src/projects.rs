@@ -1,0 +1,389 @@
+//! The REST API of API.md: projects, keys, events, message timelines, stats, suppressions;
+//! connections in `connections`.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::Deserialize;
+use serde_json::json;
+
+use customer::trust::masked_external_id;
+use edge::auth::{mint_api_key, require_admin, require_project_key};
+use edge::problem::{Problem, json_body};
+use model::{ApiKeyView, EventType, KeyScope, Project, ids};
+use store::attrs::time_string;
+use store::events::{EventFilter, PageFrom};
+use store::keys::{CounterScope, Granularity};
+use store::projects::RevokeError;
+use store::summary::summarize;
+
+use crate::state::{ApiState, Shared};
+
+pub fn routes() -> Router<Arc<ApiState>> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/v1/projects", post(create_project))
+        .route("/v1/projects/{pid}", get(get_project))
+        .route(
+            "/v1/projects/{pid}/api-keys",
+            post(create_api_key).get(list_api_keys),
+        )
+        .route("/v1/projects/{pid}/api-keys/{kid}", delete(delete_api_key))
+        .route("/v1/projects/{pid}/events", get(list_events))
+        .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
+        .route("/v1/projects/{pid}/stats", get(get_stats))
+        .route("/v1/projects/{pid}/suppressions", get(list_suppressions))
+}
+
+async fn health() -> Json<serde_json::Value> {
+    Json(json!({"status": "ok"}))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewProject {
+    name: String,
+}
+
+async fn create_project(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require_admin(&headers, state.admin_token.as_deref())?;
+    let NewProject { name } = json_body(&body)?;
+    let name = name.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(Problem::bad_request("`name` must be 1 to 100 characters"));
+    }
+    let project = Project {
+        id: ids::project_id(),
+        name,
+        external_id: ids::external_id(),
+        created_at: Utc::now(),
+    };
+    let (api_key, record) = mint_api_key(&project.id, KeyScope::Admin, Some("first key".into()));
+    state.store.create_project(&project, &record).await?;
+    tracing::info!(project_id = %project.id, "project created");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"project": project, "api_key": api_key})),
+    )
+        .into_response())
+}
+
+async fn get_project(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Json<Project>, Problem> {
+    let key = require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
+    let mut project = state
+        .store
+        .get_project(&pid)
+        .await?
+        .ok_or_else(|| Problem::not_found("project"))?;
+    // Whoever sets up a customer role needs the external id; a read key does not.
+    if key.scope != KeyScope::Admin {
+        project.external_id = masked_external_id(&project.external_id);
+    }
+    Ok(Json(project))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewApiKey {
+    label: Option<String>,
+    #[serde(default)]
+    scope: KeyScope,
+}
+
+async fn create_api_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    body: Bytes,
+) -> Result<Response, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let NewApiKey { label, scope } = if body.is_empty() {
+        NewApiKey::default()
+    } else {
+        json_body(&body)?
+    };
+    let label = label.map(|l| l.trim().to_owned()).filter(|l| !l.is_empty());
+    if label.as_ref().is_some_and(|l| l.chars().count() > 100) {
+        return Err(Problem::bad_request(
+            "`label` must be at most 100 characters",
+        ));
+    }
+    let (api_key, record) = mint_api_key(&pid, scope, label);
+    state.store.put_api_key(&record).await?;
+    tracing::info!(project_id = %pid, key_id = %record.id, scope = scope.as_str(), "API key created");
+    let mut body = json!(ApiKeyView::from(&record));
+    // Shown once: only its hash is kept.
+    body["api_key"] = json!(api_key);
+    Ok((StatusCode::CREATED, Json(body)).into_response())
+}
+
+async fn list_api_keys(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let keys = state.store.list_api_keys(&pid).await?;
+    let items: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
+    Ok(Json(json!({"items": items})))
+}
+
+async fn delete_api_key(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, kid)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
+    let key = match ids::is_key_safe(&kid) {
+        true => state.store.get_api_key(&pid, &kid).await?,
+        false => None,
+    }
+    .ok_or_else(|| Problem::not_found("API key"))?;
+    match state.store.revoke_api_key(&key).await {
+        Ok(()) => {
+            tracing::info!(project_id = %pid, key_id = %kid, "API key revoked");
+            Ok(StatusCode::NO_CONTENT)
+        }
+        Err(RevokeError::NotFound) => Err(Problem::not_found("API key")),
+        Err(e @ RevokeError::LastAdminKey) => Err(Problem::conflict(e.to_string())),
+        Err(RevokeError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EventsQuery {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    recipient: Option<String>,
+    message_id: Option<String>,
+    connection_id: Option<String>,
+    tag: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+    after: Option<String>,
+}
+
+const DEFAULT_LIMIT: usize = 50;
+const MAX_LIMIT: usize = 200;
+
+fn parse_limit(value: Option<String>) -> Result<usize, Problem> {
+    match value {
+        None => Ok(DEFAULT_LIMIT),
+        Some(l) => l
+            .parse()
+            .ok()
+            .filter(|l| (1..=MAX_LIMIT).contains(l))
+            .ok_or_else(|| Problem::bad_request(format!("`limit` must be 1 to {MAX_LIMIT}"))),
+    }
+}
+
+fn parse_time(name: &str, value: Option<String>) -> Result<Option<DateTime<Utc>>, Problem> {
+    value
+        .map(|v| {
+            DateTime::parse_from_rfc3339(&v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| Problem::bad_request(format!("`{name}` must be an RFC 3339 time")))
+        })
+        .transpose()
+}
+
+/// Cursors are event ids (ULIDs); anything else is a client mistake, not a storage question.
+fn parse_cursor(name: &str, value: Option<String>) -> Result<Option<String>, Problem> {
+    value
+        .map(|v| {
+            ulid::Ulid::from_string(&v)
+                .map(|u| u.to_string())
+                .map_err(|_| {
+                    Problem::bad_request(format!("`{name}` is not a cursor this API returned"))
+                })
+        })
+        .transpose()
+}
+
+impl EventsQuery {
+    fn into_request(self) -> Result<(EventFilter, PageFrom, usize), Problem> {
+        let event_type = self
+            .event_type
+            .map(|t| {
+                EventType::parse(&t).ok_or_else(|| {
+                    let known: Vec<_> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                    Problem::bad_request(format!("`type` must be one of {}", known.join(", ")))
+                })
+            })
+            .transpose()?;
+        let tag = match self.tag {
+            Some(tag) if !tag.contains(':') => {
+                return Err(Problem::bad_request("`tag` must be name:value"));
+            }
+            tag => tag,
+        };
+        let limit = parse_limit(self.limit)?;
+        if self
+            .message_id
+            .as_deref()
+            .is_some_and(|m| !ids::is_key_safe(m))
+        {
+            return Err(Problem::bad_request(
+                "`message_id` is not an SES message id",
+            ));
+        }
+        let filter = EventFilter {
+            event_type,
+            recipient: self.recipient.map(|r| r.trim().to_lowercase()),
+            message_id: self.message_id,
+            connection_id: self.connection_id,
+            tag,
+            from: parse_time("from", self.from)?,
+            to: parse_time("to", self.to)?,
+        };
+        let page = match (
+            parse_cursor("cursor", self.cursor)?,
+            parse_cursor("after", self.after)?,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Problem::bad_request(
+                    "use either `cursor` or `after`, not both",
+                ));
+            }
+            (None, Some(after)) => PageFrom::After(after),
+            (cursor, None) => PageFrom::Newest(cursor),
+        };
+        Ok((filter, page, limit))
+    }
+}
+
+async fn list_events(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let (filter, page, limit) = query.into_request()?;
+    let page = state.store.list_events(&pid, &filter, &page, limit).await?;
+    Ok(Json(
+        json!({"items": page.items, "next_cursor": page.next_cursor}),
+    ))
+}
+
+async fn get_message(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path((pid, mid)): Path<(String, String)>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
+    if !ids::is_key_safe(&mid) {
+        return Err(Problem::not_found("message"));
+    }
+    let timeline = state
+        .store
+        .message_timeline(&pid, &mid)
+        .await?
+        .ok_or_else(|| Problem::not_found("message"))?;
+    Ok(Json(serde_json::to_value(timeline).unwrap_or_default()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: Option<String>,
+    to: Option<String>,
+    granularity: Option<String>,
+    connection_id: Option<String>,
+}
+
+async fn get_stats(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    // Defaults and caps keep every view to a bounded number of counter reads.
+    let (granularity, default_span, max_span) = match query.granularity.as_deref() {
+        None | Some("day") => (Granularity::Day, TimeDelta::days(30), TimeDelta::days(366)),
+        Some("hour") => (Granularity::Hour, TimeDelta::hours(24), TimeDelta::days(31)),
+        Some(_) => return Err(Problem::bad_request("`granularity` must be hour or day")),
+    };
+    let to = parse_time("to", query.to)?.unwrap_or_else(Utc::now);
+    let from = parse_time("from", query.from)?.unwrap_or(to - default_span);
+    if from > to || to - from > max_span {
+        return Err(Problem::bad_request(format!(
+            "`from` must precede `to`, at most {} days apart at this granularity",
+            max_span.num_days()
+        )));
+    }
+    let scope = match &query.connection_id {
+        Some(cid) => {
+            state.project_connection(&pid, cid).await?;
+            CounterScope::Connection(cid)
+        }
+        None => CounterScope::Project,
+    };
+    let (from, to) = (time_string(from), time_string(to));
+    let read = state
+        .store
+        .counters(
+            &pid,
+            scope,
+            granularity,
+            granularity.bucket(&from),
+            granularity.bucket(&to),
+        )
+        .await?;
+    Ok(Json(
+        serde_json::to_value(summarize(&read.buckets)).unwrap_or_default(),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PageQuery {
+    cursor: Option<String>,
+    limit: Option<String>,
+}
+
+async fn list_suppressions(
+    State(state): Shared,
+    headers: HeaderMap,
+    Path(pid): Path<String>,
+    query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
+    let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
+    let limit = parse_limit(query.limit)?;
+    // The cursor is the last recipient of the previous page.
+    if query
+        .cursor
+        .as_deref()
+        .is_some_and(|c| c.is_empty() || c.len() > 320)
+    {
+        return Err(Problem::bad_request(
+            "`cursor` is not a cursor this API returned",
+        ));
+    }
+    let (items, next_cursor) = state
+        .store
+        .suppressions(&pid, query.cursor.as_deref(), limit)
+        .await?;
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+}

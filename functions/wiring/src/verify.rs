@@ -1,0 +1,108 @@
+//! Verify: can trackses still reach the account, may it send, and is the wiring intact? Every
+//! problem in words the user can act on.
+
+use model::wiring::{Reply, Sending, Verification};
+
+use super::{Wiring, WiringError};
+use customer::{AccountError, CustomerAccount};
+use model::Connection;
+
+impl Wiring {
+    pub(super) async fn verify(&self, connection: &Connection) -> Result<Reply, WiringError> {
+        let account = match self.account(connection).await {
+            Ok(account) => account,
+            // Unreachable, or a role that fails its proof: that one problem is the answer.
+            Err(WiringError::Account(error)) if !error.is_transient() => {
+                return Ok(verdict(connection, false, None, vec![error.to_string()]));
+            }
+            Err(other) => return Err(other),
+        };
+        let mut problems = Vec::new();
+        let mut reachable = true;
+        let sending = match account.sending().await {
+            Ok(sending) => {
+                if !sending.enabled {
+                    problems.push("sending is disabled for this account in this region".to_owned());
+                }
+                Some(sending)
+            }
+            Err(error @ (AccountError::CannotAssumeRole | AccountError::InvalidCredentials)) => {
+                reachable = false;
+                problems.push(error.to_string());
+                None
+            }
+            Err(error) => {
+                note(&mut problems, error)?;
+                None
+            }
+        };
+        // Without access nothing else can be checked; the one problem says why.
+        if reachable {
+            let webhook_url = self.webhook_url(connection);
+            check_wiring(&account, connection, &webhook_url, &mut problems).await?;
+        }
+        Ok(verdict(connection, reachable, sending, problems))
+    }
+}
+
+/// Verified only when trackses reached the account and found nothing to fix.
+fn verdict(
+    connection: &Connection,
+    reachable: bool,
+    sending: Option<Sending>,
+    problems: Vec<String>,
+) -> Reply {
+    Reply::Verified(Verification {
+        verified: reachable && problems.is_empty(),
+        account_id: connection.account_id.clone(),
+        region: connection.region.clone(),
+        sending,
+        problems,
+    })
+}
+
+/// A failed check becomes a problem; a transient failure fails the whole verify (503, retry).
+/// The two read-only calls that keys granted the policy of before `docs/customer-iam-policy.json`
+/// named them cannot make are skipped when denied: their absence is not something to fix.
+fn note(problems: &mut Vec<String>, error: AccountError) -> Result<(), WiringError> {
+    match error {
+        e if e.is_transient() => Err(WiringError::Account(e)),
+        AccountError::Denied {
+            permission: "ses:GetAccount" | "ses:GetConfigurationSet",
+        } => Ok(()),
+        e => {
+            problems.push(e.to_string());
+            Ok(())
+        }
+    }
+}
+
+async fn check_wiring(
+    account: &CustomerAccount,
+    connection: &Connection,
+    webhook_url: &str,
+    problems: &mut Vec<String>,
+) -> Result<(), WiringError> {
+    let set = connection.configuration_set_name();
+    match account.topic_exists(&connection.topic_arn).await {
+        Ok(true) => match account.subscribed(&connection.topic_arn, webhook_url).await {
+            Ok(true) => {}
+            Ok(false) => problems.push(format!(
+                "trackses' webhook is not a confirmed subscriber of {}: no events can arrive",
+                connection.topic_arn
+            )),
+            Err(error) => note(problems, error)?,
+        },
+        Ok(false) => problems.push(format!(
+            "the topic {} no longer exists (was the stack or the topic deleted?)",
+            connection.topic_arn
+        )),
+        Err(error) => note(problems, error)?,
+    }
+    match account.configuration_set_exists(&set).await {
+        Ok(true) => {}
+        Ok(false) => problems.push(format!("the configuration set {set} no longer exists")),
+        Err(error) => note(problems, error)?,
+    }
+    Ok(())
+}
