@@ -1,6 +1,10 @@
 //! Bearer tokens: the deployment's admin token, and project API keys stored only as hashes.
 
+use std::sync::Arc;
+
 use aws_lc_rs::constant_time::verify_slices_are_equal;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use model::{ApiKeyRecord, KeyScope, ids, sha256_hex};
@@ -58,7 +62,7 @@ const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::hours(1);
 /// Checks that the bearer key belongs to `pid` and may do what `needed` names. A key of another
 /// project gets the same 404 as a project that does not exist, so a key never reveals which
 /// other projects exist; a key of this project without the scope gets 403.
-pub async fn require_project_key(
+async fn require_project_key(
     headers: &HeaderMap,
     store: &Store,
     pid: &str,
@@ -99,4 +103,48 @@ pub async fn require_project_key(
         tracing::warn!(key_id = %record.id, error = %e, "last use of an API key not recorded");
     }
     Ok(record)
+}
+
+/// What a router's state offers the key check: the store keys are kept in.
+pub trait KeyStore {
+    fn key_store(&self) -> &Store;
+}
+
+impl<T: KeyStore> KeyStore for Arc<T> {
+    fn key_store(&self) -> &Store {
+        T::key_store(self)
+    }
+}
+
+/// A bearer key of the project the route's `{pid}` names, with at least the scope `ADMIN` says
+/// (`ReadKey`, `AdminKey`): a handler that takes one cannot run for anyone else.
+pub struct ProjectKey<const ADMIN: bool>(pub ApiKeyRecord);
+
+/// Any key of the project: reads.
+pub type ReadKey = ProjectKey<false>;
+/// An admin key of the project: changes.
+pub type AdminKey = ProjectKey<true>;
+
+impl<S, const ADMIN: bool> FromRequestParts<S> for ProjectKey<ADMIN>
+where
+    S: KeyStore + Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| Problem::not_found("project"))?;
+        let pid = params
+            .iter()
+            .find_map(|(name, value)| (name == "pid").then_some(value))
+            .ok_or_else(|| Problem::not_found("project"))?;
+        let needed = if ADMIN {
+            KeyScope::Admin
+        } else {
+            KeyScope::Read
+        };
+        let record = require_project_key(&parts.headers, state.key_store(), pid, needed).await?;
+        Ok(ProjectKey(record))
+    }
 }

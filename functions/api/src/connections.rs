@@ -8,7 +8,7 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use chrono::Utc;
@@ -18,13 +18,13 @@ use zeroize::Zeroizing;
 
 use customer::crypto::SecretContext;
 use customer::{AccessKey, AccountError, caller};
-use edge::auth::require_project_key;
+use edge::auth::{AdminKey, ReadKey};
 use edge::problem::{Problem, json_body};
 use model::connection::{TopicProof, Transition};
 use model::naming::{resource_name, topic_arn};
 use model::role_arn::{InvalidRoleArn, RoleArn};
 use model::wiring::{Command, Reply};
-use model::{Connection, ConnectionMode, ConnectionStatus, KeyScope, Sealed, TopicArn};
+use model::{Connection, ConnectionMode, ConnectionStatus, Sealed, TopicArn};
 use store::StoreError;
 
 use crate::connector::Connector;
@@ -81,11 +81,10 @@ fn connector(state: &ApiState) -> Result<&Connector, Problem> {
 
 async fn create_connection(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path(pid): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let (connection, status) = match json_body::<NewConnection>(&body)? {
         NewConnection::Manual { topic_arn } => {
             let connection = manual(pid, &topic_arn)?;
@@ -251,10 +250,9 @@ async fn register_and_wire(
 
 async fn list_connections(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: ReadKey,
     Path(pid): Path<String>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let connections = state.store.list_connections(&pid).await?;
     let items: Vec<_> = connections.iter().map(|c| state.view(c)).collect();
     Ok(Json(json!({"items": items})))
@@ -262,10 +260,9 @@ async fn list_connections(
 
 async fn get_connection(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: ReadKey,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let connection = state.project_connection(&pid, &cid).await?;
     Ok(Json(state.view(&connection)))
 }
@@ -275,10 +272,9 @@ async fn get_connection(
 /// connection is torn down by the wiring function and disappears when that is done.
 async fn delete_connection(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let mut connection = state.project_connection(&pid, &cid).await?;
     // Nothing of trackses' in the account (manual), or the customer's stack owns it all and
     // deleting the stack removes it (its Delete request then finds nothing to forget).
@@ -339,12 +335,10 @@ async fn delete_connection(
 /// Sends a request/response command about a connection of the project and maps the reply.
 async fn ask(
     state: &ApiState,
-    headers: &HeaderMap,
     (pid, cid): (&str, &str),
     identity: Option<&str>,
     command: impl FnOnce(String) -> Command,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(headers, &state.store, pid, KeyScope::Admin).await?;
     if let Some(identity) = identity {
         identity_name(identity)?;
     }
@@ -382,10 +376,10 @@ async fn ask(
 
 async fn verify_connection(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    ask(&state, &headers, (&pid, &cid), None, |connection_id| {
+    ask(&state, (&pid, &cid), None, |connection_id| {
         Command::Verify { connection_id }
     })
     .await
@@ -416,7 +410,7 @@ struct IdentitiesQuery {
 /// whether it is one of its own), but never longer or stranger than a token SES hands out.
 async fn list_identities(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path((pid, cid)): Path<(String, String)>,
     query: Result<Query<IdentitiesQuery>, QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
@@ -430,7 +424,7 @@ async fn list_identities(
             "`cursor` is not a cursor this API returned",
         ));
     }
-    ask(&state, &headers, (&pid, &cid), None, |connection_id| {
+    ask(&state, (&pid, &cid), None, |connection_id| {
         Command::ListIdentities {
             connection_id,
             cursor,
@@ -448,7 +442,7 @@ struct Attach {
 
 async fn attach_identity(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path((pid, cid, identity)): Path<(String, String, String)>,
     body: Bytes,
 ) -> Result<Json<serde_json::Value>, Problem> {
@@ -458,35 +452,27 @@ async fn attach_identity(
         json_body(&body)?
     };
     let name = identity.clone();
-    ask(
-        &state,
-        &headers,
-        (&pid, &cid),
-        Some(&name),
-        |connection_id| Command::Attach {
+    ask(&state, (&pid, &cid), Some(&name), |connection_id| {
+        Command::Attach {
             connection_id,
             identity,
             replace,
-        },
-    )
+        }
+    })
     .await
 }
 
 async fn detach_identity(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path((pid, cid, identity)): Path<(String, String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
     let name = identity.clone();
-    ask(
-        &state,
-        &headers,
-        (&pid, &cid),
-        Some(&name),
-        |connection_id| Command::Detach {
+    ask(&state, (&pid, &cid), Some(&name), |connection_id| {
+        Command::Detach {
             connection_id,
             identity,
-        },
-    )
+        }
+    })
     .await
 }

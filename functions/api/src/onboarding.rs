@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -13,9 +13,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use edge::Problem;
-use edge::auth::require_project_key;
+use edge::auth::AdminKey;
+use model::Onboarding;
 use model::naming::topic_arn;
-use model::{KeyScope, Onboarding};
 use onboarding::link::{StackParameters, quick_create_url, stack_name};
 
 use crate::state::{ApiState, ses_region};
@@ -34,11 +34,10 @@ struct LinkQuery {
 /// serves one stack, and trackses keeps only its token's hash, so it cannot show one twice.
 async fn role_link(
     State(state): State<Arc<ApiState>>,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path(pid): Path<String>,
     query: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let Query(LinkQuery { region }) = query.map_err(|e| {
         Problem::bad_request(format!(
             "`region` (one where SES v2 exists) is required: {}",

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use customer::trust::masked_external_id;
-use edge::auth::{mint_api_key, require_admin, require_project_key};
+use edge::auth::{AdminKey, ReadKey, mint_api_key, require_admin};
 use edge::problem::{Problem, json_body};
 use model::{ApiKeyView, EventType, KeyScope, Project, ids};
 use store::attrs::time_string;
@@ -80,17 +80,16 @@ async fn create_project(
 
 async fn get_project(
     State(state): Shared,
-    headers: HeaderMap,
+    key: ReadKey,
     Path(pid): Path<String>,
 ) -> Result<Json<Project>, Problem> {
-    let key = require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let mut project = state
         .store
         .get_project(&pid)
         .await?
         .ok_or_else(|| Problem::not_found("project"))?;
     // Whoever sets up a customer role needs the external id; a read key does not.
-    if key.scope != KeyScope::Admin {
+    if key.0.scope != KeyScope::Admin {
         project.external_id = masked_external_id(&project.external_id);
     }
     Ok(Json(project))
@@ -106,11 +105,10 @@ struct NewApiKey {
 
 async fn create_api_key(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path(pid): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let NewApiKey { label, scope } = if body.is_empty() {
         NewApiKey::default()
     } else {
@@ -133,10 +131,9 @@ async fn create_api_key(
 
 async fn list_api_keys(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path(pid): Path<String>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let keys = state.store.list_api_keys(&pid).await?;
     let items: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
     Ok(Json(json!({"items": items})))
@@ -144,10 +141,9 @@ async fn list_api_keys(
 
 async fn delete_api_key(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: AdminKey,
     Path((pid, kid)): Path<(String, String)>,
 ) -> Result<StatusCode, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Admin).await?;
     let key = match ids::is_key_safe(&kid) {
         true => state.store.get_api_key(&pid, &kid).await?,
         false => None,
@@ -271,11 +267,10 @@ impl EventsQuery {
 
 async fn list_events(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: ReadKey,
     Path(pid): Path<String>,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let (filter, page, limit) = query.into_request()?;
     let page = state.store.list_events(&pid, &filter, &page, limit).await?;
@@ -286,10 +281,9 @@ async fn list_events(
 
 async fn get_message(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: ReadKey,
     Path((pid, mid)): Path<(String, String)>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     if !ids::is_key_safe(&mid) {
         return Err(Problem::not_found("message"));
     }
@@ -312,11 +306,10 @@ struct StatsQuery {
 
 async fn get_stats(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: ReadKey,
     Path(pid): Path<String>,
     query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     // Defaults and caps keep every view to a bounded number of counter reads.
     let (granularity, default_span, max_span) = match query.granularity.as_deref() {
@@ -364,11 +357,10 @@ struct PageQuery {
 
 async fn list_suppressions(
     State(state): Shared,
-    headers: HeaderMap,
+    _key: ReadKey,
     Path(pid): Path<String>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<serde_json::Value>, Problem> {
-    require_project_key(&headers, &state.store, &pid, KeyScope::Read).await?;
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let limit = parse_limit(query.limit)?;
     // The cursor is the last recipient of the previous page.

@@ -26,6 +26,12 @@ pub struct ApiState {
 
 pub type Shared = State<Arc<ApiState>>;
 
+impl edge::auth::KeyStore for ApiState {
+    fn key_store(&self) -> &Store {
+        &self.store
+    }
+}
+
 /// A connection as the API shows it: never a secret.
 #[derive(Serialize)]
 struct ConnectionView<'a> {
