@@ -7,7 +7,7 @@ use aws_sdk_sesv2::types::{EventDestinationDefinition, EventType, SnsDestination
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
 use super::customer_config;
-use super::error::AccountError;
+use super::error::{AccountError, done_unless_failed};
 use super::guard::Guard;
 use model::naming::EVENT_DESTINATION;
 pub use model::wiring::Identity;
@@ -124,22 +124,16 @@ impl CustomerAccount {
     }
 
     pub async fn create_configuration_set(&self, name: &str) -> Result<()> {
-        match self
-            .ses
-            .create_configuration_set()
-            .configuration_set_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_already_exists_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AccountError::from_sdk("ses:CreateConfigurationSet", e)),
-        }
+        done_unless_failed(
+            "ses:CreateConfigurationSet",
+            self.ses
+                .create_configuration_set()
+                .configuration_set_name(name)
+                .send()
+                .await,
+            |e| e.is_already_exists_exception(),
+        )
+        .map(drop)
     }
 
     pub async fn create_event_destination(&self, set: &str, topic_arn: &str) -> Result<()> {
@@ -156,27 +150,18 @@ impl CustomerAccount {
                     })?,
             )
             .build();
-        match self
-            .ses
-            .create_configuration_set_event_destination()
-            .configuration_set_name(set)
-            .event_destination_name(EVENT_DESTINATION)
-            .event_destination(destination)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_already_exists_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AccountError::from_sdk(
-                "ses:CreateConfigurationSetEventDestination",
-                e,
-            )),
-        }
+        done_unless_failed(
+            "ses:CreateConfigurationSetEventDestination",
+            self.ses
+                .create_configuration_set_event_destination()
+                .configuration_set_name(set)
+                .event_destination_name(EVENT_DESTINATION)
+                .event_destination(destination)
+                .send()
+                .await,
+            |e| e.is_already_exists_exception(),
+        )
+        .map(drop)
     }
 
     /// Subscribes the webhook (SNS answers with the existing subscription if there is one).
@@ -239,29 +224,23 @@ impl CustomerAccount {
     }
 
     pub async fn identity(&self, name: &str) -> Result<Option<Identity>> {
-        match self
-            .ses
-            .get_email_identity()
-            .email_identity(name)
-            .send()
-            .await
-        {
-            Ok(output) => Ok(Some(Identity {
-                identity: name.to_owned(),
-                identity_type: output
-                    .identity_type
-                    .map_or_else(|| "UNKNOWN".to_owned(), |t| t.as_str().to_owned()),
-                verified: output.verified_for_sending_status,
-                configuration_set: output.configuration_set_name.filter(|s| !s.is_empty()),
-            })),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                Ok(None)
-            }
-            Err(e) => Err(AccountError::from_sdk("ses:GetEmailIdentity", e)),
-        }
+        let output = done_unless_failed(
+            "ses:GetEmailIdentity",
+            self.ses
+                .get_email_identity()
+                .email_identity(name)
+                .send()
+                .await,
+            |e| e.is_not_found_exception(),
+        )?;
+        Ok(output.map(|output| Identity {
+            identity: name.to_owned(),
+            identity_type: output
+                .identity_type
+                .map_or_else(|| "UNKNOWN".to_owned(), |t| t.as_str().to_owned()),
+            verified: output.verified_for_sending_status,
+            configuration_set: output.configuration_set_name.filter(|s| !s.is_empty()),
+        }))
     }
 
     /// Points the identity at `ours`, a trackses set (the guard and IAM refuse any other).
@@ -333,41 +312,29 @@ impl CustomerAccount {
     }
 
     pub async fn topic_exists(&self, topic_arn: &str) -> Result<bool> {
-        match self
-            .sns
-            .get_topic_attributes()
-            .topic_arn(topic_arn)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(AccountError::from_sdk("sns:GetTopicAttributes", e)),
-        }
+        done_unless_failed(
+            "sns:GetTopicAttributes",
+            self.sns
+                .get_topic_attributes()
+                .topic_arn(topic_arn)
+                .send()
+                .await,
+            |e| e.is_not_found_exception(),
+        )
+        .map(|found| found.is_some())
     }
 
     pub async fn configuration_set_exists(&self, name: &str) -> Result<bool> {
-        match self
-            .ses
-            .get_configuration_set()
-            .configuration_set_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(AccountError::from_sdk("ses:GetConfigurationSet", e)),
-        }
+        done_unless_failed(
+            "ses:GetConfigurationSet",
+            self.ses
+                .get_configuration_set()
+                .configuration_set_name(name)
+                .send()
+                .await,
+            |e| e.is_not_found_exception(),
+        )
+        .map(|found| found.is_some())
     }
 
     /// Whether `endpoint` holds a confirmed subscription to the topic.
@@ -393,36 +360,26 @@ impl CustomerAccount {
 
     /// Its event destinations go with it; a set already gone is success.
     pub async fn delete_configuration_set(&self, name: &str) -> Result<()> {
-        match self
-            .ses
-            .delete_configuration_set()
-            .configuration_set_name(name)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AccountError::from_sdk("ses:DeleteConfigurationSet", e)),
-        }
+        done_unless_failed(
+            "ses:DeleteConfigurationSet",
+            self.ses
+                .delete_configuration_set()
+                .configuration_set_name(name)
+                .send()
+                .await,
+            |e| e.is_not_found_exception(),
+        )
+        .map(drop)
     }
 
     /// Its subscriptions go with it; SNS treats deleting a missing topic as success.
     pub async fn delete_topic(&self, topic_arn: &str) -> Result<()> {
-        match self.sns.delete_topic().topic_arn(topic_arn).send().await {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(AccountError::from_sdk("sns:DeleteTopic", e)),
-        }
+        done_unless_failed(
+            "sns:DeleteTopic",
+            self.sns.delete_topic().topic_arn(topic_arn).send().await,
+            |e| e.is_not_found_exception(),
+        )
+        .map(drop)
     }
 }
 

@@ -42,6 +42,24 @@ pub enum AccountError {
     },
 }
 
+/// An idempotent call's result: its output, or `None` where the service's answer means the work
+/// is already done (`AlreadyExists` for a create, `NotFound` for a delete or a lookup); any other
+/// failure classified as the call named by its IAM action.
+pub(crate) fn done_unless_failed<T, E>(
+    permission: &'static str,
+    result: Result<T, SdkError<E, HttpResponse>>,
+    counts_as_done: impl FnOnce(&E) -> bool,
+) -> Result<Option<T>, AccountError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(output) => Ok(Some(output)),
+        Err(e) if e.as_service_error().is_some_and(counts_as_done) => Ok(None),
+        Err(e) => Err(AccountError::from_sdk(permission, e)),
+    }
+}
+
 impl AccountError {
     /// Whether trying again later can succeed without the user doing anything.
     pub fn is_transient(&self) -> bool {
