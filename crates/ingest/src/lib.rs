@@ -3,6 +3,8 @@
 //! through the store port it defines (`port`). No AWS SDK: what it stores with is an adapter's.
 
 pub mod direct;
+#[cfg(any(test, feature = "test-util"))]
+pub mod memory;
 pub mod pipeline;
 pub mod port;
 pub mod ses;
@@ -13,5 +15,9 @@ pub mod strategies;
 pub use pipeline::{Disposition, IngestError, Ingestor, Outcome, Target};
 pub use port::{IngestStore, IngestWrite, WriteOutcome};
 
+#[cfg(test)]
+mod memory_tests;
+#[cfg(test)]
+mod pipeline_tests;
 #[cfg(test)]
 mod proptests;
