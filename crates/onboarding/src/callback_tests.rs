@@ -1,0 +1,86 @@
+use super::*;
+
+fn sample(name: &str) -> CustomResourceRequest {
+    let path = format!(
+        "{}/../../events/cloudformation/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    CustomResourceRequest::parse(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn check(request: &CustomResourceRequest) -> Result<(), String> {
+    checked(request, &request.properties().unwrap()).map(|_| ())
+}
+
+#[test]
+fn one_account_one_region_and_trackses_names_only() {
+    let create = sample("create");
+    assert_eq!(check(&create), Ok(()));
+    let foreign = check(&sample("foreign-role")).unwrap_err();
+    assert!(
+        foreign.contains("not in the stack's account 210987654321"),
+        "{foreign}"
+    );
+
+    let mut request = create.clone();
+    request.service_token = request.service_token.replace("eu-west-1", "us-east-1");
+    assert!(check(&request).unwrap_err().contains("another region"));
+
+    let set = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut request = create.clone();
+        f(&mut request.resource_properties);
+        check(&request)
+    };
+    let topic = "arn:aws:sns:eu-west-1:210987654321:trackses-5d3c8f40-fa1e-11ef-9b7e-0a6f3c2d1e4b";
+    for (field, value, says) in [
+        (
+            "TopicArn",
+            topic.replace("eu-west-1", "eu-west-2"),
+            "not in the stack's account and region",
+        ),
+        (
+            "TopicArn",
+            topic.replace("210987654321", "333333333333"),
+            "not in the stack's account and region",
+        ),
+        (
+            "TopicArn",
+            topic.replace(":trackses-", ":orders-"),
+            "must be named trackses-*",
+        ),
+        (
+            "ConfigurationSetName",
+            "production".to_owned(),
+            "must be named trackses-*",
+        ),
+        (
+            "ConfigurationSetName",
+            format!("trackses-{}", "x".repeat(60)),
+            "must be named trackses-*",
+        ),
+        (
+            "RoleArn",
+            "arn:aws:iam::210987654321:user/x".to_owned(),
+            "not an IAM role ARN",
+        ),
+    ] {
+        let reason = set(&|p| p[field] = serde_json::json!(value)).unwrap_err();
+        assert!(reason.contains(says), "{field}={value}: {reason}");
+    }
+    let mut request = create.clone();
+    request.stack_id = "arn:aws:cloudformation:eu-west-1:210987654321:stackset/x".into();
+    assert!(
+        check(&request)
+            .unwrap_err()
+            .contains("not a CloudFormation stack ARN")
+    );
+}
+
+#[test]
+fn delete_of_a_resource_never_created_still_gets_an_id() {
+    let mut request = sample("delete");
+    request.physical_resource_id = None;
+    let answer = answer(&request, &Ok(String::new()));
+    assert_eq!(answer.status, "SUCCESS");
+    assert!(!answer.physical_resource_id.is_empty());
+}
