@@ -1,6 +1,5 @@
-//! Connections: registering an account (manual topic or automatic key), reading them, tearing
-//! them down, and the identities of a wired account. Whatever acts in a customer account is the
-//! wiring function's; this side seals the key and asks.
+//! Connections over HTTP: registering an account (the `connect` use case), reading them, tearing
+//! them down, and the identities of a wired account, which the wiring function looks up.
 
 use std::sync::Arc;
 
@@ -11,24 +10,17 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use chrono::Utc;
+use connect::{ConnectError, Disconnected, Registered, disconnect};
+use customer::AccessKey;
+use edge::auth::{AdminKey, ReadKey};
+use edge::problem::{Problem, json_body};
+use model::ConnectionMode;
+use model::wiring::{Command, Refusal, Reply};
 use serde::Deserialize;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use customer::crypto::SecretContext;
-use customer::{AccessKey, AccountError, caller};
-use edge::auth::{AdminKey, ReadKey};
-use edge::problem::{Problem, json_body};
-use model::connection::{TopicProof, Transition};
-use model::naming::{resource_name, topic_arn};
-use model::role_arn::{InvalidRoleArn, RoleArn};
-use model::wiring::{Command, Reply};
-use model::{Connection, ConnectionMode, ConnectionStatus, Sealed, TopicArn};
-use store::StoreError;
-
-use crate::connector::Connector;
-use crate::state::{ApiState, Shared, ses_region};
+use crate::state::{ApiState, Shared};
 
 pub fn routes() -> axum::Router<Arc<ApiState>> {
     axum::Router::new()
@@ -71,12 +63,51 @@ enum NewConnection {
     },
 }
 
-fn connector(state: &ApiState) -> Result<&Connector, Problem> {
-    state.connector.as_ref().ok_or_else(|| {
-        Problem::mode_not_available(
-            "this deployment has no KMS key or wiring function configured for automatic mode",
-        )
-    })
+impl From<NewConnection> for connect::NewConnection {
+    fn from(new: NewConnection) -> connect::NewConnection {
+        match new {
+            NewConnection::Manual { topic_arn } => connect::NewConnection::Manual { topic_arn },
+            NewConnection::Automatic {
+                region,
+                access_key_id,
+                secret_access_key,
+            } => connect::NewConnection::Automatic {
+                region,
+                key: AccessKey {
+                    id: access_key_id,
+                    secret: secret_access_key,
+                },
+            },
+            NewConnection::Role { region, role_arn } => {
+                connect::NewConnection::Role { region, role_arn }
+            }
+        }
+    }
+}
+
+/// The one mapping of the use case's failures to answers.
+fn problem(error: ConnectError) -> Problem {
+    match error {
+        ConnectError::NotAnSesRegion(_)
+        | ConnectError::InvalidTopic(_)
+        | ConnectError::InvalidRole(_)
+        | ConnectError::MalformedKey
+        | ConnectError::KeyRefused(_)
+        | ConnectError::RootKey => Problem::bad_request(error.to_string()),
+        ConnectError::AlreadyConnected { .. } => Problem::conflict(error.to_string()),
+        ConnectError::ModeNotAvailable => Problem::mode_not_available(error.to_string()),
+        ConnectError::Refused { reason, detail } => refusal(reason, detail),
+        ConnectError::Unavailable(cause) => Problem::unavailable(&cause),
+        ConnectError::Store(e) => e.into(),
+    }
+}
+
+fn refusal(reason: Refusal, detail: String) -> Problem {
+    match reason {
+        Refusal::Invalid => Problem::bad_request(detail),
+        Refusal::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
+        Refusal::Conflict => Problem::conflict(detail),
+    }
 }
 
 async fn create_connection(
@@ -85,15 +116,16 @@ async fn create_connection(
     Path(pid): Path<String>,
     body: Bytes,
 ) -> Result<Response, Problem> {
-    let (connection, status) = match json_body::<NewConnection>(&body)? {
-        NewConnection::Manual { topic_arn } => {
-            let connection = manual(pid, &topic_arn)?;
-            let (proof_message, proof) = TopicProof::mint(connection.created_at);
-            state
-                .store
-                .create_connection(&connection, None, Some(&proof))
-                .await?;
-            tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
+    let new = json_body::<NewConnection>(&body)?.into();
+    let registered = connect::connect(&state.store, state.connector.as_ref(), pid, new)
+        .await
+        .map_err(problem)?;
+    Ok(match registered {
+        Registered::Manual {
+            connection,
+            proof_message,
+            proof,
+        } => {
             let mut view = state.view(&connection);
             // Shown once: the webhook's subscription confirmation proves the topic by itself;
             // the direct SNS → Lambda path needs this published to the topic once.
@@ -101,151 +133,12 @@ async fn create_connection(
                 "message": proof_message,
                 "expires_at": proof.expires_at,
             });
-            return Ok((StatusCode::CREATED, Json(view)).into_response());
+            (StatusCode::CREATED, Json(view)).into_response()
         }
-        NewConnection::Automatic {
-            region,
-            access_key_id,
-            secret_access_key,
-        } => {
-            let key = AccessKey {
-                id: access_key_id,
-                secret: secret_access_key,
-            };
-            let connection = automatic(&state, pid, &region, &key).await?;
-            (connection, StatusCode::ACCEPTED)
+        Registered::Wiring(connection) => {
+            (StatusCode::ACCEPTED, Json(state.view(&connection))).into_response()
         }
-        NewConnection::Role { region, role_arn } => {
-            ses_region(&region)?;
-            let role: RoleArn = role_arn
-                .parse()
-                .map_err(|e: InvalidRoleArn| Problem::bad_request(e.to_string()))?;
-            let mut connection =
-                Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
-            prove_role(&state, &connection, &role, &region).await?;
-            connection.account_id = role.account_id().to_owned();
-            connection.role_arn = Some(role.as_str().to_owned());
-            let connection = register_and_wire(&state, connection, &region, None).await?;
-            (connection, StatusCode::ACCEPTED)
-        }
-    };
-    Ok((status, Json(state.view(&connection))).into_response())
-}
-
-fn manual(pid: String, topic_arn: &str) -> Result<Connection, Problem> {
-    let topic: TopicArn = topic_arn
-        .parse()
-        .map_err(|e: model::topic_arn::InvalidTopicArn| Problem::bad_request(e.to_string()))?;
-    Ok(Connection {
-        account_id: topic.account_id().to_owned(),
-        region: topic.region().to_owned(),
-        topic_arn: topic.to_string(),
-        ..Connection::new(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
     })
-}
-
-fn check_key_shape(key: &AccessKey) -> Result<(), Problem> {
-    let id_ok =
-        (16..=128).contains(&key.id.len()) && key.id.bytes().all(|b| b.is_ascii_alphanumeric());
-    let secret_ok =
-        (1..=128).contains(&key.secret.len()) && !key.secret.chars().any(char::is_whitespace);
-    if id_ok && secret_ok {
-        Ok(())
-    } else {
-        Err(Problem::bad_request(
-            "`access_key_id` and `secret_access_key` must be an IAM access key pair as AWS shows it",
-        ))
-    }
-}
-
-/// A role is registered only once the wiring function proved it admits trackses with this
-/// project's external id and with no other (see `customer::trust`).
-async fn prove_role(
-    state: &ApiState,
-    connection: &Connection,
-    role: &RoleArn,
-    region: &str,
-) -> Result<(), Problem> {
-    let command = Command::ProveRole {
-        project_id: connection.project_id.clone(),
-        connection_id: connection.id.clone(),
-        role_arn: role.as_str().to_owned(),
-        region: region.to_owned(),
-    };
-    connector(state)?.ask(&command).await.map(drop)
-}
-
-/// Checks the key, seals it, registers the connection and starts the wiring; on any failure
-/// nothing stays behind.
-async fn automatic(
-    state: &ApiState,
-    pid: String,
-    region: &str,
-    key: &AccessKey,
-) -> Result<Connection, Problem> {
-    let connector = connector(state)?;
-    ses_region(region)?;
-    check_key_shape(key)?;
-    let who = caller(&connector.aws, region, key)
-        .await
-        .map_err(|e| match e {
-            AccountError::Transient { .. } => Problem::unavailable(&e),
-            e => Problem::bad_request(e.to_string()),
-        })?;
-    if who.is_root() {
-        return Err(Problem::bad_request(
-            "this is the account's root access key, which can do anything: create an IAM user with trackses' policy (customer-iam-policy.json) and use its key",
-        ));
-    }
-    let mut connection = Connection::new(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
-    connection.account_id = who.account_id;
-    connection.access_key_id_last4 = Some(key.last4().to_owned());
-    let context = SecretContext {
-        project_id: connection.project_id.clone(),
-        connection_id: connection.id.clone(),
-    };
-    let sealed = connector
-        .envelope
-        .seal(&context, &key.to_plaintext())
-        .await
-        .map_err(|e| Problem::unavailable(&e))?;
-    register_and_wire(state, connection, region, Some(&sealed)).await
-}
-
-/// Names the connection's trackses-* resources, registers it (with its sealed key, if any) and
-/// starts the wiring; if the wiring cannot be started, nothing stays behind.
-async fn register_and_wire(
-    state: &ApiState,
-    mut connection: Connection,
-    region: &str,
-    sealed: Option<&Sealed>,
-) -> Result<Connection, Problem> {
-    let connector = connector(state)?;
-    let name = resource_name(&connection.id);
-    connection.topic_arn = topic_arn(region, &connection.account_id, &name);
-    connection.configuration_set = Some(name);
-    connection.region = region.to_owned();
-    state
-        .store
-        .create_connection(&connection, sealed, None)
-        .await
-        .map_err(|e| match e {
-            StoreError::AlreadyExists => Problem::conflict(format!(
-                "account {} in {region} is already connected to this project; use that connection or delete it first",
-                connection.account_id
-            )),
-            e => e.into(),
-        })?;
-    let wire = Command::Wire {
-        connection_id: connection.id.clone(),
-    };
-    if let Err(error) = connector.wiring.start(&wire).await {
-        // Not accepted: take back the registration and the sealed key with it.
-        state.store.delete_connection(&connection).await?;
-        return Err(Problem::unavailable(&error));
-    }
-    tracing::info!(connection_id = %connection.id, mode = connection.mode.as_str(), account_id = %connection.account_id, region, "connection registered; wiring started");
-    Ok(connection)
 }
 
 async fn list_connections(
@@ -267,69 +160,26 @@ async fn get_connection(
     Ok(Json(state.view(&connection)))
 }
 
-/// A manual connection owns nothing in the customer's account: forgetting it is the teardown,
-/// and its topic stops being accepted at once; a stack's connection is forgotten too. Any other
-/// connection is torn down by the wiring function and disappears when that is done.
 async fn delete_connection(
     State(state): Shared,
     _key: AdminKey,
     Path((pid, cid)): Path<(String, String)>,
 ) -> Result<Response, Problem> {
-    let mut connection = state.project_connection(&pid, &cid).await?;
-    // Nothing of trackses' in the account (manual), or the customer's stack owns it all and
-    // deleting the stack removes it (its Delete request then finds nothing to forget).
-    let forget = match (connection.mode, &connection.stack_id) {
-        (ConnectionMode::Manual, _) => Some(None),
-        (_, Some(stack_id)) => Some(Some(format!(
-            "delete the CloudFormation stack {stack_id} to remove the role, topic and configuration set trackses used"
-        ))),
-        _ => None,
-    };
-    if let Some(detail) = forget {
-        state.store.delete_connection(&connection).await?;
-        let mut body = json!({"id": cid, "status": "deleted"});
-        if let Some(detail) = detail {
-            body["detail"] = json!(detail);
-        }
-        return Ok((StatusCode::ACCEPTED, Json(body)).into_response());
-    }
-    let connector = connector(&state)?;
-    let previous = connection.status;
-    let now = Utc::now();
-    let started = state
-        .store
-        .transition(&cid, Transition::TeardownStarted, Some(None), now)
-        .await?;
-    // A teardown under way is not started twice; one that stopped on an error it reported
-    // (`last_error`) may be, which is how the user retries it.
-    let stalled =
-        connection.status == ConnectionStatus::Deleting && connection.last_error.is_some();
-    if !started && !stalled {
-        return Ok((StatusCode::ACCEPTED, Json(state.view(&connection))).into_response());
-    }
-    if let Err(error) = connector
-        .wiring
-        .start(&Command::Teardown {
-            connection_id: cid.clone(),
-            resume_from: None,
-        })
+    let connection = state.project_connection(&pid, &cid).await?;
+    let body = match disconnect(&state.store, state.connector.as_ref(), connection)
         .await
+        .map_err(problem)?
     {
-        state
-            .store
-            .transition(
-                &cid,
-                Transition::TeardownNotStarted(previous),
-                None,
-                Utc::now(),
-            )
-            .await?;
-        return Err(Problem::unavailable(&error));
-    }
-    connection.status = ConnectionStatus::Deleting;
-    connection.last_error = None;
-    connection.updated_at = now;
-    Ok((StatusCode::ACCEPTED, Json(state.view(&connection))).into_response())
+        Disconnected::Forgotten { remaining } => {
+            let mut body = json!({"id": cid, "status": "deleted"});
+            if let Some(detail) = remaining {
+                body["detail"] = json!(detail);
+            }
+            body
+        }
+        Disconnected::TearingDown(connection) => state.view(&connection),
+    };
+    Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
 /// Sends a request/response command about a connection of the project and maps the reply.
@@ -348,8 +198,14 @@ async fn ask(
             "trackses holds no access to this account: the connection is in manual mode",
         ));
     }
-    let connector = connector(state)?;
-    let reply = connector.ask(&command(connection.id)).await?;
+    let connector = state
+        .connector
+        .as_ref()
+        .ok_or_else(|| problem(ConnectError::ModeNotAvailable))?;
+    let reply = connector
+        .ask(&command(connection.id))
+        .await
+        .map_err(|e| problem(e.into()))?;
     match reply {
         Reply::Identities { items, next_cursor } => {
             Ok(Json(json!({"items": items, "next_cursor": next_cursor})))

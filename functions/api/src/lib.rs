@@ -3,7 +3,6 @@
 
 mod admin_token;
 mod connections;
-pub mod connector;
 mod dashboard;
 mod onboarding;
 mod projects;
@@ -17,7 +16,7 @@ use axum::Router;
 use runtime::{Config, ConfigError};
 use store::Store;
 
-use connector::Connector;
+use connect::Connector;
 use state::ApiState;
 
 /// The function, built once per cold start. `lambda` reaches the wiring function (a local

@@ -12,7 +12,7 @@ use serde::Serialize;
 use store::Store;
 use url::Url;
 
-use crate::connector::Connector;
+use connect::Connector;
 
 pub struct ApiState {
     pub store: Store,

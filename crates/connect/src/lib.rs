@@ -1,0 +1,189 @@
+//! The connect use case, apart from HTTP: what registering an account takes in each mode, and
+//! every way it can fail (`ConnectError`), which the API maps to its answers in one place.
+//! Whatever acts in a customer account is the wiring function's; this side checks a key with
+//! STS, seals it (KMS encrypt only) and asks.
+
+mod connector;
+mod disconnect;
+mod error;
+
+use customer::crypto::SecretContext;
+use customer::{AccessKey, AccountError, caller};
+use model::connection::TopicProof;
+use model::naming::{resource_name, topic_arn};
+use model::region::is_ses_region;
+use model::role_arn::RoleArn;
+use model::topic_arn::TopicArn;
+use model::wiring::Command;
+use model::{Connection, ConnectionMode, ConnectionStatus, Sealed};
+use store::{Store, StoreError};
+
+pub use connector::{AskError, Connector};
+pub use disconnect::{Disconnected, disconnect};
+pub use error::ConnectError;
+
+/// A registration as the user asked for it, parsed.
+pub enum NewConnection {
+    Manual { topic_arn: String },
+    Automatic { region: String, key: AccessKey },
+    Role { region: String, role_arn: String },
+}
+
+/// What a registration produced.
+pub enum Registered {
+    /// Pending until its topic is proven; the proof's message is shown once, here.
+    Manual {
+        connection: Connection,
+        proof_message: String,
+        proof: TopicProof,
+    },
+    /// The wiring function was handed the connection.
+    Wiring(Connection),
+}
+
+/// Registers `new` under project `pid`. On any failure nothing stays behind.
+pub async fn connect(
+    store: &Store,
+    connector: Option<&Connector>,
+    pid: String,
+    new: NewConnection,
+) -> Result<Registered, ConnectError> {
+    match new {
+        NewConnection::Manual { topic_arn } => {
+            let topic: TopicArn = topic_arn.parse()?;
+            let connection = Connection {
+                account_id: topic.account_id().to_owned(),
+                region: topic.region().to_owned(),
+                topic_arn: topic.to_string(),
+                ..Connection::new(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
+            };
+            let (proof_message, proof) = TopicProof::mint(connection.created_at);
+            store
+                .create_connection(&connection, None, Some(&proof))
+                .await?;
+            tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
+            Ok(Registered::Manual {
+                connection,
+                proof_message,
+                proof,
+            })
+        }
+        NewConnection::Automatic { region, key } => {
+            let connector = connector.ok_or(ConnectError::ModeNotAvailable)?;
+            automatic(store, connector, pid, &region, &key)
+                .await
+                .map(Registered::Wiring)
+        }
+        NewConnection::Role { region, role_arn } => {
+            ses_region(&region)?;
+            let role: RoleArn = role_arn.parse()?;
+            let connector = connector.ok_or(ConnectError::ModeNotAvailable)?;
+            let mut connection =
+                Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
+            // A role is registered only once the wiring function proved it admits trackses
+            // with this project's external id and with no other (see `customer::trust`).
+            let proof = Command::ProveRole {
+                project_id: connection.project_id.clone(),
+                connection_id: connection.id.clone(),
+                role_arn: role.as_str().to_owned(),
+                region: region.clone(),
+            };
+            connector.ask(&proof).await?;
+            connection.account_id = role.account_id().to_owned();
+            connection.role_arn = Some(role.as_str().to_owned());
+            register_and_wire(store, connector, connection, &region, None)
+                .await
+                .map(Registered::Wiring)
+        }
+    }
+}
+
+fn ses_region(region: &str) -> Result<(), ConnectError> {
+    if is_ses_region(region) {
+        Ok(())
+    } else {
+        Err(ConnectError::NotAnSesRegion(region.to_owned()))
+    }
+}
+
+/// IAM's shape of an access key pair: checked before anything reaches STS.
+fn check_key_shape(key: &AccessKey) -> Result<(), ConnectError> {
+    let id_ok =
+        (16..=128).contains(&key.id.len()) && key.id.bytes().all(|b| b.is_ascii_alphanumeric());
+    let secret_ok =
+        (1..=128).contains(&key.secret.len()) && !key.secret.chars().any(char::is_whitespace);
+    if id_ok && secret_ok {
+        Ok(())
+    } else {
+        Err(ConnectError::MalformedKey)
+    }
+}
+
+/// Checks the key, seals it, registers the connection and starts the wiring.
+async fn automatic(
+    store: &Store,
+    connector: &Connector,
+    pid: String,
+    region: &str,
+    key: &AccessKey,
+) -> Result<Connection, ConnectError> {
+    ses_region(region)?;
+    check_key_shape(key)?;
+    let who = caller(&connector.aws, region, key)
+        .await
+        .map_err(|e| match e {
+            AccountError::Transient { .. } => ConnectError::Unavailable(e.to_string()),
+            e => ConnectError::KeyRefused(e),
+        })?;
+    if who.is_root() {
+        return Err(ConnectError::RootKey);
+    }
+    let mut connection = Connection::new(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
+    connection.account_id = who.account_id;
+    connection.access_key_id_last4 = Some(key.last4().to_owned());
+    let context = SecretContext {
+        project_id: connection.project_id.clone(),
+        connection_id: connection.id.clone(),
+    };
+    let sealed = connector
+        .envelope
+        .seal(&context, &key.to_plaintext())
+        .await
+        .map_err(|e| ConnectError::Unavailable(e.to_string()))?;
+    register_and_wire(store, connector, connection, region, Some(&sealed)).await
+}
+
+/// Names the connection's trackses-* resources, registers it (with its sealed key, if any) and
+/// starts the wiring; if the wiring cannot be started, the registration is taken back.
+async fn register_and_wire(
+    store: &Store,
+    connector: &Connector,
+    mut connection: Connection,
+    region: &str,
+    sealed: Option<&Sealed>,
+) -> Result<Connection, ConnectError> {
+    let name = resource_name(&connection.id);
+    connection.topic_arn = topic_arn(region, &connection.account_id, &name);
+    connection.configuration_set = Some(name);
+    connection.region = region.to_owned();
+    store
+        .create_connection(&connection, sealed, None)
+        .await
+        .map_err(|e| match e {
+            StoreError::AlreadyExists => ConnectError::AlreadyConnected {
+                account_id: connection.account_id.clone(),
+                region: region.to_owned(),
+            },
+            e => e.into(),
+        })?;
+    let wire = Command::Wire {
+        connection_id: connection.id.clone(),
+    };
+    if let Err(error) = connector.wiring.start(&wire).await {
+        // Not accepted: take back the registration and the sealed key with it.
+        store.delete_connection(&connection).await?;
+        return Err(ConnectError::Unavailable(error.to_string()));
+    }
+    tracing::info!(connection_id = %connection.id, mode = connection.mode.as_str(), account_id = %connection.account_id, region, "connection registered; wiring started");
+    Ok(connection)
+}
