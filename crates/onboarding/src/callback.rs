@@ -8,8 +8,9 @@
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use chrono::Utc;
 
+use super::refusal::{StackRefusal, checked};
 use super::request::{
-    Answer, ConnectionProperties, CustomResourceRequest, NotARequest, RequestType, StackArn,
+    Answer, ConnectionProperties, CustomResourceRequest, NotARequest, RequestType,
 };
 use super::respond::{RespondError, Responder};
 use ingest::Disposition;
@@ -18,9 +19,8 @@ use ingest::sns::freshness::{StaleMessage, signed_within_window};
 use ingest::sns::{
     CertStore, Confirmer, Envelope, EnvelopeError, MessageType, VerifyError, verify,
 };
-use model::naming::{PREFIX, topic_arn};
+use model::naming::topic_arn;
 use model::region::is_ses_region;
-use model::role_arn::RoleArn;
 use model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, WiringStep, sha256_hex};
 use runtime::ConfigError;
 use store::{Store, StoreError};
@@ -81,9 +81,8 @@ impl CallbackError {
     }
 }
 
-/// A request's fate: the connection id to answer with, or why it is refused (shown to the
-/// customer in the console; never a secret).
-type Decision = Result<String, String>;
+/// A request's fate: the connection id to answer SUCCESS with, or why it is answered FAILED.
+type Decision = Result<String, StackRefusal>;
 
 pub struct StackCallback {
     pub store: Store,
@@ -142,7 +141,7 @@ impl StackCallback {
                 let decision = if request.service_token == envelope.topic_arn {
                     self.decide(&request).await?
                 } else {
-                    Err("the request's ServiceToken is not the topic it was published to".into())
+                    Err(StackRefusal::ForeignServiceToken)
                 };
                 let answer = answer(&request, &decision);
                 self.responder
@@ -185,7 +184,7 @@ impl StackCallback {
     async fn create(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
         let properties = match request.properties() {
             Ok(properties) => properties,
-            Err(reason) => return Ok(Err(reason)),
+            Err(reason) => return Ok(Err(StackRefusal::Properties(reason))),
         };
         let stack = match checked(request, &properties) {
             Ok(stack) => stack,
@@ -193,13 +192,13 @@ impl StackCallback {
         };
         let token_sha256 = sha256_hex(&properties.connection_token);
         let Some(onboarding) = self.store.onboarding(&token_sha256, Utc::now()).await? else {
-            return Ok(Err("the ConnectionToken is not one trackses issued, or its link expired: open a new quick-create link in trackses".into()));
+            return Ok(Err(StackRefusal::UnknownToken));
         };
         if onboarding.region != stack.region {
-            return Ok(Err(format!(
-                "the link was made for {}: create the stack there, or get a link for {}",
-                onboarding.region, stack.region
-            )));
+            return Ok(Err(StackRefusal::LinkOfAnotherRegion {
+                link: onboarding.region,
+                stack: stack.region.to_owned(),
+            }));
         }
         if let Err(reason) = self
             .external_id_matches(&onboarding.project_id, &properties)
@@ -212,9 +211,7 @@ impl StackCallback {
             .claim_onboarding(&token_sha256, &request.stack_id)
             .await?
         {
-            return Ok(Err(
-                "this link was already used by another stack: open a new quick-create link in trackses".into(),
-            ));
+            return Ok(Err(StackRefusal::LinkUsed));
         }
         let connection = Connection {
             id: onboarding.connection_id.clone(),
@@ -242,10 +239,10 @@ impl StackCallback {
                     .await?
                     .is_some_and(|c| c.stack_id == connection.stack_id);
                 if !repeated {
-                    return Ok(Err(format!(
-                        "account {} in {} is already connected to this project: delete that connection in trackses first",
-                        connection.account_id, connection.region
-                    )));
+                    return Ok(Err(StackRefusal::AlreadyConnected {
+                        account_id: connection.account_id,
+                        region: connection.region,
+                    }));
                 }
             }
             Err(e) => return Err(e.into()),
@@ -257,23 +254,20 @@ impl StackCallback {
 
     async fn update(&self, request: &CustomResourceRequest) -> Result<Decision, CallbackError> {
         let Some(connection) = self.stack_connection(request).await? else {
-            return Ok(Err("trackses has no connection for this stack any more (it was deleted in trackses): delete the stack and create a new one from a fresh link".into()));
+            return Ok(Err(StackRefusal::ConnectionGone));
         };
         let properties = match request.properties() {
             Ok(properties) => properties,
-            Err(reason) => return Ok(Err(reason)),
+            Err(reason) => return Ok(Err(StackRefusal::Properties(reason))),
         };
         if let Err(reason) = checked(request, &properties) {
             return Ok(Err(reason));
         }
         if !holds_token(&connection, &properties) {
-            return Ok(Err("the ConnectionToken cannot change: create a new stack from a fresh link to connect another way".into()));
+            return Ok(Err(StackRefusal::TokenChanged));
         }
         if properties.topic_arn != connection.topic_arn {
-            return Ok(Err(format!(
-                "the topic cannot change (trackses receives events from {}): create a new stack instead",
-                connection.topic_arn
-            )));
+            return Ok(Err(StackRefusal::TopicChanged(connection.topic_arn)));
         }
         if let Err(reason) = self
             .external_id_matches(&connection.project_id, &properties)
@@ -291,9 +285,7 @@ impl StackCallback {
             )
             .await?;
         if !updated {
-            return Ok(Err(
-                "trackses is removing this connection: delete the stack and create a new one from a fresh link".into(),
-            ));
+            return Ok(Err(StackRefusal::BeingRemoved));
         }
         tracing::info!(connection_id = %connection.id, properties = %properties.redacted(), "role connection updated by its stack");
         self.check_through_role(&connection.id).await?;
@@ -309,9 +301,7 @@ impl StackCallback {
                 .properties()
                 .is_ok_and(|properties| holds_token(&connection, &properties));
             if !owns {
-                return Ok(Err(
-                    "the ConnectionToken is not the one this connection was created with".into(),
-                ));
+                return Ok(Err(StackRefusal::NotTheOwner));
             }
             self.store.delete_connection(&connection).await?;
             tracing::info!(connection_id = %connection.id, stack_id = %request.stack_id, "role connection removed with its stack");
@@ -342,20 +332,16 @@ impl StackCallback {
         &self,
         project_id: &str,
         properties: &ConnectionProperties,
-    ) -> Result<Result<(), String>, CallbackError> {
+    ) -> Result<Result<(), StackRefusal>, CallbackError> {
         let Some(project) = self.store.get_project(project_id).await? else {
-            return Ok(Err(
-                "the trackses project of this link no longer exists".into()
-            ));
+            return Ok(Err(StackRefusal::ProjectGone));
         };
         let same = verify_slices_are_equal(
             sha256_hex(&properties.external_id).as_bytes(),
             sha256_hex(&project.external_id).as_bytes(),
         )
         .is_ok();
-        Ok(same.then_some(()).ok_or_else(|| {
-            "ExternalId is not this trackses project's external id: keep the value the link filled in".into()
-        }))
+        Ok(same.then_some(()).ok_or(StackRefusal::ForeignExternalId))
     }
 
     /// The wiring function proves and assumes the role (the proof trackses can reach the
@@ -393,54 +379,8 @@ fn answer(request: &CustomResourceRequest, decision: &Decision) -> Answer {
         Ok(cid) if !cid.is_empty() => request.success(cid),
         // A Delete of a resource that never got an id of ours.
         Ok(_) => request.success("trackses-connection-not-created"),
-        Err(reason) => request.failure(reason),
+        Err(reason) => request.failure(&reason.to_string()),
     }
-}
-
-/// What must hold of a Create or Update whoever sent it: one account and region throughout, and
-/// only trackses-* resources.
-fn checked<'a>(
-    request: &'a CustomResourceRequest,
-    properties: &ConnectionProperties,
-) -> Result<StackArn<'a>, String> {
-    let stack = request
-        .stack()
-        .ok_or("the request's StackId is not a CloudFormation stack ARN")?;
-    // CloudFormation only uses a custom resource topic of the stack's own region.
-    let callback_region = request.service_token.split(':').nth(3);
-    if callback_region != Some(stack.region) {
-        return Err(format!(
-            "the stack is in {} but reported to a topic of another region",
-            stack.region
-        ));
-    }
-    let role: RoleArn = properties
-        .role_arn
-        .parse()
-        .map_err(|e: model::role_arn::InvalidRoleArn| e.to_string())?;
-    if role.account_id() != stack.account_id {
-        return Err(format!(
-            "the role {} is not in the stack's account {}: trackses only assumes a role of the account it connects",
-            properties.role_arn, stack.account_id
-        ));
-    }
-    let topic: TopicArn = properties
-        .topic_arn
-        .parse()
-        .map_err(|e: model::topic_arn::InvalidTopicArn| e.to_string())?;
-    if topic.account_id() != stack.account_id || topic.region() != stack.region {
-        return Err(format!(
-            "the topic {} is not in the stack's account and region",
-            properties.topic_arn
-        ));
-    }
-    let set = &properties.configuration_set_name;
-    if !topic.name().starts_with(PREFIX) || !set.starts_with(PREFIX) || set.len() > 64 {
-        return Err(format!(
-            "the topic and configuration set must be named {PREFIX}*, as the template names them"
-        ));
-    }
-    Ok(stack)
 }
 
 #[cfg(test)]

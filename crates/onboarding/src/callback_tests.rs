@@ -9,7 +9,9 @@ fn sample(name: &str) -> CustomResourceRequest {
 }
 
 fn check(request: &CustomResourceRequest) -> Result<(), String> {
-    checked(request, &request.properties().unwrap()).map(|_| ())
+    checked(request, &request.properties().unwrap())
+        .map(|_| ())
+        .map_err(|refusal| refusal.to_string())
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 pub mod callback;
 pub mod link;
+pub mod refusal;
 pub mod request;
 pub mod respond;
 
