@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 
 use super::attrs::{Item, n, s, time, time_string};
-use super::connections::cancellation_codes;
+use super::conditions::cancellation_codes;
 use super::keys::{CounterScope, Granularity};
 use super::{Store, StoreError, keys};
 use ingest::{IngestWrite, WriteOutcome};

@@ -2,6 +2,8 @@
 //! It implements the ingest core's port (`ingest_port`) and serves every other reader and writer.
 
 pub mod attrs;
+mod conditions;
+mod connection_items;
 pub mod connections;
 pub mod events;
 mod ingest_port;
@@ -12,6 +14,7 @@ pub mod projects;
 pub mod stats;
 pub mod summary;
 pub mod suppressions;
+mod topics;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, SdkError};
 use aws_sdk_dynamodb::types::{Put, TransactWriteItem};

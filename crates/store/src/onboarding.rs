@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 
 use super::attrs::{Item, get_s, n, s};
-use super::connections::is_update_condition_failure;
+use super::conditions::is_update_condition_failure;
 use super::{Store, StoreError, keys};
 use model::Onboarding;
 

@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{Delete, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
 
 use super::attrs::{Item, get_s, get_time, n, opt_s, s, time};
-use super::connections::is_condition_failure;
+use super::conditions::is_condition_failure;
 use super::{Store, StoreError, keys};
 use model::{ApiKeyRecord, KeyScope, Project};
 
@@ -129,7 +129,7 @@ impl Store {
             .await;
         match result {
             // Counted meanwhile by a concurrent request: that count stands.
-            Err(e) if super::connections::is_update_condition_failure(&e) => Ok(()),
+            Err(e) if super::conditions::is_update_condition_failure(&e) => Ok(()),
             other => other.map(|_| ()).map_err(Into::into),
         }
     }
@@ -252,7 +252,7 @@ impl Store {
         match transaction.send().await {
             Ok(_) => Ok(()),
             Err(e) if is_condition_failure(&e) => {
-                let codes = super::connections::cancellation_codes(&e);
+                let codes = super::conditions::cancellation_codes(&e);
                 if codes.first().map(String::as_str) == Some("ConditionalCheckFailed") {
                     Err(RevokeError::NotFound)
                 } else {

@@ -1,0 +1,146 @@
+//! How a connection and its sealed credentials are kept as items, and read back.
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::AttributeValue;
+use model::{Connection, ConnectionMode, ConnectionStatus, Sealed, WiringStep};
+
+use crate::attrs::{Item, get_s, get_time, n, opt_s, s, time};
+use crate::{StoreError, keys};
+
+fn parsed<T>(item: &Item, name: &str, parse: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    parse(get_s(item, name)?).ok_or_else(|| StoreError::Corrupt(format!("attribute {name}")))
+}
+
+/// Connections written before topics had to be proven carry no `schema`: one that was already
+/// active then had its subscription confirmed (the rule of the time), so it keeps receiving its
+/// events rather than going silent, as SNS never confirms an existing subscription again.
+const SCHEMA: &str = "schema";
+const CURRENT_SCHEMA: u32 = 2;
+
+pub(crate) fn connection_item(c: &Connection) -> Item {
+    let mut item = Item::from([
+        (keys::PK.into(), s(keys::connection(&c.id))),
+        (keys::SK.into(), s(keys::CONNECTION_SK)),
+        (
+            keys::GSI1_PK.into(),
+            s(keys::project_connections(&c.project_id)),
+        ),
+        (keys::GSI1_SK.into(), s(&c.id)),
+        ("project_id".into(), s(&c.project_id)),
+        ("mode".into(), s(c.mode.as_str())),
+        ("status".into(), s(c.status.as_str())),
+        ("account_id".into(), s(&c.account_id)),
+        ("region".into(), s(&c.region)),
+        ("topic_arn".into(), s(&c.topic_arn)),
+        ("created_at".into(), time(c.created_at)),
+        ("updated_at".into(), time(c.updated_at)),
+        (SCHEMA.into(), n(CURRENT_SCHEMA)),
+    ]);
+    if let Some(set) = &c.configuration_set {
+        item.insert("configuration_set".into(), s(set));
+    }
+    if let Some(error) = &c.last_error {
+        item.insert("last_error".into(), s(error));
+    }
+    if let Some(last4) = &c.access_key_id_last4 {
+        item.insert("access_key_id_last4".into(), s(last4));
+    }
+    if let Some(role_arn) = &c.role_arn {
+        item.insert("role_arn".into(), s(role_arn));
+    }
+    if let Some(stack_id) = &c.stack_id {
+        item.insert("stack_id".into(), s(stack_id));
+    }
+    if let Some(token_sha256) = &c.stack_token_sha256 {
+        item.insert("stack_token_sha256".into(), s(token_sha256));
+    }
+    if let Some(proven_at) = c.topic_proven_at {
+        item.insert("topic_proven_at".into(), time(proven_at));
+    }
+    if !c.wiring_steps.is_empty() {
+        item.insert(
+            "steps_done".into(),
+            AttributeValue::Ss(c.wiring_steps.iter().map(|s| s.as_str().into()).collect()),
+        );
+    }
+    item
+}
+
+fn binary(item: &Item, name: &str) -> Result<Vec<u8>, StoreError> {
+    item.get(name)
+        .and_then(|v| v.as_b().ok())
+        .map(|b| b.as_ref().to_vec())
+        .ok_or_else(|| StoreError::Corrupt(format!("attribute {name} missing")))
+}
+
+pub(crate) fn secret_item(cid: &str, sealed: &Sealed) -> Item {
+    Item::from([
+        (keys::PK.into(), s(keys::connection(cid))),
+        (keys::SK.into(), s(keys::SECRET_SK)),
+        (
+            "ciphertext".into(),
+            AttributeValue::B(Blob::new(sealed.ciphertext.clone())),
+        ),
+        ("nonce".into(), AttributeValue::B(Blob::new(sealed.nonce))),
+        (
+            "wrapped_key".into(),
+            AttributeValue::B(Blob::new(sealed.wrapped_key.clone())),
+        ),
+        ("kms_key_id".into(), s(&sealed.key_id)),
+    ])
+}
+
+pub(crate) fn sealed_from(item: &Item) -> Result<Sealed, StoreError> {
+    Ok(Sealed {
+        ciphertext: binary(item, "ciphertext")?,
+        nonce: binary(item, "nonce")?
+            .try_into()
+            .map_err(|_| StoreError::Corrupt("nonce length".into()))?,
+        wrapped_key: binary(item, "wrapped_key")?,
+        key_id: get_s(item, "kms_key_id")?.to_owned(),
+    })
+}
+
+fn steps_from(item: &Item) -> Vec<WiringStep> {
+    let mut steps: Vec<WiringStep> = item
+        .get("steps_done")
+        .and_then(|v| v.as_ss().ok())
+        .map(|steps| steps.iter().filter_map(|s| WiringStep::parse(s)).collect())
+        .unwrap_or_default();
+    steps.sort();
+    steps
+}
+
+pub(crate) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
+    let id = get_s(item, keys::PK)?
+        .strip_prefix("C#")
+        .ok_or_else(|| StoreError::Corrupt("connection key".into()))?;
+    let status = parsed(item, "status", ConnectionStatus::parse)?;
+    Ok(Connection {
+        id: id.to_owned(),
+        project_id: get_s(item, "project_id")?.to_owned(),
+        mode: parsed(item, "mode", ConnectionMode::parse)?,
+        status,
+        account_id: get_s(item, "account_id")?.to_owned(),
+        region: get_s(item, "region")?.to_owned(),
+        topic_arn: get_s(item, "topic_arn")?.to_owned(),
+        configuration_set: opt_s(item, "configuration_set"),
+        last_error: opt_s(item, "last_error"),
+        access_key_id_last4: opt_s(item, "access_key_id_last4"),
+        role_arn: opt_s(item, "role_arn"),
+        stack_id: opt_s(item, "stack_id"),
+        stack_token_sha256: opt_s(item, "stack_token_sha256"),
+        wiring_steps: steps_from(item),
+        topic_proven_at: match item.contains_key("topic_proven_at") {
+            true => Some(get_time(item, "topic_proven_at")?),
+            // A legacy connection past `pending` was confirmed, or wired with the account's
+            // own credentials.
+            false if !item.contains_key(SCHEMA) && status != ConnectionStatus::Pending => {
+                Some(get_time(item, "created_at")?)
+            }
+            false => None,
+        },
+        created_at: get_time(item, "created_at")?,
+        updated_at: get_time(item, "updated_at")?,
+    })
+}
