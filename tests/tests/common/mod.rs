@@ -1,15 +1,26 @@
 //! A trackses instance on a free local port against the emulated AWS (`make test` starts it and
 //! exports the SDK's standard `AWS_ENDPOINT_URL`), plus helpers that act as SNS and as a user.
+//! `use common::*;` brings in these and the general helpers of the private submodules; what only
+//! one group of test binaries shares stays in a public module of its own (`common::onboarding`, …).
 
 #![allow(dead_code)]
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+mod capture;
+mod customer;
+mod logs;
+
+pub mod automatic;
+pub mod hand_fed;
+pub mod onboarding;
+pub mod ses;
+
+// As with `dead_code` above: every test binary uses some of these, none uses all.
+#[allow(unused_imports)]
+pub use self::{capture::*, customer::*, logs::*};
+
 use std::time::Duration;
 
 use aws_config::SdkConfig;
-use axum::body::Bytes;
-use axum::routing::post;
 use ingest::direct::SnsLambdaEvent;
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
@@ -314,244 +325,6 @@ where
     panic!("timed out waiting for {what}");
 }
 
-/// An HTTP endpoint that subscribes like a well-behaved SNS consumer and keeps every signed
-/// body SNS posts, so tests can replay, reorder and tamper with real signed messages.
-pub struct Capture {
-    pub url: String,
-    bodies: Arc<Mutex<Vec<Bytes>>>,
-}
-
-impl Capture {
-    pub async fn subscribe(customer: &CustomerAccount, topic_arn: &str) -> Capture {
-        let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
-        let kept = bodies.clone();
-        let app = axum::Router::new().route(
-            "/",
-            post(move |body: Bytes| async move {
-                kept.lock().unwrap().push(body);
-            }),
-        );
-        let url = format!("{}/", serve(app).await);
-        customer.subscribe_https(topic_arn, &url).await.unwrap();
-        let capture = Capture { url, bodies };
-        let confirmation = capture.next_of_type("SubscriptionConfirmation").await;
-        let subscribe_url = confirmation["SubscribeURL"].as_str().unwrap().to_owned();
-        reqwest::get(subscribe_url)
-            .await
-            .unwrap()
-            .error_for_status()
-            .unwrap();
-        capture
-    }
-
-    pub fn take(&self) -> Vec<Bytes> {
-        std::mem::take(&mut *self.bodies.lock().unwrap())
-    }
-
-    pub async fn next_of_type(&self, message_type: &str) -> Value {
-        eventually(message_type, || async {
-            let mut bodies = self.bodies.lock().unwrap();
-            let index = bodies.iter().position(|b| {
-                serde_json::from_slice::<Value>(b).unwrap()["Type"] == message_type
-            })?;
-            Some(serde_json::from_slice(&bodies.remove(index)).unwrap())
-        })
-        .await
-    }
-
-    /// Publishes each document and returns the signed envelopes SNS delivered, in order.
-    pub async fn signed(
-        &self,
-        customer: &CustomerAccount,
-        topic_arn: &str,
-        documents: &[String],
-    ) -> Vec<Bytes> {
-        for document in documents {
-            customer
-                .publish_ses_event(topic_arn, document)
-                .await
-                .unwrap();
-        }
-        let want = documents.len();
-        eventually("signed notifications", || async {
-            let bodies = self.bodies.lock().unwrap();
-            (bodies.len() >= want).then(|| bodies.clone())
-        })
-        .await;
-        self.take()
-    }
-}
-
-/// Captures every log line the service writes while it runs on this test's thread.
-#[derive(Clone, Default)]
-pub struct LogCapture(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for LogCapture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl LogCapture {
-    /// Every log line of this test process from now on, through the services' own filter at
-    /// DEBUG. Process-wide: a thread-local subscriber misses events whose callsite interest
-    /// another test thread cached first.
-    pub fn global() -> &'static LogCapture {
-        static CAPTURE: std::sync::OnceLock<LogCapture> = std::sync::OnceLock::new();
-        CAPTURE.get_or_init(|| {
-            let logs = LogCapture::default();
-            let writer = logs.clone();
-            let subscriber = tracing_subscriber::fmt()
-                .with_env_filter(runtime::log_filter("debug"))
-                .with_ansi(false)
-                .with_writer(move || writer.clone())
-                .finish();
-            tracing::subscriber::set_global_default(subscriber)
-                .expect("no other test installs a global subscriber");
-            logs
-        })
-    }
-
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &ids::random_hex(6))
-}
-
-/// A customer account no other test uses: `prefix` (four digits) and eight random ones.
-pub fn fresh_account(prefix: &str) -> String {
-    let digits: String = ids::random_hex(4)
-        .bytes()
-        .map(|b| char::from(b'0' + b % 10))
-        .collect();
-    format!("{prefix}{digits}")
-}
-
-/// A role named `name` in `customer` trusting trackses' account under `external_id`, as the
-/// customer template makes it.
-pub async fn trusting_role(customer: &CustomerAccount, name: &str, external_id: &str) -> String {
-    role_trusting_trackses(
-        customer,
-        name,
-        Some(json!({"StringEquals": {"sts:ExternalId": external_id}})),
-    )
-    .await
-}
-
-/// A role trusting trackses' account under `condition`, or under none: the hand-written trust
-/// policy that makes any trackses project a confused deputy.
-pub async fn role_trusting_trackses(
-    customer: &CustomerAccount,
-    name: &str,
-    condition: Option<Value>,
-) -> String {
-    let mut statement = json!({
-        "Effect": "Allow",
-        "Principal": {"AWS": format!("arn:aws:iam::{TRACKSES_ACCOUNT}:root")},
-        "Action": "sts:AssumeRole",
-    });
-    if let Some(condition) = condition {
-        statement["Condition"] = condition;
-    }
-    let trust = json!({"Version": "2012-10-17", "Statement": [statement]});
-    let arn = customer
-        .iam
-        .create_role()
-        .role_name(name)
-        .assume_role_policy_document(trust.to_string())
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap()
-        .arn;
-    // What the role may do once assumed: the published policy, as the customer template grants.
-    customer
-        .iam
-        .put_role_policy()
-        .role_name(name)
-        .policy_name("trackses")
-        .policy_document(local::customer::TRACKSES_POLICY)
-        .send()
-        .await
-        .unwrap();
-    arn
-}
-
-/// What trackses must leave as it found it: topics, subscriptions, configuration sets and each
-/// identity's configuration set.
-pub async fn snapshot(customer: &CustomerAccount) -> BTreeMap<String, String> {
-    let mut state = BTreeMap::new();
-    for topic in customer.sns.list_topics().send().await.unwrap().topics() {
-        state.insert(
-            format!("topic {}", topic.topic_arn().unwrap()),
-            String::new(),
-        );
-    }
-    for sub in customer
-        .sns
-        .list_subscriptions()
-        .send()
-        .await
-        .unwrap()
-        .subscriptions()
-    {
-        state.insert(
-            format!("subscription {}", sub.topic_arn().unwrap()),
-            sub.endpoint().unwrap_or_default().to_owned(),
-        );
-    }
-    for set in customer
-        .ses
-        .list_configuration_sets()
-        .send()
-        .await
-        .unwrap()
-        .configuration_sets()
-    {
-        state.insert(format!("set {set}"), String::new());
-    }
-    let identities = customer.ses.list_email_identities().send().await.unwrap();
-    for identity in identities.email_identities() {
-        let name = identity.identity_name().unwrap();
-        let detail = customer
-            .ses
-            .get_email_identity()
-            .email_identity(name)
-            .send()
-            .await
-            .unwrap();
-        state.insert(
-            format!("identity {name}"),
-            detail
-                .configuration_set_name()
-                .unwrap_or_default()
-                .to_owned(),
-        );
-    }
-    state
-}
-
-/// Wraps SNS HTTP envelopes into the Lambda event: same fields, Lambda's spellings.
-pub fn lambda_event(bodies: &[&[u8]]) -> SnsLambdaEvent {
-    let records: Vec<Value> = bodies
-        .iter()
-        .map(|body| {
-            let mut sns: Value = serde_json::from_slice(body).unwrap();
-            let object = sns.as_object_mut().unwrap();
-            let cert = object.remove("SigningCertURL").unwrap();
-            object.insert("SigningCertUrl".into(), cert);
-            let unsubscribe = object.remove("UnsubscribeURL").unwrap_or(json!(""));
-            object.insert("UnsubscribeUrl".into(), unsubscribe);
-            json!({"EventSource": "aws:sns", "EventVersion": "1.0", "EventSubscriptionArn": "arn:aws:sns:eu-west-1:222222222222:t:1", "Sns": sns})
-        })
-        .collect();
-    serde_json::from_value(json!({"Records": records})).unwrap()
 }

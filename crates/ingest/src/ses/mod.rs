@@ -6,6 +6,10 @@ pub mod limits;
 mod wire;
 
 #[cfg(test)]
+mod limit_tests;
+#[cfg(test)]
+mod sample_tests;
+#[cfg(test)]
 mod tests;
 
 use std::collections::HashSet;
