@@ -4,7 +4,7 @@
 use chrono::Utc;
 use model::connection::Transition;
 use model::wiring::Command;
-use model::{Connection, ConnectionMode, ConnectionStatus};
+use model::{Access, Connection, ConnectionStatus};
 use store::Store;
 
 use crate::{ConnectError, Connector};
@@ -24,10 +24,11 @@ pub async fn disconnect(
     connector: Option<&Connector>,
     mut connection: Connection,
 ) -> Result<Disconnected, ConnectError> {
-    let forget = match (connection.mode, &connection.stack_id) {
-        (ConnectionMode::Manual, _) => Some(None),
-        (_, Some(stack_id)) => Some(Some(format!(
-            "delete the CloudFormation stack {stack_id} to remove the role, topic and configuration set trackses used"
+    let forget = match (&connection.access, connection.stack()) {
+        (Access::Manual, _) => Some(None),
+        (_, Some(stack)) => Some(Some(format!(
+            "delete the CloudFormation stack {} to remove the role, topic and configuration set trackses used",
+            stack.stack_id
         ))),
         _ => None,
     };

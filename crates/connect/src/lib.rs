@@ -15,7 +15,7 @@ use model::region::is_ses_region;
 use model::role_arn::RoleArn;
 use model::topic_arn::TopicArn;
 use model::wiring::Command;
-use model::{Connection, ConnectionMode, ConnectionStatus, Sealed};
+use model::{Access, Connection, ConnectionStatus, Sealed, Source, ids};
 use store::{Store, StoreError};
 
 pub use connector::{AskError, Connector};
@@ -51,12 +51,18 @@ pub async fn connect(
     match new {
         NewConnection::Manual { topic_arn } => {
             let topic: TopicArn = topic_arn.parse()?;
-            let connection = Connection {
+            let source = Source {
                 account_id: topic.account_id().to_owned(),
                 region: topic.region().to_owned(),
                 topic_arn: topic.to_string(),
-                ..Connection::new(pid, ConnectionMode::Manual, ConnectionStatus::Pending)
             };
+            let connection = Connection::new(
+                ids::connection_id(),
+                pid,
+                Access::Manual,
+                ConnectionStatus::Pending,
+                source,
+            );
             let (proof_message, proof) = TopicProof::mint(connection.created_at);
             store
                 .create_connection(&connection, None, Some(&proof))
@@ -78,20 +84,23 @@ pub async fn connect(
             ses_region(&region)?;
             let role: RoleArn = role_arn.parse()?;
             let connector = connector.ok_or(ConnectError::ModeNotAvailable)?;
-            let mut connection =
-                Connection::new(pid, ConnectionMode::Role, ConnectionStatus::Wiring);
+            let cid = ids::connection_id();
             // A role is registered only once the wiring function proved it admits trackses
             // with this project's external id and with no other (see `customer::trust`).
             let proof = Command::ProveRole {
-                project_id: connection.project_id.clone(),
-                connection_id: connection.id.clone(),
+                project_id: pid.clone(),
+                connection_id: cid.clone(),
                 role_arn: role.as_str().to_owned(),
                 region: region.clone(),
             };
             connector.ask(&proof).await?;
-            connection.account_id = role.account_id().to_owned();
-            connection.role_arn = Some(role.as_str().to_owned());
-            register_and_wire(store, connector, connection, &region, None)
+            let source = wired_source(&cid, role.account_id(), &region);
+            let access = Access::Role {
+                role_arn: role.as_str().to_owned(),
+                stack: None,
+            };
+            let connection = Connection::new(cid, pid, access, ConnectionStatus::Wiring, source);
+            register_and_wire(store, connector, connection, None)
                 .await
                 .map(Registered::Wiring)
         }
@@ -138,9 +147,12 @@ async fn automatic(
     if who.is_root() {
         return Err(ConnectError::RootKey);
     }
-    let mut connection = Connection::new(pid, ConnectionMode::Automatic, ConnectionStatus::Wiring);
-    connection.account_id = who.account_id;
-    connection.access_key_id_last4 = Some(key.last4().to_owned());
+    let cid = ids::connection_id();
+    let source = wired_source(&cid, &who.account_id, region);
+    let access = Access::Automatic {
+        access_key_id_last4: key.last4().to_owned(),
+    };
+    let connection = Connection::new(cid, pid, access, ConnectionStatus::Wiring, source);
     let context = SecretContext {
         project_id: connection.project_id.clone(),
         connection_id: connection.id.clone(),
@@ -150,29 +162,34 @@ async fn automatic(
         .seal(&context, &key.to_plaintext())
         .await
         .map_err(|e| ConnectError::Unavailable(e.to_string()))?;
-    register_and_wire(store, connector, connection, region, Some(&sealed)).await
+    register_and_wire(store, connector, connection, Some(&sealed)).await
 }
 
-/// Names the connection's trackses-* resources, registers it (with its sealed key, if any) and
-/// starts the wiring; if the wiring cannot be started, the registration is taken back.
+/// Where a connection trackses wires gets its events: the trackses-* topic named after it.
+fn wired_source(cid: &str, account_id: &str, region: &str) -> Source {
+    Source {
+        account_id: account_id.to_owned(),
+        region: region.to_owned(),
+        topic_arn: topic_arn(region, account_id, &resource_name(cid)),
+    }
+}
+
+/// Registers the connection (with its sealed key, if any) under its trackses-* configuration set
+/// and starts the wiring; if the wiring cannot be started, the registration is taken back.
 async fn register_and_wire(
     store: &Store,
     connector: &Connector,
     mut connection: Connection,
-    region: &str,
     sealed: Option<&Sealed>,
 ) -> Result<Connection, ConnectError> {
-    let name = resource_name(&connection.id);
-    connection.topic_arn = topic_arn(region, &connection.account_id, &name);
-    connection.configuration_set = Some(name);
-    connection.region = region.to_owned();
+    connection.configuration_set = Some(resource_name(&connection.id));
     store
         .create_connection(&connection, sealed, None)
         .await
         .map_err(|e| match e {
             StoreError::AlreadyExists => ConnectError::AlreadyConnected {
                 account_id: connection.account_id.clone(),
-                region: region.to_owned(),
+                region: connection.region.clone(),
             },
             e => e.into(),
         })?;
@@ -184,6 +201,6 @@ async fn register_and_wire(
         store.delete_connection(&connection).await?;
         return Err(ConnectError::Unavailable(error.to_string()));
     }
-    tracing::info!(connection_id = %connection.id, mode = connection.mode.as_str(), account_id = %connection.account_id, region, "connection registered; wiring started");
+    tracing::info!(connection_id = %connection.id, mode = connection.mode().as_str(), account_id = %connection.account_id, region = %connection.region, "connection registered; wiring started");
     Ok(connection)
 }

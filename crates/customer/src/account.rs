@@ -3,6 +3,7 @@
 
 use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_sesv2::error::BuildError;
 use aws_sdk_sesv2::types::{EventDestinationDefinition, EventType, SnsDestination};
 use futures_util::stream::{self, StreamExt, TryStreamExt};
 
@@ -58,6 +59,18 @@ pub fn published_event_types() -> Vec<EventType> {
     model::EventType::published()
         .map(|t| EventType::from(t.as_str().to_ascii_uppercase().as_str()))
         .collect()
+}
+
+/// An enabled event destination publishing every type SES publishes to the topic: what trackses
+/// wires, and what a customer who wires the account themselves sets up.
+pub fn sns_event_destination(
+    topic_arn: &str,
+) -> std::result::Result<EventDestinationDefinition, BuildError> {
+    Ok(EventDestinationDefinition::builder()
+        .enabled(true)
+        .set_matching_event_types(Some(published_event_types()))
+        .sns_destination(SnsDestination::builder().topic_arn(topic_arn).build()?)
+        .build())
 }
 
 impl CustomerAccount {
@@ -137,19 +150,10 @@ impl CustomerAccount {
     }
 
     pub async fn create_event_destination(&self, set: &str, topic_arn: &str) -> Result<()> {
-        let destination = EventDestinationDefinition::builder()
-            .enabled(true)
-            .set_matching_event_types(Some(published_event_types()))
-            .sns_destination(
-                SnsDestination::builder()
-                    .topic_arn(topic_arn)
-                    .build()
-                    .map_err(|e| AccountError::Failed {
-                        permission: "ses:CreateConfigurationSetEventDestination",
-                        message: e.to_string(),
-                    })?,
-            )
-            .build();
+        let destination = sns_event_destination(topic_arn).map_err(|e| AccountError::Failed {
+            permission: "ses:CreateConfigurationSetEventDestination",
+            message: e.to_string(),
+        })?;
         done_unless_failed(
             "ses:CreateConfigurationSetEventDestination",
             self.ses

@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use model::connection::{TopicProof, Transition};
-use model::{Connection, ConnectionMode, ConnectionStatus, SesNotification};
+use model::{Access, Connection, ConnectionStatus, SesNotification, Source};
 
 use crate::memory::MemoryStore;
 use crate::port::{IngestStore, IngestWrite, WriteOutcome};
@@ -16,9 +16,12 @@ fn t0() -> DateTime<Utc> {
 }
 
 fn connection(cid: &str, status: ConnectionStatus) -> Connection {
-    let mut c = Connection::new("prj_a".into(), ConnectionMode::Manual, status);
-    c.id = cid.into();
-    c.topic_arn = TOPIC.into();
+    let source = Source {
+        account_id: String::new(),
+        region: String::new(),
+        topic_arn: TOPIC.into(),
+    };
+    let mut c = Connection::new(cid.into(), "prj_a".into(), Access::Manual, status, source);
     c.created_at = t0();
     c.updated_at = t0();
     c

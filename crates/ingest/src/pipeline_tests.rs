@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
-use model::{Connection, ConnectionMode, ConnectionStatus, EventType, TopicArn};
+use model::{Access, Connection, ConnectionStatus, EventType, Source, TopicArn};
 
 use crate::memory::{MemoryStore, StoredRow};
 use crate::sns::freshness::{REPLAY_WINDOW, StaleMessage};
@@ -42,15 +42,18 @@ fn soon_after(name: &str) -> DateTime<Utc> {
 fn proven(cid: &str, topic_arn: &str) -> Connection {
     let long_ago: DateTime<Utc> = "2021-01-01T00:00:00Z".parse().unwrap();
     let topic: TopicArn = topic_arn.parse().unwrap();
+    let source = Source {
+        account_id: topic.account_id().into(),
+        region: topic.region().into(),
+        topic_arn: topic_arn.into(),
+    };
     let mut connection = Connection::new(
+        cid.into(),
         format!("prj_of_{cid}"),
-        ConnectionMode::Manual,
+        Access::Manual,
         ConnectionStatus::Active,
+        source,
     );
-    connection.id = cid.into();
-    connection.account_id = topic.account_id().into();
-    connection.region = topic.region().into();
-    connection.topic_arn = topic_arn.into();
     connection.topic_proven_at = Some(long_ago);
     connection.created_at = long_ago;
     connection.updated_at = long_ago;

@@ -180,32 +180,70 @@ impl TopicProof {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How trackses reaches the account, with what each way keeps: a connection's mode and its
+/// fields cannot disagree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "mode", rename_all = "snake_case")]
+pub enum Access {
+    /// The customer wired the account; trackses holds nothing of theirs.
+    Manual,
+    /// A pasted IAM key, sealed apart from the connection.
+    Automatic {
+        /// All the API ever shows of the customer's key.
+        access_key_id_last4: String,
+    },
+    /// A role trackses assumes with the project's external id.
+    Role {
+        role_arn: String,
+        /// Present when the quick-create stack made the role.
+        #[serde(flatten)]
+        stack: Option<Stack>,
+    },
+}
+
+/// The customer's stack, which owns the role, topic and configuration set: trackses never
+/// deletes them; deleting the stack does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stack {
+    pub stack_id: String,
+    /// The SHA-256 of the stack's ConnectionToken, which its Update and Delete requests must
+    /// carry; `None` for a stack made before the hash was kept.
+    #[serde(skip_serializing)]
+    pub token_sha256: Option<String>,
+}
+
+impl Access {
+    pub fn mode(&self) -> ConnectionMode {
+        match self {
+            Access::Manual => ConnectionMode::Manual,
+            Access::Automatic { .. } => ConnectionMode::Automatic,
+            Access::Role { .. } => ConnectionMode::Role,
+        }
+    }
+}
+
+/// Where a connection's events come from: the account and region, and the topic SES publishes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    pub account_id: String,
+    pub region: String,
+    pub topic_arn: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Connection {
     pub id: String,
     /// Internal: the API shows connections only inside their project.
     #[serde(skip_serializing)]
     pub project_id: String,
-    pub mode: ConnectionMode,
+    #[serde(flatten)]
+    pub access: Access,
     pub status: ConnectionStatus,
     pub account_id: String,
     pub region: String,
     pub topic_arn: String,
     pub configuration_set: Option<String>,
     pub last_error: Option<String>,
-    /// Automatic mode: all the API ever shows of the customer's key.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_key_id_last4: Option<String>,
-    /// Role mode: the role trackses assumes, with the project's external id.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub role_arn: Option<String>,
-    /// Role mode through the quick-create link: the customer's stack, which owns the role,
-    /// topic and configuration set (trackses never deletes them; deleting the stack does).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub stack_id: Option<String>,
-    /// The SHA-256 of the stack's ConnectionToken: its Update and Delete requests must carry it.
-    #[serde(skip_serializing)]
-    pub stack_token_sha256: Option<String>,
     #[serde(skip_serializing)]
     pub wiring_steps: Vec<WiringStep>,
     /// When the project proved control of the topic (a subscription confirmation at this
@@ -217,27 +255,50 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// A connection trackses has just minted an id for; the caller fills in the account.
-    pub fn new(project_id: String, mode: ConnectionMode, status: ConnectionStatus) -> Connection {
+    /// A new connection, under an id minted with `ids::connection_id` (its trackses-* resources
+    /// are named after it, so it may be needed before the connection is).
+    pub fn new(
+        id: String,
+        project_id: String,
+        access: Access,
+        status: ConnectionStatus,
+        source: Source,
+    ) -> Connection {
         let now = Utc::now();
         Connection {
-            id: super::ids::connection_id(),
+            id,
             project_id,
-            mode,
+            access,
             status,
-            account_id: String::new(),
-            region: String::new(),
-            topic_arn: String::new(),
+            account_id: source.account_id,
+            region: source.region,
+            topic_arn: source.topic_arn,
             configuration_set: None,
             last_error: None,
-            access_key_id_last4: None,
-            role_arn: None,
-            stack_id: None,
-            stack_token_sha256: None,
             wiring_steps: Vec::new(),
             topic_proven_at: None,
             created_at: now,
             updated_at: now,
+        }
+    }
+
+    pub fn mode(&self) -> ConnectionMode {
+        self.access.mode()
+    }
+
+    /// The role trackses assumes (role mode).
+    pub fn role_arn(&self) -> Option<&str> {
+        match &self.access {
+            Access::Role { role_arn, .. } => Some(role_arn),
+            _ => None,
+        }
+    }
+
+    /// The customer's stack that made the connection (quick-create role mode).
+    pub fn stack(&self) -> Option<&Stack> {
+        match &self.access {
+            Access::Role { stack, .. } => stack.as_ref(),
+            _ => None,
         }
     }
 
@@ -252,6 +313,55 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn connection(access: Access) -> Connection {
+        let source = Source {
+            account_id: "123456789012".into(),
+            region: "eu-west-1".into(),
+            topic_arn: "arn:aws:sns:eu-west-1:123456789012:trackses-x".into(),
+        };
+        Connection::new(
+            "con_x".into(),
+            "prj_x".into(),
+            access,
+            ConnectionStatus::Wiring,
+            source,
+        )
+    }
+
+    /// The API shows each mode with its own fields and never a stack's token hash.
+    #[test]
+    fn a_connection_shows_its_mode_with_its_own_fields() {
+        let automatic = serde_json::to_value(connection(Access::Automatic {
+            access_key_id_last4: "WXYZ".into(),
+        }))
+        .unwrap();
+        assert_eq!(automatic["mode"], "automatic");
+        assert_eq!(automatic["access_key_id_last4"], "WXYZ");
+        assert!(automatic.get("role_arn").is_none() && automatic.get("project_id").is_none());
+
+        let stack = Stack {
+            stack_id: "arn:aws:cloudformation:eu-west-1:123456789012:stack/s/1".into(),
+            token_sha256: Some("secret-hash".into()),
+        };
+        let role = connection(Access::Role {
+            role_arn: "arn:aws:iam::123456789012:role/trackses".into(),
+            stack: Some(stack),
+        });
+        let shown = serde_json::to_value(&role).unwrap();
+        assert_eq!(shown["mode"], "role");
+        assert_eq!(shown["role_arn"], "arn:aws:iam::123456789012:role/trackses");
+        assert_eq!(
+            shown["stack_id"],
+            "arn:aws:cloudformation:eu-west-1:123456789012:stack/s/1"
+        );
+        assert!(!shown.to_string().contains("secret-hash"), "{shown}");
+        assert_eq!(role.mode(), ConnectionMode::Role);
+
+        let manual = serde_json::to_value(connection(Access::Manual)).unwrap();
+        assert_eq!(manual["mode"], "manual");
+        assert!(manual.get("stack_id").is_none() && manual.get("access_key_id_last4").is_none());
+    }
 
     #[test]
     fn a_published_proof_names_its_hash() {

@@ -16,7 +16,9 @@ pub mod stored_event;
 pub mod topic_arn;
 pub mod wiring;
 
-pub use connection::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
+pub use connection::{
+    Access, Connection, ConnectionMode, ConnectionStatus, Source, Stack, WiringStep,
+};
 pub use digest::sha256_hex;
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
 pub use onboarding::Onboarding;

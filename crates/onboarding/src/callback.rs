@@ -21,7 +21,9 @@ use ingest::sns::{
 };
 use model::naming::topic_arn;
 use model::region::is_ses_region;
-use model::{Connection, ConnectionMode, ConnectionStatus, TopicArn, WiringStep, sha256_hex};
+use model::{
+    Access, Connection, ConnectionStatus, Source, Stack, TopicArn, WiringStep, sha256_hex,
+};
 use runtime::ConfigError;
 use store::{Store, StoreError};
 use wiring_client::{Command, InvokeError, WiringClient};
@@ -213,22 +215,27 @@ impl StackCallback {
         {
             return Ok(Err(StackRefusal::LinkUsed));
         }
-        let connection = Connection {
-            id: onboarding.connection_id.clone(),
+        let access = Access::Role {
+            role_arn: properties.role_arn.clone(),
+            stack: Some(Stack {
+                stack_id: request.stack_id.clone(),
+                token_sha256: Some(token_sha256.clone()),
+            }),
+        };
+        let source = Source {
             account_id: stack.account_id.to_owned(),
             region: stack.region.to_owned(),
             topic_arn: properties.topic_arn.clone(),
-            configuration_set: Some(properties.configuration_set_name.clone()),
-            role_arn: Some(properties.role_arn.clone()),
-            stack_id: Some(request.stack_id.clone()),
-            stack_token_sha256: Some(token_sha256.clone()),
-            wiring_steps: STACK_STEPS.to_vec(),
-            ..Connection::new(
-                onboarding.project_id.clone(),
-                ConnectionMode::Role,
-                ConnectionStatus::Wiring,
-            )
         };
+        let mut connection = Connection::new(
+            onboarding.connection_id.clone(),
+            onboarding.project_id.clone(),
+            access,
+            ConnectionStatus::Wiring,
+            source,
+        );
+        connection.configuration_set = Some(properties.configuration_set_name.clone());
+        connection.wiring_steps = STACK_STEPS.to_vec();
         match self.store.create_connection(&connection, None, None).await {
             Ok(()) => {}
             Err(StoreError::AlreadyExists) => {
@@ -237,7 +244,7 @@ impl StackCallback {
                     .store
                     .get_connection(&connection.id)
                     .await?
-                    .is_some_and(|c| c.stack_id == connection.stack_id);
+                    .is_some_and(|c| c.stack() == connection.stack());
                 if !repeated {
                     return Ok(Err(StackRefusal::AlreadyConnected {
                         account_id: connection.account_id,
@@ -325,7 +332,7 @@ impl StackCallback {
             .store
             .get_connection(cid)
             .await?
-            .filter(|c| c.stack_id.as_deref() == Some(request.stack_id.as_str())))
+            .filter(|c| c.stack().is_some_and(|s| s.stack_id == request.stack_id)))
     }
 
     async fn external_id_matches(
@@ -363,8 +370,8 @@ impl StackCallback {
 /// it.
 fn holds_token(connection: &Connection, properties: &ConnectionProperties) -> bool {
     connection
-        .stack_token_sha256
-        .as_deref()
+        .stack()
+        .and_then(|stack| stack.token_sha256.as_deref())
         .is_none_or(|stored| {
             verify_slices_are_equal(
                 sha256_hex(&properties.connection_token).as_bytes(),

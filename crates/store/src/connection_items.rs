@@ -2,7 +2,7 @@
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use model::{Connection, ConnectionMode, ConnectionStatus, Sealed, WiringStep};
+use model::{Access, Connection, ConnectionMode, ConnectionStatus, Sealed, Stack, WiringStep};
 
 use crate::attrs::{Item, get_s, get_time, n, opt_s, s, time};
 use crate::{StoreError, keys};
@@ -27,7 +27,7 @@ pub(crate) fn connection_item(c: &Connection) -> Item {
         ),
         (keys::GSI1_SK.into(), s(&c.id)),
         ("project_id".into(), s(&c.project_id)),
-        ("mode".into(), s(c.mode.as_str())),
+        ("mode".into(), s(c.mode().as_str())),
         ("status".into(), s(c.status.as_str())),
         ("account_id".into(), s(&c.account_id)),
         ("region".into(), s(&c.region)),
@@ -42,17 +42,22 @@ pub(crate) fn connection_item(c: &Connection) -> Item {
     if let Some(error) = &c.last_error {
         item.insert("last_error".into(), s(error));
     }
-    if let Some(last4) = &c.access_key_id_last4 {
-        item.insert("access_key_id_last4".into(), s(last4));
-    }
-    if let Some(role_arn) = &c.role_arn {
-        item.insert("role_arn".into(), s(role_arn));
-    }
-    if let Some(stack_id) = &c.stack_id {
-        item.insert("stack_id".into(), s(stack_id));
-    }
-    if let Some(token_sha256) = &c.stack_token_sha256 {
-        item.insert("stack_token_sha256".into(), s(token_sha256));
+    match &c.access {
+        Access::Manual => {}
+        Access::Automatic {
+            access_key_id_last4,
+        } => {
+            item.insert("access_key_id_last4".into(), s(access_key_id_last4));
+        }
+        Access::Role { role_arn, stack } => {
+            item.insert("role_arn".into(), s(role_arn));
+            if let Some(stack) = stack {
+                item.insert("stack_id".into(), s(&stack.stack_id));
+                if let Some(token_sha256) = &stack.token_sha256 {
+                    item.insert("stack_token_sha256".into(), s(token_sha256));
+                }
+            }
+        }
     }
     if let Some(proven_at) = c.topic_proven_at {
         item.insert("topic_proven_at".into(), time(proven_at));
@@ -111,6 +116,23 @@ fn steps_from(item: &Item) -> Vec<WiringStep> {
     steps
 }
 
+/// The mode and what it keeps; a mode without its fields is a corrupt item.
+fn access_from(item: &Item) -> Result<Access, StoreError> {
+    Ok(match parsed(item, "mode", ConnectionMode::parse)? {
+        ConnectionMode::Manual => Access::Manual,
+        ConnectionMode::Automatic => Access::Automatic {
+            access_key_id_last4: get_s(item, "access_key_id_last4")?.to_owned(),
+        },
+        ConnectionMode::Role => Access::Role {
+            role_arn: get_s(item, "role_arn")?.to_owned(),
+            stack: opt_s(item, "stack_id").map(|stack_id| Stack {
+                stack_id,
+                token_sha256: opt_s(item, "stack_token_sha256"),
+            }),
+        },
+    })
+}
+
 pub(crate) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
     let id = get_s(item, keys::PK)?
         .strip_prefix("C#")
@@ -119,17 +141,13 @@ pub(crate) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
     Ok(Connection {
         id: id.to_owned(),
         project_id: get_s(item, "project_id")?.to_owned(),
-        mode: parsed(item, "mode", ConnectionMode::parse)?,
+        access: access_from(item)?,
         status,
         account_id: get_s(item, "account_id")?.to_owned(),
         region: get_s(item, "region")?.to_owned(),
         topic_arn: get_s(item, "topic_arn")?.to_owned(),
         configuration_set: opt_s(item, "configuration_set"),
         last_error: opt_s(item, "last_error"),
-        access_key_id_last4: opt_s(item, "access_key_id_last4"),
-        role_arn: opt_s(item, "role_arn"),
-        stack_id: opt_s(item, "stack_id"),
-        stack_token_sha256: opt_s(item, "stack_token_sha256"),
         wiring_steps: steps_from(item),
         topic_proven_at: match item.contains_key("topic_proven_at") {
             true => Some(get_time(item, "topic_proven_at")?),

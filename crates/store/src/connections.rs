@@ -35,7 +35,7 @@ impl Store {
             .client
             .transact_write_items()
             .transact_items(self.new_item(connection_item(connection))?);
-        if connection.mode != ConnectionMode::Manual {
+        if connection.mode() != ConnectionMode::Manual {
             transaction = transaction.transact_items(self.new_item(account_claim(connection))?);
         }
         if let Some(sealed) = secret {

@@ -1,9 +1,7 @@
 //! An emulated customer AWS account, reached the way trackses' users are: by assuming a role.
 
-use ::customer::account::published_event_types;
-use aws_sdk_sesv2::types::{
-    Body, Content, Destination, EmailContent, EventDestinationDefinition, Message, SnsDestination,
-};
+use ::customer::account::sns_event_destination;
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_types::SdkConfig;
 
@@ -202,16 +200,7 @@ impl CustomerAccount {
             .send()
             .await
             .map_err(|e| failed("CreateConfigurationSet", e))?;
-        let destination = EventDestinationDefinition::builder()
-            .enabled(true)
-            .set_matching_event_types(Some(published_event_types()))
-            .sns_destination(
-                SnsDestination::builder()
-                    .topic_arn(topic_arn)
-                    .build()
-                    .map_err(|e| e.to_string())?,
-            )
-            .build();
+        let destination = sns_event_destination(topic_arn).map_err(|e| e.to_string())?;
         self.ses
             .create_configuration_set_event_destination()
             .configuration_set_name(set)

@@ -193,7 +193,7 @@ async fn ask(
         identity_name(identity)?;
     }
     let connection = state.project_connection(pid, cid).await?;
-    if connection.mode == ConnectionMode::Manual {
+    if connection.mode() == ConnectionMode::Manual {
         return Err(Problem::conflict(
             "trackses holds no access to this account: the connection is in manual mode",
         ));

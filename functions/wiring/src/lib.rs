@@ -20,7 +20,7 @@ use customer::{AccessKey, AccountError, CustomerAccount, assumed_role};
 use model::connection::{webhook_prefix, webhook_url};
 use model::role_arn::RoleArn;
 use model::wiring::{Command, Refusal, Reply};
-use model::{Connection, ConnectionMode};
+use model::{Access, Connection, ConnectionMode};
 use store::{Store, StoreError};
 use url::Url;
 use wiring_client::{InvokeError, WiringClient};
@@ -181,7 +181,7 @@ impl Wiring {
                 "the connection does not exist",
             ));
         };
-        if connection.mode == ConnectionMode::Manual {
+        if connection.mode() == ConnectionMode::Manual {
             return Ok(Reply::refused(
                 Refusal::Conflict,
                 "trackses holds no access to this account: the connection is in manual mode",
@@ -284,9 +284,10 @@ impl Wiring {
     /// (automatic mode) or its role (role mode). The plaintext lives only inside the returned
     /// clients' credentials provider.
     async fn account(&self, connection: &Connection) -> Result<CustomerAccount, WiringError> {
-        let credentials = match &connection.role_arn {
-            Some(role_arn) => self.role_credentials(connection, role_arn).await?,
-            None => {
+        let credentials = match &connection.access {
+            Access::Role { role_arn, .. } => self.role_credentials(connection, role_arn).await?,
+            // `handle` refuses manual connections before any of this; one would find no key.
+            Access::Automatic { .. } | Access::Manual => {
                 let sealed = self
                     .store
                     .connection_secret(&connection.id)

@@ -123,7 +123,7 @@ impl Wiring {
 /// be refused for a while. Lambda's retries (about 1 and 2 minutes later) try again; after
 /// that the refusal is the user's to fix.
 fn role_not_yet_assumable(connection: &Connection, error: &AccountError) -> bool {
-    connection.stack_id.is_some()
+    connection.stack().is_some()
         && *error == AccountError::CannotAssumeRole
         && Utc::now() - connection.updated_at < chrono::Duration::minutes(5)
 }
