@@ -2,12 +2,12 @@
 //! teardown handed to the wiring function.
 
 use chrono::Utc;
+use ingest::ConnectionStore;
 use model::connection::Transition;
 use model::wiring::Command;
 use model::{Access, Connection, ConnectionStatus};
-use store::Store;
 
-use crate::{ConnectError, Connector};
+use crate::{ConnectError, Connector, store_failed};
 
 pub enum Disconnected {
     /// Gone now; for a stack's connection, what the user deletes to remove the rest.
@@ -19,8 +19,8 @@ pub enum Disconnected {
 /// A manual connection owns nothing in the customer's account: forgetting it is the teardown,
 /// and its topic stops being accepted at once; a stack's connection is forgotten too (deleting
 /// the stack removes the rest, and its Delete request then finds nothing to forget).
-pub async fn disconnect(
-    store: &Store,
+pub async fn disconnect<S: ConnectionStore>(
+    store: &S,
     connector: Option<&Connector>,
     mut connection: Connection,
 ) -> Result<Disconnected, ConnectError> {
@@ -33,7 +33,10 @@ pub async fn disconnect(
         _ => None,
     };
     if let Some(remaining) = forget {
-        store.delete_connection(&connection).await?;
+        store
+            .delete_connection(&connection)
+            .await
+            .map_err(store_failed)?;
         return Ok(Disconnected::Forgotten { remaining });
     }
     let connector = connector.ok_or(ConnectError::ModeNotAvailable)?;
@@ -41,7 +44,8 @@ pub async fn disconnect(
     let now = Utc::now();
     let started = store
         .transition(&connection.id, Transition::TeardownStarted, Some(None), now)
-        .await?;
+        .await
+        .map_err(store_failed)?;
     // A teardown under way is not started twice; one that stopped on an error it reported
     // (`last_error`) may be, which is how the user retries it.
     let stalled =
@@ -57,7 +61,8 @@ pub async fn disconnect(
         let back = Transition::TeardownNotStarted(previous);
         store
             .transition(&connection.id, back, None, Utc::now())
-            .await?;
+            .await
+            .map_err(store_failed)?;
         return Err(ConnectError::Unavailable(error.to_string()));
     }
     connection.status = ConnectionStatus::Deleting;

@@ -1,8 +1,8 @@
 use customer::AccountError;
+use ingest::{PortError, StoreFailure};
 use model::role_arn::InvalidRoleArn;
 use model::topic_arn::InvalidTopicArn;
 use model::wiring::Refusal;
-use store::StoreError;
 
 use crate::AskError;
 
@@ -39,7 +39,11 @@ pub enum ConnectError {
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(PortError),
+}
+
+pub(crate) fn store_failed(error: impl StoreFailure) -> ConnectError {
+    ConnectError::Store(Box::new(error))
 }
 
 impl From<AskError> for ConnectError {

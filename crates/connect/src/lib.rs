@@ -9,6 +9,7 @@ mod error;
 
 use customer::crypto::SecretContext;
 use customer::{AccessKey, AccountError, caller};
+use ingest::{ConnectionStore, StoreFailure};
 use model::connection::TopicProof;
 use model::naming::{resource_name, topic_arn};
 use model::region::is_ses_region;
@@ -16,11 +17,11 @@ use model::role_arn::RoleArn;
 use model::topic_arn::TopicArn;
 use model::wiring::Command;
 use model::{Access, Connection, ConnectionStatus, Sealed, Source, ids};
-use store::{Store, StoreError};
 
 pub use connector::{AskError, Connector};
 pub use disconnect::{Disconnected, disconnect};
 pub use error::ConnectError;
+use error::store_failed;
 
 /// A registration as the user asked for it, parsed.
 pub enum NewConnection {
@@ -42,8 +43,8 @@ pub enum Registered {
 }
 
 /// Registers `new` under project `pid`. On any failure nothing stays behind.
-pub async fn connect(
-    store: &Store,
+pub async fn connect<S: ConnectionStore>(
+    store: &S,
     connector: Option<&Connector>,
     pid: String,
     new: NewConnection,
@@ -66,7 +67,8 @@ pub async fn connect(
             let (proof_message, proof) = TopicProof::mint(connection.created_at);
             store
                 .create_connection(&connection, None, Some(&proof))
-                .await?;
+                .await
+                .map_err(store_failed)?;
             tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
             Ok(Registered::Manual {
                 connection,
@@ -129,8 +131,8 @@ fn check_key_shape(key: &AccessKey) -> Result<(), ConnectError> {
 }
 
 /// Checks the key, seals it, registers the connection and starts the wiring.
-async fn automatic(
-    store: &Store,
+async fn automatic<S: ConnectionStore>(
+    store: &S,
     connector: &Connector,
     pid: String,
     region: &str,
@@ -176,8 +178,8 @@ fn wired_source(cid: &str, account_id: &str, region: &str) -> Source {
 
 /// Registers the connection (with its sealed key, if any) under its trackses-* configuration set
 /// and starts the wiring; if the wiring cannot be started, the registration is taken back.
-async fn register_and_wire(
-    store: &Store,
+async fn register_and_wire<S: ConnectionStore>(
+    store: &S,
     connector: &Connector,
     mut connection: Connection,
     sealed: Option<&Sealed>,
@@ -186,21 +188,27 @@ async fn register_and_wire(
     store
         .create_connection(&connection, sealed, None)
         .await
-        .map_err(|e| match e {
-            StoreError::AlreadyExists => ConnectError::AlreadyConnected {
+        .map_err(|e| match e.is_already_exists() {
+            true => ConnectError::AlreadyConnected {
                 account_id: connection.account_id.clone(),
                 region: connection.region.clone(),
             },
-            e => e.into(),
+            false => store_failed(e),
         })?;
     let wire = Command::Wire {
         connection_id: connection.id.clone(),
     };
     if let Err(error) = connector.wiring.start(&wire).await {
         // Not accepted: take back the registration and the sealed key with it.
-        store.delete_connection(&connection).await?;
+        store
+            .delete_connection(&connection)
+            .await
+            .map_err(store_failed)?;
         return Err(ConnectError::Unavailable(error.to_string()));
     }
     tracing::info!(connection_id = %connection.id, mode = connection.mode().as_str(), account_id = %connection.account_id, region = %connection.region, "connection registered; wiring started");
     Ok(connection)
 }
+
+#[cfg(test)]
+mod tests;

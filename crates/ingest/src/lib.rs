@@ -13,7 +13,7 @@ pub mod sns;
 pub mod strategies;
 
 pub use pipeline::{Disposition, IngestError, Ingestor, Outcome, Target};
-pub use port::{IngestStore, IngestWrite, WriteOutcome};
+pub use port::{ConnectionStore, IngestStore, IngestWrite, PortError, StoreFailure, WriteOutcome};
 
 #[cfg(test)]
 mod memory_tests;

@@ -8,14 +8,20 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use model::connection::{TopicProof, Transition};
-use model::{Connection, ConnectionStatus, EventType};
+use model::{Connection, ConnectionStatus, EventType, Onboarding, Project, Sealed};
 
 use crate::port::{IngestStore, IngestWrite, WriteOutcome};
+
+#[path = "memory_connections.rs"]
+mod connections;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
     #[error("injected failure of {0}")]
     Injected(&'static str),
+    /// A conditional create found its key taken (the table's cancelled transaction).
+    #[error("the item already exists")]
+    AlreadyExists,
 }
 
 /// One stored event, owned: what tests assert on.
@@ -39,6 +45,12 @@ struct State {
     /// The table's delivery markers: keyed by connection too, as there.
     delivered: HashSet<(String, String)>,
     events: Vec<StoredRow>,
+    projects: HashMap<String, Project>,
+    /// Token digest → the link, and the stack that claimed it.
+    onboardings: HashMap<String, (Onboarding, Option<String>)>,
+    /// (project, account, region) → the connection that claimed it.
+    claims: HashMap<(String, String, String), String>,
+    secrets: HashMap<String, Sealed>,
     failing_calls: usize,
     failing_writes: usize,
 }
@@ -74,6 +86,13 @@ impl MemoryStore {
 
     pub fn connection(&self, cid: &str) -> Option<Connection> {
         self.state().connections.get(cid).cloned()
+    }
+
+    /// Every connection, by id.
+    pub fn connections(&self) -> Vec<Connection> {
+        let mut all: Vec<_> = self.state().connections.values().cloned().collect();
+        all.sort_by(|a, b| a.id.cmp(&b.id));
+        all
     }
 
     /// Every stored event, in the order written.

@@ -1,12 +1,14 @@
-//! What the pipeline needs of storage, and nothing more: the port an adapter (`store`'s
-//! DynamoDB one, or `memory` in tests) implements.
+//! What the use cases need of storage, and nothing more: the ports an adapter (`store`'s
+//! DynamoDB one, or `memory` in tests) implements. `IngestStore` for the pipeline,
+//! `ConnectionStore` for connecting an account and for the stack callback.
 
 use std::borrow::Cow;
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
+use model::connection::TopicProof;
 use model::connection::Transition;
-use model::{Connection, Event, RecipientEvent, SesNotification, ids};
+use model::{Connection, Event, Onboarding, Project, RecipientEvent, Sealed, SesNotification, ids};
 
 /// One verified SES notification, ready to store: idempotent on `sns_message_id`.
 pub struct IngestWrite<'a> {
@@ -124,4 +126,74 @@ pub trait IngestStore: Send + Sync + 'static {
         &self,
         write: &IngestWrite<'_>,
     ) -> impl Future<Output = Result<WriteOutcome, Self::Error>> + Send;
+}
+
+/// What a store's error says beyond "failed": whether a conditional create found its key taken.
+pub trait StoreFailure: std::error::Error + Send + Sync + 'static {
+    fn is_already_exists(&self) -> bool;
+}
+
+/// The reads and conditional writes of the connection use cases (connect, the stack callback):
+/// the same contract as `IngestStore`, every write conditional or idempotent.
+pub trait ConnectionStore: Send + Sync + 'static {
+    type Error: StoreFailure;
+
+    fn get_connection(
+        &self,
+        cid: &str,
+    ) -> impl Future<Output = Result<Option<Connection>, Self::Error>> + Send;
+
+    fn get_project(
+        &self,
+        pid: &str,
+    ) -> impl Future<Output = Result<Option<Project>, Self::Error>> + Send;
+
+    /// Registers the connection, all or nothing: one that wires the account also claims the
+    /// project's (account, region) and brings its sealed credentials; a manual one may bring its
+    /// topic proof. A taken id or claim fails with an error that `is_already_exists`.
+    fn create_connection(
+        &self,
+        connection: &Connection,
+        secret: Option<&Sealed>,
+        topic_proof: Option<&TopicProof>,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// Forgets the connection, its secret and claim, and its topic's route if still its own.
+    fn delete_connection(
+        &self,
+        connection: &Connection,
+    ) -> impl Future<Output = Result<(), Self::Error>> + Send;
+
+    /// As `IngestStore::transition`.
+    fn transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// The link a token digest belongs to, while it is valid.
+    fn onboarding(
+        &self,
+        token_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<Option<Onboarding>, Self::Error>> + Send;
+
+    /// Binds the link to the stack that used it; false when another stack got there first.
+    fn claim_onboarding(
+        &self,
+        token_sha256: &str,
+        stack_id: &str,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// A stack's update: its role and set, to be checked again (`Transition::StackUpdated`);
+    /// whether it applied.
+    fn update_stack_connection(
+        &self,
+        cid: &str,
+        role_arn: &str,
+        configuration_set: &str,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 }

@@ -19,13 +19,13 @@ use ingest::sns::freshness::{StaleMessage, signed_within_window};
 use ingest::sns::{
     CertStore, Confirmer, Envelope, EnvelopeError, MessageType, VerifyError, verify,
 };
+use ingest::{ConnectionStore, PortError, StoreFailure};
 use model::naming::topic_arn;
 use model::region::is_ses_region;
 use model::{
     Access, Connection, ConnectionStatus, Source, Stack, TopicArn, WiringStep, sha256_hex,
 };
 use runtime::ConfigError;
-use store::{Store, StoreError};
 use wiring_client::{Command, InvokeError, WiringClient};
 
 /// What the stack itself created: the check through the role only re-runs the subscription.
@@ -60,7 +60,7 @@ pub enum CallbackError {
     #[error(transparent)]
     Respond(#[from] RespondError),
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(PortError),
     #[error(transparent)]
     Invoke(#[from] InvokeError),
 }
@@ -86,8 +86,12 @@ impl CallbackError {
 /// A request's fate: the connection id to answer SUCCESS with, or why it is answered FAILED.
 type Decision = Result<String, StackRefusal>;
 
-pub struct StackCallback {
-    pub store: Store,
+fn store_failed(error: impl StoreFailure) -> CallbackError {
+    CallbackError::Store(Box::new(error))
+}
+
+pub struct StackCallback<S> {
+    pub store: S,
     pub certs: CertStore,
     pub confirmer: Confirmer,
     pub responder: Responder,
@@ -97,14 +101,14 @@ pub struct StackCallback {
     pub callback_topic: String,
 }
 
-impl StackCallback {
+impl<S: ConnectionStore> StackCallback<S> {
     /// The callback needs trackses' account id (whose topics it accepts) and the wiring
     /// function (which checks the role).
     pub fn from_config(
         config: &runtime::Config,
-        store: Store,
+        store: S,
         wiring: WiringClient,
-    ) -> Result<StackCallback, ConfigError> {
+    ) -> Result<StackCallback<S>, ConfigError> {
         Ok(StackCallback {
             store,
             certs: CertStore::new(config.sns_cert_dir.clone()),
@@ -193,7 +197,12 @@ impl StackCallback {
             Err(reason) => return Ok(Err(reason)),
         };
         let token_sha256 = sha256_hex(&properties.connection_token);
-        let Some(onboarding) = self.store.onboarding(&token_sha256, Utc::now()).await? else {
+        let Some(onboarding) = self
+            .store
+            .onboarding(&token_sha256, Utc::now())
+            .await
+            .map_err(store_failed)?
+        else {
             return Ok(Err(StackRefusal::UnknownToken));
         };
         if onboarding.region != stack.region {
@@ -211,7 +220,8 @@ impl StackCallback {
         if !self
             .store
             .claim_onboarding(&token_sha256, &request.stack_id)
-            .await?
+            .await
+            .map_err(store_failed)?
         {
             return Ok(Err(StackRefusal::LinkUsed));
         }
@@ -238,12 +248,13 @@ impl StackCallback {
         connection.wiring_steps = STACK_STEPS.to_vec();
         match self.store.create_connection(&connection, None, None).await {
             Ok(()) => {}
-            Err(StoreError::AlreadyExists) => {
+            Err(e) if e.is_already_exists() => {
                 // SNS delivers at least once: the same stack again is answered the same way.
                 let repeated = self
                     .store
                     .get_connection(&connection.id)
-                    .await?
+                    .await
+                    .map_err(store_failed)?
                     .is_some_and(|c| c.stack() == connection.stack());
                 if !repeated {
                     return Ok(Err(StackRefusal::AlreadyConnected {
@@ -252,7 +263,7 @@ impl StackCallback {
                     }));
                 }
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(store_failed(e)),
         }
         tracing::info!(connection_id = %connection.id, project_id = %connection.project_id, account_id = %connection.account_id, region = %connection.region, "role connection registered by its stack");
         self.check_through_role(&connection.id).await?;
@@ -290,7 +301,8 @@ impl StackCallback {
                 &properties.configuration_set_name,
                 Utc::now(),
             )
-            .await?;
+            .await
+            .map_err(store_failed)?;
         if !updated {
             return Ok(Err(StackRefusal::BeingRemoved));
         }
@@ -310,7 +322,10 @@ impl StackCallback {
             if !owns {
                 return Ok(Err(StackRefusal::NotTheOwner));
             }
-            self.store.delete_connection(&connection).await?;
+            self.store
+                .delete_connection(&connection)
+                .await
+                .map_err(store_failed)?;
             tracing::info!(connection_id = %connection.id, stack_id = %request.stack_id, "role connection removed with its stack");
         }
         Ok(Ok(request.physical_resource_id.clone().unwrap_or_default()))
@@ -331,7 +346,8 @@ impl StackCallback {
         Ok(self
             .store
             .get_connection(cid)
-            .await?
+            .await
+            .map_err(store_failed)?
             .filter(|c| c.stack().is_some_and(|s| s.stack_id == request.stack_id)))
     }
 
@@ -340,7 +356,12 @@ impl StackCallback {
         project_id: &str,
         properties: &ConnectionProperties,
     ) -> Result<Result<(), StackRefusal>, CallbackError> {
-        let Some(project) = self.store.get_project(project_id).await? else {
+        let Some(project) = self
+            .store
+            .get_project(project_id)
+            .await
+            .map_err(store_failed)?
+        else {
             return Ok(Err(StackRefusal::ProjectGone));
         };
         let same = verify_slices_are_equal(

@@ -4,6 +4,7 @@
 pub mod attrs;
 mod conditions;
 mod connection_items;
+mod connection_port;
 pub mod connections;
 pub mod events;
 mod ingest_port;

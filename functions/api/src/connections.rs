@@ -98,7 +98,7 @@ fn problem(error: ConnectError) -> Problem {
         ConnectError::ModeNotAvailable => Problem::mode_not_available(error.to_string()),
         ConnectError::Refused { reason, detail } => refusal(reason, detail),
         ConnectError::Unavailable(cause) => Problem::unavailable(&cause),
-        ConnectError::Store(e) => e.into(),
+        ConnectError::Store(e) => Problem::unavailable(&e),
     }
 }
 

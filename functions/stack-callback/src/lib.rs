@@ -24,7 +24,7 @@ use wiring_client::WiringClient;
 /// runner can stand in for Lambda).
 #[derive(Clone)]
 pub struct App {
-    callback: Arc<StackCallback>,
+    callback: Arc<StackCallback<Store>>,
 }
 
 impl App {
@@ -48,7 +48,7 @@ impl App {
     }
 }
 
-async fn receive(State(callback): State<Arc<StackCallback>>, body: Bytes) -> Response {
+async fn receive(State(callback): State<Arc<StackCallback<Store>>>, body: Bytes) -> Response {
     let result = match Envelope::from_json(&body) {
         Ok(envelope) => callback.handle(&envelope).await,
         Err(e) => Err(e.into()),
