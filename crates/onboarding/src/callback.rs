@@ -414,3 +414,7 @@ fn answer(request: &CustomResourceRequest, decision: &Decision) -> Answer {
 #[cfg(test)]
 #[path = "callback_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "decision_tests.rs"]
+mod decision_tests;
