@@ -98,6 +98,23 @@ impl CustomerAccount {
         }
     }
 
+    /// The account behind clients built elsewhere: the SDK's mocks in other crates' tests, which
+    /// install the guard themselves. Production code builds it with `new`.
+    #[cfg(feature = "test-util")]
+    pub fn with_clients(
+        sns: aws_sdk_sns::Client,
+        ses: aws_sdk_sesv2::Client,
+        account_id: &str,
+        region: &str,
+    ) -> CustomerAccount {
+        CustomerAccount {
+            sns,
+            ses,
+            account_id: account_id.to_owned(),
+            region: region.to_owned(),
+        }
+    }
+
     /// CreateTopic returns the existing topic when the name and attributes match.
     pub async fn create_topic(&self, name: &str) -> Result<String> {
         const ACTION: &str = "sns:CreateTopic";

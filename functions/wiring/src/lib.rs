@@ -4,7 +4,7 @@
 
 mod identities;
 mod setup;
-mod teardown;
+pub mod teardown;
 mod verify;
 
 use std::collections::HashMap;
@@ -17,6 +17,7 @@ use customer::crypto::{CryptoError, Envelope, SecretContext};
 use customer::guard::Guard;
 use customer::trust::prove_role;
 use customer::{AccessKey, AccountError, CustomerAccount, assumed_role};
+use ingest::{PortError, StoreFailure};
 use model::connection::{webhook_prefix, webhook_url};
 use model::role_arn::RoleArn;
 use model::wiring::{Command, Refusal, Reply};
@@ -29,7 +30,7 @@ use wiring_client::{InvokeError, WiringClient};
 #[derive(Debug, thiserror::Error)]
 pub enum WiringError {
     #[error(transparent)]
-    Store(#[from] StoreError),
+    Store(PortError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
     #[error(transparent)]
@@ -37,6 +38,18 @@ pub enum WiringError {
     /// A teardown could not hand its remaining pages to a fresh invocation.
     #[error(transparent)]
     Invoke(#[from] InvokeError),
+}
+
+impl WiringError {
+    fn store(error: impl StoreFailure) -> WiringError {
+        WiringError::Store(Box::new(error))
+    }
+}
+
+impl From<StoreError> for WiringError {
+    fn from(error: StoreError) -> WiringError {
+        WiringError::store(error)
+    }
 }
 
 /// What CloudWatch and the dead-letter queue show for a failed invocation: the kind of failure

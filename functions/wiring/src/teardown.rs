@@ -10,11 +10,14 @@
 //! per region take a handful: far from the 16 invocations after which Lambda's recursive loop
 //! detection would stop the chain, should it count these.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
 use model::wiring::{Command, Reply};
+
+use ingest::ConnectionStore;
+use wiring_client::WiringClient;
 
 use super::{Wiring, WiringError};
 use customer::{AccountError, CustomerAccount};
@@ -35,15 +38,48 @@ impl Wiring {
         connection: &Connection,
         resume_from: Option<String>,
     ) -> Result<Reply, WiringError> {
-        let deadline = Instant::now() + self.teardown_budget;
-        let progress = match self.account(connection).await {
-            Ok(account) => remove_resources(&account, connection, resume_from, deadline).await,
+        let account = match self.account(connection).await {
+            Ok(account) => Ok(account),
             Err(WiringError::Account(error)) => Err(error),
             Err(other) => return Err(other),
         };
+        let teardown = Teardown {
+            store: &self.store,
+            itself: &self.itself,
+            budget: self.teardown_budget,
+        };
+        teardown.run(account, connection, resume_from).await
+    }
+}
+
+/// The teardown use case: what it reads and writes, and how long one invocation may walk.
+pub struct Teardown<'a, S> {
+    pub store: &'a S,
+    /// This function itself, which a teardown hands its remaining pages to.
+    pub itself: &'a WiringClient,
+    pub budget: Duration,
+}
+
+impl<S: ConnectionStore> Teardown<'_, S> {
+    /// Tears the connection down in `account` (or says on it why that account cannot be
+    /// reached), from the identity page `resume_from`.
+    pub async fn run(
+        &self,
+        account: Result<CustomerAccount, AccountError>,
+        connection: &Connection,
+        resume_from: Option<String>,
+    ) -> Result<Reply, WiringError> {
+        let deadline = Instant::now() + self.budget;
+        let progress = match account {
+            Ok(account) => remove_resources(&account, connection, resume_from, deadline).await,
+            Err(error) => Err(error),
+        };
         match progress {
             Ok(Progress::Done) => {
-                self.store.delete_connection(connection).await?;
+                self.store
+                    .delete_connection(connection)
+                    .await
+                    .map_err(WiringError::store)?;
                 tracing::info!(connection_id = %connection.id, "connection torn down");
                 Ok(Reply::Done)
             }
@@ -59,13 +95,13 @@ impl Wiring {
                 tracing::info!(connection_id = %connection.id, "teardown continues in a fresh invocation");
                 Ok(Reply::Done)
             }
-            Err(error) => self.teardown_stopped(connection, error).await,
+            Err(error) => self.stopped(connection, error).await,
         }
     }
 
     /// Says on the connection why the teardown stopped; a transient failure fails the invocation
     /// so Lambda retries it.
-    async fn teardown_stopped(
+    async fn stopped(
         &self,
         connection: &Connection,
         error: AccountError,
@@ -82,7 +118,8 @@ impl Wiring {
         };
         self.store
             .transition(&connection.id, transition, Some(Some(&detail)), Utc::now())
-            .await?;
+            .await
+            .map_err(WiringError::store)?;
         tracing::warn!(connection_id = %connection.id, transient, error = %error, "teardown stopped");
         if transient {
             Err(WiringError::Account(error))
@@ -140,3 +177,7 @@ async fn detach_identities(
         }
     }
 }
+
+#[cfg(test)]
+#[path = "teardown_tests.rs"]
+mod tests;
