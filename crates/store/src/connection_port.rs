@@ -56,7 +56,11 @@ impl ConnectionStore for Store {
         Store::onboarding(self, token_sha256, now).await
     }
 
-    async fn claim_onboarding(&self, token_sha256: &str, stack_id: &str) -> Result<bool, StoreError> {
+    async fn claim_onboarding(
+        &self,
+        token_sha256: &str,
+        stack_id: &str,
+    ) -> Result<bool, StoreError> {
         Store::claim_onboarding(self, token_sha256, stack_id).await
     }
 
