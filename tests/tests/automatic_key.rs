@@ -194,3 +194,32 @@ async fn the_published_policy_itself_keeps_the_key_off_foreign_sets() {
         .unwrap();
     assert_eq!(set.event_destinations().len(), 1, "the set is as it was");
 }
+
+/// GIVEN a project with a manual and an automatic connection of the same account and region,
+/// WHEN the manual one is deleted, THEN the automatic one still holds the account: a second key
+/// for it is refused, as before.
+#[tokio::test]
+async fn deleting_a_manual_connection_keeps_the_wired_ones_claim() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let setup = customer_with_key(&h).await;
+    let topic = setup
+        .customer
+        .create_topic(&unique("trackses-manual"), "2")
+        .await
+        .unwrap();
+    let (manual, _) = h.connection(&pid, &key, &topic).await;
+    let (status, wired) = connect(&h, &pid, &key, &setup).await;
+    assert_eq!(status, 202, "{wired}");
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            &format!("/v1/projects/{pid}/connections/{manual}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 202);
+    let (status, second) = connect(&h, &pid, &key, &setup).await;
+    assert_eq!(status, 409, "{second}");
+}

@@ -275,3 +275,30 @@ async fn given_a_wired_connection_when_disconnected_then_one_teardown_starts_or_
         ConnectionStatus::Wiring
     );
 }
+
+#[tokio::test]
+async fn given_a_manual_and_a_wired_connection_of_one_account_when_the_manual_goes_then_the_claim_stays()
+ {
+    let store = MemoryStore::new();
+    let (proven, work) = (answers(Reply::Done), accepts_work());
+    let wiring = connector(&[&proven, &work]);
+    let manual = NewConnection::Manual {
+        topic_arn: TOPIC.into(),
+    };
+    let Registered::Manual { connection, .. } =
+        connect(&store, None, "prj_a".into(), manual).await.unwrap()
+    else {
+        panic!("manual");
+    };
+    connect(&store, Some(&wiring), "prj_a".into(), role("eu-west-1"))
+        .await
+        .unwrap();
+    disconnect(&store, None, connection).await.unwrap();
+    // The role connection still holds the account and region for the project.
+    let again = connect(&store, Some(&wiring), "prj_a".into(), role("eu-west-1")).await;
+    assert!(
+        matches!(again, Err(ConnectError::AlreadyConnected { .. })),
+        "{:?}",
+        again.err()
+    );
+}

@@ -86,9 +86,8 @@ impl ConnectionStore for MemoryStore {
         let mut state = self.write("delete_connection")?;
         state.connections.remove(&connection.id);
         state.secrets.remove(&connection.id);
-        let key = claim(connection);
-        if state.claims.get(&key) == Some(&connection.id) {
-            state.claims.remove(&key);
+        if connection.mode() != ConnectionMode::Manual {
+            state.claims.remove(&claim(connection));
         }
         if state.routes.get(&connection.topic_arn) == Some(&connection.id) {
             state.routes.remove(&connection.topic_arn);

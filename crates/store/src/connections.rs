@@ -229,23 +229,27 @@ impl Store {
                 .build()?;
             Ok(TransactWriteItem::builder().delete(delete).build())
         };
-        self.client
+        let mut transaction = self
+            .client
             .transact_write_items()
             .transact_items(delete(
                 keys::connection(&connection.id),
                 keys::CONNECTION_SK,
             )?)
-            .transact_items(delete(keys::connection(&connection.id), keys::SECRET_SK)?)
-            .transact_items(delete(
+            .transact_items(delete(keys::connection(&connection.id), keys::SECRET_SK)?);
+        // Only a connection trackses wires claims its (project, account, region): a manual one
+        // beside it must not release the claim of the one that holds it.
+        if connection.mode() != ConnectionMode::Manual {
+            transaction = transaction.transact_items(delete(
                 keys::account_claim(
                     &connection.project_id,
                     &connection.account_id,
                     &connection.region,
                 ),
                 keys::ACCOUNT_CLAIM_SK,
-            )?)
-            .send()
-            .await?;
+            )?);
+        }
+        transaction.send().await?;
         // The topic's route, only if it is still this connection's (another project of the same
         // owner may have proven the topic since).
         let result = self

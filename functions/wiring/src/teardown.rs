@@ -10,7 +10,7 @@
 //! per region take a handful: far from the 16 invocations after which Lambda's recursive loop
 //! detection would stop the chain, should it count these.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 
@@ -38,6 +38,9 @@ impl Wiring {
         connection: &Connection,
         resume_from: Option<String>,
     ) -> Result<Reply, WiringError> {
+        // The budget counts from here: reaching the account (a role's proof, a KMS Decrypt)
+        // spends the same invocation's time.
+        let deadline = Instant::now() + self.teardown_budget;
         let account = match self.account(connection).await {
             Ok(account) => Ok(account),
             Err(WiringError::Account(error)) => Err(error),
@@ -46,18 +49,19 @@ impl Wiring {
         let teardown = Teardown {
             store: &self.store,
             itself: &self.itself,
-            budget: self.teardown_budget,
+            deadline,
         };
         teardown.run(account, connection, resume_from).await
     }
 }
 
-/// The teardown use case: what it reads and writes, and how long one invocation may walk.
+/// The teardown use case: what it reads and writes, and until when one invocation may start
+/// new identity pages.
 pub struct Teardown<'a, S> {
     pub store: &'a S,
     /// This function itself, which a teardown hands its remaining pages to.
     pub itself: &'a WiringClient,
-    pub budget: Duration,
+    pub deadline: Instant,
 }
 
 impl<S: ConnectionStore> Teardown<'_, S> {
@@ -69,9 +73,8 @@ impl<S: ConnectionStore> Teardown<'_, S> {
         connection: &Connection,
         resume_from: Option<String>,
     ) -> Result<Reply, WiringError> {
-        let deadline = Instant::now() + self.budget;
         let progress = match account {
-            Ok(account) => remove_resources(&account, connection, resume_from, deadline).await,
+            Ok(account) => remove_resources(&account, connection, resume_from, self.deadline).await,
             Err(error) => Err(error),
         };
         match progress {

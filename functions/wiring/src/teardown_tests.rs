@@ -17,6 +17,8 @@ use customer::guard::Guard;
 use ingest::memory::MemoryStore;
 use model::{Access, ConnectionStatus, Source};
 
+use std::time::Duration;
+
 use super::*;
 
 const SET: &str = "trackses-x";
@@ -140,7 +142,7 @@ async fn given_a_deleting_connection_when_torn_down_then_only_trackses_resources
     let teardown = Teardown {
         store: &store,
         itself: &itself,
-        budget: Duration::from_secs(40),
+        deadline: Instant::now() + Duration::from_secs(40),
     };
     let account = account(&[&page, &ours, &theirs, &detach, &set, &topic]);
     let reply = teardown.run(Ok(account), &connection, None).await.unwrap();
@@ -182,7 +184,7 @@ async fn given_a_spent_budget_when_more_pages_remain_then_the_rest_is_handed_on_
     let teardown = Teardown {
         store: &store,
         itself: &itself,
-        budget: Duration::ZERO,
+        deadline: Instant::now(),
     };
     let account = account(&[&page, &ours, &theirs, &detach, &set, &topic]);
     teardown.run(Ok(account), &connection, None).await.unwrap();
@@ -216,7 +218,7 @@ async fn given_a_refusal_or_a_throttle_when_tearing_down_then_the_connection_say
         let teardown = Teardown {
             store: &store,
             itself: &itself,
-            budget: Duration::from_secs(40),
+            deadline: Instant::now() + Duration::from_secs(40),
         };
         let account = account(&[&page, &ours, &theirs, &detach, &set, &topic]);
         let result = teardown.run(Ok(account), &connection, None).await;
@@ -245,7 +247,7 @@ async fn given_an_unreachable_account_when_tearing_down_then_nothing_is_forgotte
     let teardown = Teardown {
         store: &store,
         itself: &itself,
-        budget: Duration::from_secs(40),
+        deadline: Instant::now() + Duration::from_secs(40),
     };
     teardown
         .run(Err(AccountError::CannotAssumeRole), &connection, None)
