@@ -107,6 +107,9 @@ pub enum Reply {
     Verified(Verification),
     /// The request cannot be done as asked; `detail` says what the user can do about it.
     Refused {
+        /// Read from `status` too: what a wiring function of the previous release answers
+        /// while a deploy replaces the functions one by one.
+        #[serde(alias = "status")]
         reason: Refusal,
         detail: String,
     },
@@ -114,7 +117,7 @@ pub enum Reply {
 
 /// Why a command cannot be done as asked: the API answers 400, 404 or 409 for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "snake_case", try_from = "RefusalOnTheWire")]
 pub enum Refusal {
     /// The request names something impossible (a malformed ARN, an expired cursor, a role that
     /// fails its proof).
@@ -123,6 +126,33 @@ pub enum Refusal {
     NotFound,
     /// It cannot be done in the connection's or identity's present state.
     Conflict,
+}
+
+/// A refusal as either release writes it: by name, or (before names) as the HTTP status.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RefusalOnTheWire {
+    Named(String),
+    Status(u16),
+}
+
+impl TryFrom<RefusalOnTheWire> for Refusal {
+    type Error = String;
+
+    fn try_from(wire: RefusalOnTheWire) -> Result<Refusal, String> {
+        match wire {
+            RefusalOnTheWire::Named(name) => match name.as_str() {
+                "invalid" => Ok(Refusal::Invalid),
+                "not_found" => Ok(Refusal::NotFound),
+                "conflict" => Ok(Refusal::Conflict),
+                other => Err(format!("unknown refusal {other:?}")),
+            },
+            RefusalOnTheWire::Status(400) => Ok(Refusal::Invalid),
+            RefusalOnTheWire::Status(404) => Ok(Refusal::NotFound),
+            // The previous release answered every other refusal as a conflict.
+            RefusalOnTheWire::Status(_) => Ok(Refusal::Conflict),
+        }
+    }
 }
 
 impl Reply {
@@ -147,5 +177,14 @@ mod tests {
             serde_json::json!({"result": "refused", "reason": "not_found", "detail": "the connection does not exist"})
         );
         assert_eq!(serde_json::from_value::<Reply>(json).unwrap(), reply);
+    }
+
+    #[test]
+    fn a_refusal_of_the_previous_release_still_reads() {
+        let old = serde_json::json!({"result": "refused", "status": 404, "detail": "gone"});
+        let reply: Reply = serde_json::from_value(old).unwrap();
+        assert_eq!(reply, Reply::refused(Refusal::NotFound, "gone"));
+        let unknown = serde_json::json!({"result": "refused", "reason": "maybe", "detail": "?"});
+        assert!(serde_json::from_value::<Reply>(unknown).is_err());
     }
 }
