@@ -2,7 +2,8 @@
 # Create or refresh the repository's Python virtualenv (<repo>/.venv) with the tools of the
 # local AWS emulator (dev/emulator): moto server and cfn-lint, at pinned versions.
 # Idempotent: prints nothing and does nothing when the pinned versions are installed.
-# Needs python3 (3.11) and access to PyPI; works without Debian's python3-venv package.
+# Needs python3 (3.11) and access to the package index; installs Debian's python3-venv when the
+# interpreter lacks ensurepip.
 set -euo pipefail
 
 MOTO_VERSION=5.2.5
@@ -27,26 +28,33 @@ for req in md.requires("moto") or []:
 EOF
 }
 
+# Debian's python3 has ensurepip only with its python3-venv package: installed by name, like
+# dev/browser.sh installs Chromium.
+install_debian_venv() {
+    command -v apt-get >/dev/null 2>&1 || return 1
+    local sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo="sudo"
+    fi
+    local install="$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends python3-venv"
+    # A fresh machine's package lists may be stale or empty: refresh only when the install fails.
+    $install || { $sudo apt-get update && $install; }
+}
+
 create_venv() {
     rm -rf "$venv"
     if "$PYTHON" -m venv "$venv" >/dev/null 2>&1; then
         return
     fi
-    # Debian without python3-venv has no ensurepip: bootstrap pip from PyPI instead.
+    rm -rf "$venv"
+    if install_debian_venv && "$PYTHON" -m venv "$venv" >/dev/null 2>&1; then
+        return
+    fi
+    # No ensurepip at all (a Python built without it): the interpreter's own pip installs pip,
+    # by name from the configured index, into a venv made without one.
     rm -rf "$venv"
     "$PYTHON" -m venv --without-pip "$venv"
-    "$py" - <<'EOF'
-import hashlib, json, os, subprocess, sys, tempfile, urllib.parse, urllib.request
-api = "https://pypi.org/pypi/pip/json"
-info = json.load(urllib.request.urlopen(api, timeout=60))
-wheel = next(f for f in info["urls"] if f["packagetype"] == "bdist_wheel")
-path = os.path.join(tempfile.mkdtemp(), wheel["filename"])
-urllib.request.urlretrieve(urllib.parse.urljoin(api, wheel["url"]), path)
-with open(path, "rb") as f:
-    if hashlib.sha256(f.read()).hexdigest() != wheel["digests"]["sha256"]:
-        sys.exit("venv.sh: pip wheel checksum mismatch")
-subprocess.check_call([sys.executable, f"{path}/pip", "install", "-q", "--no-index", path])
-EOF
+    "$PYTHON" -m pip --python "$py" install -q --disable-pip-version-check pip
 }
 
 if pinned_installed; then
