@@ -71,6 +71,9 @@ case "$mode" in
         cargo fmt --all -- --check
         cargo clippy --workspace --all-targets -- -D warnings
         .venv/bin/cfn-lint template.yaml
+        # The deploy path's own check (SAM's translator and its lint), offline: no credentials
+        # or network needed, so the README's `sam build` / `sam deploy` template cannot rot.
+        SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region "$AWS_REGION"
         .venv/bin/cfn-lint cloudformation/customer-role.yaml cloudformation/callback-topic.yaml
         .venv/bin/python -m pytest -q -p no:cacheprovider dev/emulator/tests | tee .dev/pytest.log
         bash dev/browser.sh

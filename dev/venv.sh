@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create or refresh the repository's Python virtualenv (<repo>/.venv) with the tools of the
-# local AWS emulator (dev/emulator): moto server and cfn-lint, at pinned versions.
+# local AWS emulator (dev/emulator): moto server, cfn-lint, pytest and the SAM CLI (whose
+# `sam validate --lint` checks the deploy template in `make test`), at pinned versions.
 # Idempotent: prints nothing and does nothing when the pinned versions are installed.
 # Needs python3 (3.11) and access to the package index; installs Debian's python3-venv when the
 # interpreter lacks ensurepip.
@@ -9,6 +10,7 @@ set -euo pipefail
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
 PYTEST_VERSION=9.0.1
+SAM_CLI_VERSION=1.170.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
@@ -17,10 +19,11 @@ PYTHON="${PYTHON:-python3}"
 
 # True when moto (with its "server" extra) and cfn-lint are installed at the pinned versions.
 pinned_installed() {
-    [ -x "$py" ] && "$py" - "$MOTO_VERSION" "$CFN_LINT_VERSION" "$PYTEST_VERSION" >/dev/null 2>&1 <<'EOF'
+    [ -x "$py" ] && "$py" - "$MOTO_VERSION" "$CFN_LINT_VERSION" "$PYTEST_VERSION" "$SAM_CLI_VERSION" >/dev/null 2>&1 <<'EOF'
 import re, sys
 from importlib import metadata as md
-if (md.version("moto"), md.version("cfn-lint"), md.version("pytest")) != tuple(sys.argv[1:4]):
+names = ("moto", "cfn-lint", "pytest", "aws-sam-cli")
+if tuple(md.version(name) for name in names) != tuple(sys.argv[1:5]):
     sys.exit(1)
 for req in md.requires("moto") or []:
     if re.search(r"""extra\s*==\s*["']server["']""", req):
@@ -65,9 +68,10 @@ if ! "$py" -m pip --version >/dev/null 2>&1; then
     create_venv
 fi
 "$py" -m pip install -q --disable-pip-version-check \
-    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "pytest==$PYTEST_VERSION"
+    "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "pytest==$PYTEST_VERSION" \
+    "aws-sam-cli==$SAM_CLI_VERSION"
 
 if ! pinned_installed; then
-    echo "venv.sh: $venv still lacks moto[server]==$MOTO_VERSION / cfn-lint==$CFN_LINT_VERSION / pytest==$PYTEST_VERSION" >&2
+    echo "venv.sh: $venv still lacks moto[server]==$MOTO_VERSION / cfn-lint==$CFN_LINT_VERSION / pytest==$PYTEST_VERSION / aws-sam-cli==$SAM_CLI_VERSION" >&2
     exit 1
 fi
