@@ -67,6 +67,11 @@ async fn connect_wire_attach_send_teardown_leaves_the_account_as_it_was() {
         policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceAccount"],
         customer.account_id.as_str()
     );
+    // SNS retries deliveries to trackses for 20 to 48 minutes, not SNS's default minute.
+    let delivery: Value = serde_json::from_str(&attributes["DeliveryPolicy"]).unwrap();
+    let retry: Value =
+        serde_json::from_str(include_str!("../../cloudformation/https-retry-policy.json")).unwrap();
+    assert_eq!(delivery["http"]["defaultHealthyRetryPolicy"], retry);
     let destinations = customer
         .ses
         .get_configuration_set_event_destinations()

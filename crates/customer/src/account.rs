@@ -53,6 +53,15 @@ pub struct CustomerAccount {
     pub region: String,
 }
 
+/// How SNS retries deliveries to trackses' webhook: the one retry policy the templates'
+/// subscriptions carry (tested there), as the default of the topics trackses creates.
+const HTTPS_RETRY_POLICY: &str = include_str!("../../../cloudformation/https-retry-policy.json");
+
+fn https_delivery_policy() -> String {
+    let retry: serde_json::Value = serde_json::from_str(HTTPS_RETRY_POLICY).unwrap_or_default();
+    serde_json::json!({"http": {"defaultHealthyRetryPolicy": retry}}).to_string()
+}
+
 /// Every type SES publishes, as the SES API names them: a destination for fewer would silently
 /// drop some. The API's names are the model's, upper-cased (`RENDERING_FAILURE`).
 pub fn published_event_types() -> Vec<EventType> {
@@ -129,7 +138,8 @@ impl CustomerAccount {
         Ok(output.topic_arn.unwrap_or_default())
     }
 
-    /// Lets SES publish to the topic, for this account's configuration sets only.
+    /// Lets SES publish to the topic, for this account's configuration sets only, and gives the
+    /// topic trackses' HTTPS delivery policy.
     pub async fn allow_ses_publish(&self, topic_arn: &str) -> Result<()> {
         let policy = serde_json::json!({
             "Version": "2012-10-17",
@@ -147,6 +157,16 @@ impl CustomerAccount {
             .topic_arn(topic_arn)
             .attribute_name("Policy")
             .attribute_value(policy.to_string())
+            .send()
+            .await
+            .map_err(|e| AccountError::from_sdk("sns:SetTopicAttributes", e))?;
+        // SNS's default HTTPS policy gives up after about a minute of 503s (a throttle, a
+        // deploy); the topic's own retries for 20 to 48 minutes.
+        self.sns
+            .set_topic_attributes()
+            .topic_arn(topic_arn)
+            .attribute_name("DeliveryPolicy")
+            .attribute_value(https_delivery_policy())
             .send()
             .await
             .map_err(|e| AccountError::from_sdk("sns:SetTopicAttributes", e))?;

@@ -3,6 +3,14 @@
 use super::*;
 
 #[test]
+fn topics_default_to_the_published_https_retry_policy() {
+    let policy: serde_json::Value = serde_json::from_str(&https_delivery_policy()).unwrap();
+    let retry: serde_json::Value = serde_json::from_str(HTTPS_RETRY_POLICY).unwrap();
+    assert!(retry["numRetries"].is_u64(), "{retry}");
+    assert_eq!(policy["http"]["defaultHealthyRetryPolicy"], retry);
+}
+
+#[test]
 fn the_event_destination_asks_for_every_published_type() {
     let types = published_event_types();
     assert_eq!(types.len(), model::EventType::published().count());
