@@ -154,3 +154,32 @@ async fn unknown_routes_methods_and_queries_answer_in_problem_json() {
         404
     );
 }
+
+/// Every region SES v2 serves is one a role link may name, including those added since 2024;
+/// a region SES lacks is refused. The list is public: the dashboard reads it before sign-in.
+#[tokio::test]
+async fn the_region_list_is_public_and_what_the_api_accepts() {
+    let h = Harness::start().await;
+    let listed: serde_json::Value = reqwest::get(format!("{}/v1/regions", h.api.base))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let items: Vec<&str> = listed["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        items.contains(&"ap-southeast-5") && items.contains(&"eu-west-1"),
+        "{listed}"
+    );
+    let (pid, key) = h.project().await;
+    let link = |region: &str| format!("/v1/projects/{pid}/onboarding/role?region={region}");
+    let (status, body) = h.call(Method::GET, &link("mx-central-1"), &key, None).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = h.call(Method::GET, &link("xx-nowhere-1"), &key, None).await;
+    assert_eq!(status, 400, "{body}");
+}

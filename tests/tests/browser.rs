@@ -321,7 +321,7 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         .find(Locator::Css("#role-region"))
         .await
         .unwrap()
-        .select_by_value("eu-central-1")
+        .select_by_value("ap-southeast-5")
         .await
         .unwrap();
     browser.click("#role-submit").await;
@@ -338,12 +338,12 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         .unwrap()
         .unwrap_or_default();
     assert!(
-        href.starts_with("https://eu-central-1.console.aws.amazon.com/cloudformation/home?region=eu-central-1#/stacks/create/review?templateURL=https%3A%2F%2F"),
+        href.starts_with("https://ap-southeast-5.console.aws.amazon.com/cloudformation/home?region=ap-southeast-5#/stacks/create/review?templateURL=https%3A%2F%2F"),
         "{href}"
     );
     let shown = browser.text("#role-result dl").await;
     assert!(
-        shown.contains("eu-central-1") && shown.contains("trackses-"),
+        shown.contains("ap-southeast-5") && shown.contains("trackses-"),
         "{shown}"
     );
     browser.screenshot("connections-role-link").await;

@@ -28,6 +28,7 @@ use crate::state::{ApiState, Shared};
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/health", get(health))
+        .route("/v1/regions", get(regions))
         .route("/v1/projects", post(create_project))
         .route("/v1/projects/{pid}", get(get_project))
         .route(
@@ -43,6 +44,11 @@ pub fn routes() -> Router<Arc<ApiState>> {
 
 async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "ok"}))
+}
+
+/// The regions a connection or a role link may name: public, as AWS publishes them too.
+async fn regions() -> Json<serde_json::Value> {
+    Json(json!({"items": model::region::SES_REGIONS.as_slice()}))
 }
 
 #[derive(Deserialize)]

@@ -43,6 +43,13 @@ export function whenSignedOut(callback) {
   onSignedOut = callback;
 }
 
+/** The regions a connection may name (`GET /v1/regions`: public, the API's own list). */
+export async function regions() {
+  const response = await fetch(new URL('/v1/regions', location.origin), { credentials: 'omit' });
+  if (!response.ok) throw new ApiError(response.status, 'the region list could not be read');
+  return (await response.json()).items;
+}
+
 /**
  * Calls `path` under the project (`/events?…`). `query` is an object of parameters; empty values
  * are left out. `as` overrides the stored session (used to check a key before keeping it).

@@ -1,15 +1,8 @@
 // Connections: each account + region with its webhook URL, identities to attach trackses'
 // configuration set to, a verify check, and the role-mode quick-create link.
 
-import { call, get } from './api.js';
+import { call, get, regions } from './api.js';
 import { $, h, replace, say, time } from './dom.js';
-
-const REGIONS = [
-  'us-east-1', 'us-east-2', 'us-west-1', 'us-west-2', 'af-south-1', 'ap-south-1',
-  'ap-northeast-1', 'ap-northeast-2', 'ap-northeast-3', 'ap-southeast-1', 'ap-southeast-2',
-  'ca-central-1', 'eu-central-1', 'eu-west-1', 'eu-west-2', 'eu-west-3', 'eu-south-1',
-  'eu-north-1', 'il-central-1', 'me-south-1', 'sa-east-1',
-];
 
 let generation = 0;
 
@@ -157,7 +150,12 @@ async function load() {
     say($('connections-error'), '');
     $('connections-list').replaceChildren(...items.map(card));
     $('connections-empty').hidden = items.length > 0;
-    if (items.length && !$('role-region').dataset.touched) $('role-region').value = items[0].region;
+    const select = $('role-region');
+    if (items.length && !select.dataset.touched) {
+      // Kept for the region list too, should it arrive after the connections.
+      select.dataset.wanted = items[0].region;
+      select.value = items[0].region;
+    }
   } catch (e) {
     if (mine === generation) say($('connections-error'), `Could not load connections: ${e.message}`);
   }
@@ -191,9 +189,13 @@ async function onboarding(event) {
 export default {
   mount() {
     const select = $('role-region');
-    select.replaceChildren(...REGIONS.map((r) => h('option', { value: r }, r)));
-    select.value = 'us-east-1';
     select.addEventListener('change', () => { select.dataset.touched = 'yes'; });
+    regions()
+      .then((list) => {
+        select.replaceChildren(...list.map((r) => h('option', { value: r }, r)));
+        select.value = select.dataset.wanted || 'us-east-1';
+      })
+      .catch((e) => replace($('role-result'), failure('Could not list the regions', e)));
     $('role-form').addEventListener('submit', onboarding);
     $('connections-refresh').addEventListener('click', load);
   },
