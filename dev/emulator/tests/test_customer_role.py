@@ -142,7 +142,8 @@ def test_customer_stack_registers_through_the_callback_topic(emulator, receiver)
         "StackId": stack_id, "RequestId": create["RequestId"], "LogicalResourceId": "Connection",
         "ResourceType": "Custom::TrackSesConnection",
         "ResourceProperties": {
-            "ServiceToken": callback, "ConnectionToken": TOKEN, "RoleArn": role_arn,
+            "ServiceToken": callback, "ServiceTimeout": "900", "ConnectionToken": TOKEN,
+            "RoleArn": role_arn,
             "TopicArn": topic, "ConfigurationSetName": f"trackses-{stack_uuid}",
             "ExternalId": EXTERNAL_ID,
         },
@@ -379,3 +380,12 @@ def test_hand_made_request_is_published_and_its_answer_checked(emulator, receive
     same_shape_as_sample(request, "delete.json")
     assert answer(request) == 200
     assert recorded(emulator, delete["RequestId"])[0]["problem"] is None
+
+
+def test_a_stack_never_waits_an_hour_for_trackses():
+    """CloudFormation waits up to ServiceTimeout for a custom resource's answer (default and
+    maximum 3,600 s); trackses answers in seconds, so a stack whose answer never comes fails
+    within minutes instead."""
+    resources = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Resources"]
+    timeout = resources["Connection"]["Properties"]["ServiceTimeout"]
+    assert isinstance(timeout, int) and 60 <= timeout <= 1800, timeout
