@@ -13,7 +13,10 @@ pub mod sns;
 pub mod strategies;
 
 pub use pipeline::{Disposition, IngestError, Ingestor, Outcome, Target};
-pub use port::{ConnectionStore, IngestStore, IngestWrite, PortError, StoreFailure, WriteOutcome};
+pub use port::{
+    ConnectionRecords, ConnectionStore, IngestStore, IngestWrite, PortError, StoreFailure,
+    WriteOutcome,
+};
 
 #[cfg(test)]
 mod memory_tests;

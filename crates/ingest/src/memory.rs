@@ -10,7 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use model::connection::{TopicProof, Transition};
 use model::{Connection, ConnectionStatus, EventType, Onboarding, Project, Sealed};
 
-use crate::port::{IngestStore, IngestWrite, WriteOutcome};
+use crate::port::{ConnectionRecords, IngestStore, IngestWrite, WriteOutcome};
 
 #[path = "memory_connections.rs"]
 mod connections;
@@ -169,13 +169,26 @@ impl State {
     }
 }
 
-impl IngestStore for MemoryStore {
+impl ConnectionRecords for MemoryStore {
     type Error = MemoryError;
 
     async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, MemoryError> {
         Ok(self.read("get_connection")?.connections.get(cid).cloned())
     }
 
+    async fn transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, MemoryError> {
+        let mut state = self.write("transition")?;
+        Ok(state.transition(cid, transition, last_error, |_| true, now))
+    }
+}
+
+impl IngestStore for MemoryStore {
     async fn connection_for_topic(
         &self,
         topic_arn: &str,
@@ -220,17 +233,6 @@ impl IngestStore for MemoryStore {
             .routes
             .insert(connection.topic_arn.clone(), connection.id.clone());
         Ok(())
-    }
-
-    async fn transition(
-        &self,
-        cid: &str,
-        transition: Transition,
-        last_error: Option<Option<&str>>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, MemoryError> {
-        let mut state = self.write("transition")?;
-        Ok(state.transition(cid, transition, last_error, |_| true, now))
     }
 
     async fn unsubscribed(

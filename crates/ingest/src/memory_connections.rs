@@ -40,12 +40,6 @@ fn claim(connection: &Connection) -> (String, String, String) {
 }
 
 impl ConnectionStore for MemoryStore {
-    type Error = MemoryError;
-
-    async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, MemoryError> {
-        Ok(self.read("get_connection")?.connections.get(cid).cloned())
-    }
-
     async fn get_project(&self, pid: &str) -> Result<Option<Project>, MemoryError> {
         Ok(self.read("get_project")?.projects.get(pid).cloned())
     }
@@ -93,17 +87,6 @@ impl ConnectionStore for MemoryStore {
             state.routes.remove(&connection.topic_arn);
         }
         Ok(())
-    }
-
-    async fn transition(
-        &self,
-        cid: &str,
-        transition: Transition,
-        last_error: Option<Option<&str>>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, MemoryError> {
-        let mut state = self.write("transition")?;
-        Ok(state.transition(cid, transition, last_error, |_| true, now))
     }
 
     async fn onboarding(

@@ -7,7 +7,7 @@ use model::connection::{TopicProof, Transition};
 use model::{Access, Connection, ConnectionStatus, SesNotification, Source};
 
 use crate::memory::MemoryStore;
-use crate::port::{IngestStore, IngestWrite, WriteOutcome};
+use crate::port::{ConnectionRecords, IngestStore, IngestWrite, WriteOutcome};
 
 const TOPIC: &str = "arn:aws:sns:eu-west-1:111111111111:events";
 

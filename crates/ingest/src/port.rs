@@ -59,16 +59,29 @@ impl<'n> IngestWrite<'n> {
 /// A store failure: the pipeline retries whatever it is (SNS or Lambda delivers again).
 pub type PortError = Box<dyn std::error::Error + Send + Sync>;
 
-/// The reads and conditional writes the pipeline makes. Every write is conditional or idempotent,
-/// so a retried delivery changes nothing twice.
-pub trait IngestStore: Send + Sync + 'static {
-    type Error: std::error::Error + Send + Sync + 'static;
+/// What every use case reads and changes of a connection: its record and its status.
+pub trait ConnectionRecords: Send + Sync + 'static {
+    type Error: StoreFailure;
 
     fn get_connection(
         &self,
         cid: &str,
     ) -> impl Future<Output = Result<Option<Connection>, Self::Error>> + Send;
 
+    /// Applies `transition` if the connection is in one of the states it starts from; whether
+    /// it did.
+    fn transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        now: DateTime<Utc>,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+}
+
+/// The reads and conditional writes the pipeline makes. Every write is conditional or idempotent,
+/// so a retried delivery changes nothing twice.
+pub trait IngestStore: ConnectionRecords {
     /// The connection a proven topic routes its direct deliveries to.
     fn connection_for_topic(
         &self,
@@ -94,16 +107,6 @@ pub trait IngestStore: Send + Sync + 'static {
         &self,
         connection: &Connection,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-
-    /// Applies `transition` if the connection is in one of the states it starts from; whether
-    /// it did.
-    fn transition(
-        &self,
-        cid: &str,
-        transition: Transition,
-        last_error: Option<Option<&str>>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// SNS said the subscription was removed at `removed_at`: only a proof older than that ends.
     fn unsubscribed(
@@ -135,14 +138,7 @@ pub trait StoreFailure: std::error::Error + Send + Sync + 'static {
 
 /// The reads and conditional writes of the connection use cases (connect, the stack callback):
 /// the same contract as `IngestStore`, every write conditional or idempotent.
-pub trait ConnectionStore: Send + Sync + 'static {
-    type Error: StoreFailure;
-
-    fn get_connection(
-        &self,
-        cid: &str,
-    ) -> impl Future<Output = Result<Option<Connection>, Self::Error>> + Send;
-
+pub trait ConnectionStore: ConnectionRecords {
     fn get_project(
         &self,
         pid: &str,
@@ -163,15 +159,6 @@ pub trait ConnectionStore: Send + Sync + 'static {
         &self,
         connection: &Connection,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send;
-
-    /// As `IngestStore::transition`.
-    fn transition(
-        &self,
-        cid: &str,
-        transition: Transition,
-        last_error: Option<Option<&str>>,
-        now: DateTime<Utc>,
-    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
 
     /// The link a token digest belongs to, while it is valid.
     fn onboarding(

@@ -1,8 +1,8 @@
-//! The connection use cases' port, served by the table: each method is the `Store` method of
+//! The connection use cases' ports, served by the table: each method is the `Store` method of
 //! that name.
 
 use chrono::{DateTime, Utc};
-use ingest::{ConnectionStore, StoreFailure};
+use ingest::{ConnectionRecords, ConnectionStore, StoreFailure};
 use model::connection::{TopicProof, Transition};
 use model::{Connection, Onboarding, Project, Sealed};
 
@@ -14,13 +14,25 @@ impl StoreFailure for StoreError {
     }
 }
 
-impl ConnectionStore for Store {
+impl ConnectionRecords for Store {
     type Error = StoreError;
 
     async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, StoreError> {
         Store::get_connection(self, cid).await
     }
 
+    async fn transition(
+        &self,
+        cid: &str,
+        transition: Transition,
+        last_error: Option<Option<&str>>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        Store::transition(self, cid, transition, last_error, now).await
+    }
+}
+
+impl ConnectionStore for Store {
     async fn get_project(&self, pid: &str) -> Result<Option<Project>, StoreError> {
         Store::get_project(self, pid).await
     }
@@ -36,16 +48,6 @@ impl ConnectionStore for Store {
 
     async fn delete_connection(&self, connection: &Connection) -> Result<(), StoreError> {
         Store::delete_connection(self, connection).await
-    }
-
-    async fn transition(
-        &self,
-        cid: &str,
-        transition: Transition,
-        last_error: Option<Option<&str>>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        Store::transition(self, cid, transition, last_error, now).await
     }
 
     async fn onboarding(

@@ -3,17 +3,10 @@
 use chrono::{DateTime, Utc};
 use ingest::{IngestStore, IngestWrite, WriteOutcome};
 use model::Connection;
-use model::connection::Transition;
 
 use crate::{Store, StoreError};
 
 impl IngestStore for Store {
-    type Error = StoreError;
-
-    async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, StoreError> {
-        Store::get_connection(self, cid).await
-    }
-
     async fn connection_for_topic(
         &self,
         topic_arn: &str,
@@ -39,16 +32,6 @@ impl IngestStore for Store {
 
     async fn route_topic(&self, connection: &Connection) -> Result<(), StoreError> {
         Store::route_topic(self, connection).await
-    }
-
-    async fn transition(
-        &self,
-        cid: &str,
-        transition: Transition,
-        last_error: Option<Option<&str>>,
-        now: DateTime<Utc>,
-    ) -> Result<bool, StoreError> {
-        Store::transition(self, cid, transition, last_error, now).await
     }
 
     async fn unsubscribed(
