@@ -122,6 +122,27 @@ fn account(rules: &[&Rule]) -> CustomerAccount {
     )
 }
 
+/// One teardown invocation of `connection` with `budget` to walk identity pages, the wiring
+/// function itself answering as `lambda` says.
+async fn tear_down(
+    store: &MemoryStore,
+    account: Result<CustomerAccount, AccountError>,
+    connection: &Connection,
+    lambda: &Rule,
+    budget: Duration,
+) -> Result<Reply, WiringError> {
+    let itself = WiringClient::new(
+        mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[lambda]),
+        "wiring",
+    );
+    let teardown = Teardown {
+        store,
+        itself: &itself,
+        deadline: Instant::now() + budget,
+    };
+    teardown.run(account, connection, None).await
+}
+
 fn store_with(connection: &Connection) -> MemoryStore {
     let store = MemoryStore::new();
     store.insert_connection(connection.clone());
@@ -135,17 +156,16 @@ async fn given_a_deleting_connection_when_torn_down_then_only_trackses_resources
     let store = store_with(&connection);
     let (page, ours, theirs, detach) = (identities(None), lookups(), their_lookups(), detaches());
     let (set, topic, lambda) = (deletes_set(None), deletes_topic(), hand_off());
-    let itself = WiringClient::new(
-        mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&lambda]),
-        "wiring",
-    );
-    let teardown = Teardown {
-        store: &store,
-        itself: &itself,
-        deadline: Instant::now() + Duration::from_secs(40),
-    };
     let account = account(&[&page, &ours, &theirs, &detach, &set, &topic]);
-    let reply = teardown.run(Ok(account), &connection, None).await.unwrap();
+    let reply = tear_down(
+        &store,
+        Ok(account),
+        &connection,
+        &lambda,
+        Duration::from_secs(40),
+    )
+    .await
+    .unwrap();
     assert_eq!(reply, Reply::Done);
     assert_eq!(
         detach.num_calls(),
@@ -177,17 +197,10 @@ async fn given_a_spent_budget_when_more_pages_remain_then_the_rest_is_handed_on_
             payload.is_some_and(|p| p.contains(r#""resume_from":"page-2""#) && p.contains("con_x"))
         })
         .then_output(|| InvokeOutput::builder().status_code(202).build());
-    let itself = WiringClient::new(
-        mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&lambda]),
-        "wiring",
-    );
-    let teardown = Teardown {
-        store: &store,
-        itself: &itself,
-        deadline: Instant::now(),
-    };
     let account = account(&[&page, &ours, &theirs, &detach, &set, &topic]);
-    teardown.run(Ok(account), &connection, None).await.unwrap();
+    tear_down(&store, Ok(account), &connection, &lambda, Duration::ZERO)
+        .await
+        .unwrap();
     assert_eq!(
         lambda.num_calls(),
         1,
@@ -211,17 +224,9 @@ async fn given_a_refusal_or_a_throttle_when_tearing_down_then_the_connection_say
         let (page, ours, theirs, detach) =
             (identities(None), lookups(), their_lookups(), detaches());
         let (set, topic, lambda) = (deletes_set(Some(code)), deletes_topic(), hand_off());
-        let itself = WiringClient::new(
-            mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&lambda]),
-            "wiring",
-        );
-        let teardown = Teardown {
-            store: &store,
-            itself: &itself,
-            deadline: Instant::now() + Duration::from_secs(40),
-        };
         let account = account(&[&page, &ours, &theirs, &detach, &set, &topic]);
-        let result = teardown.run(Ok(account), &connection, None).await;
+        let budget = Duration::from_secs(40);
+        let result = tear_down(&store, Ok(account), &connection, &lambda, budget).await;
         // A transient failure fails the invocation, so Lambda retries it.
         assert_eq!(result.is_err(), retried, "{code}");
         let stopped = store.connection("con_x").unwrap();
@@ -240,17 +245,9 @@ async fn given_an_unreachable_account_when_tearing_down_then_nothing_is_forgotte
     let connection = deleting();
     let store = store_with(&connection);
     let lambda = hand_off();
-    let itself = WiringClient::new(
-        mock_client!(aws_sdk_lambda, RuleMode::MatchAny, &[&lambda]),
-        "wiring",
-    );
-    let teardown = Teardown {
-        store: &store,
-        itself: &itself,
-        deadline: Instant::now() + Duration::from_secs(40),
-    };
-    teardown
-        .run(Err(AccountError::CannotAssumeRole), &connection, None)
+    let unreachable = Err(AccountError::CannotAssumeRole);
+    let budget = Duration::from_secs(40);
+    tear_down(&store, unreachable, &connection, &lambda, budget)
         .await
         .unwrap();
     let kept = store.connection("con_x").unwrap();
