@@ -109,7 +109,8 @@ pub async fn connect<S: ConnectionStore>(
     }
 }
 
-fn ses_region(region: &str) -> Result<(), ConnectError> {
+/// A region a connection or a role link may name.
+pub fn ses_region(region: &str) -> Result<(), ConnectError> {
     if is_ses_region(region) {
         Ok(())
     } else {

@@ -15,12 +15,12 @@ use customer::AccessKey;
 use edge::auth::{AdminKey, ReadKey};
 use edge::problem::{Problem, json_body};
 use model::ConnectionMode;
-use model::wiring::{Command, Refusal, Reply};
+use model::wiring::{Command, Reply};
 use serde::Deserialize;
 use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::state::{ApiState, Shared};
+use crate::state::{ApiState, Shared, connect_problem};
 
 pub fn routes() -> axum::Router<Arc<ApiState>> {
     axum::Router::new()
@@ -85,31 +85,6 @@ impl From<NewConnection> for connect::NewConnection {
     }
 }
 
-/// The one mapping of the use case's failures to answers.
-fn problem(error: ConnectError) -> Problem {
-    match error {
-        ConnectError::NotAnSesRegion(_)
-        | ConnectError::InvalidTopic(_)
-        | ConnectError::InvalidRole(_)
-        | ConnectError::MalformedKey
-        | ConnectError::KeyRefused(_)
-        | ConnectError::RootKey => Problem::bad_request(error.to_string()),
-        ConnectError::AlreadyConnected { .. } => Problem::conflict(error.to_string()),
-        ConnectError::ModeNotAvailable => Problem::mode_not_available(error.to_string()),
-        ConnectError::Refused { reason, detail } => refusal(reason, detail),
-        ConnectError::Unavailable(cause) => Problem::unavailable(&cause),
-        ConnectError::Store(e) => Problem::unavailable(&e),
-    }
-}
-
-fn refusal(reason: Refusal, detail: String) -> Problem {
-    match reason {
-        Refusal::Invalid => Problem::bad_request(detail),
-        Refusal::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
-        Refusal::Conflict => Problem::conflict(detail),
-    }
-}
-
 async fn create_connection(
     State(state): Shared,
     _key: AdminKey,
@@ -119,7 +94,7 @@ async fn create_connection(
     let new = json_body::<NewConnection>(&body)?.into();
     let registered = connect::connect(&state.store, state.connector.as_ref(), pid, new)
         .await
-        .map_err(problem)?;
+        .map_err(connect_problem)?;
     Ok(match registered {
         Registered::Manual {
             connection,
@@ -168,7 +143,7 @@ async fn delete_connection(
     let connection = state.project_connection(&pid, &cid).await?;
     let body = match disconnect(&state.store, state.connector.as_ref(), connection)
         .await
-        .map_err(problem)?
+        .map_err(connect_problem)?
     {
         Disconnected::Forgotten { remaining } => {
             let mut body = json!({"id": cid, "status": "deleted"});
@@ -201,11 +176,11 @@ async fn ask(
     let connector = state
         .connector
         .as_ref()
-        .ok_or_else(|| problem(ConnectError::ModeNotAvailable))?;
+        .ok_or_else(|| connect_problem(ConnectError::ModeNotAvailable))?;
     let reply = connector
         .ask(&command(connection.id))
         .await
-        .map_err(|e| problem(e.into()))?;
+        .map_err(|e| connect_problem(e.into()))?;
     match reply {
         Reply::Identities { items, next_cursor } => {
             Ok(Json(json!({"items": items, "next_cursor": next_cursor})))

@@ -18,7 +18,7 @@ use model::Onboarding;
 use model::naming::topic_arn;
 use onboarding::link::{StackParameters, quick_create_url, stack_name};
 
-use crate::state::{ApiState, ses_region};
+use crate::state::{ApiState, connect_problem};
 
 pub fn routes() -> Router<Arc<ApiState>> {
     Router::new().route("/v1/projects/{pid}/onboarding/role", get(role_link))
@@ -44,7 +44,7 @@ async fn role_link(
             e.body_text()
         ))
     })?;
-    ses_region(&region)?;
+    connect::ses_region(&region).map_err(connect_problem)?;
     let links = state.role_links.as_ref().ok_or_else(|| {
         Problem::mode_not_available(
             "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL) or has no account id (TRACKSES_ACCOUNT_ID)",

@@ -4,15 +4,16 @@
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use edge::Problem;
-use model::region::is_ses_region;
+use model::wiring::Refusal;
 use model::{Connection, ids};
 use onboarding::link::RoleLinks;
 use serde::Serialize;
 use store::Store;
 use url::Url;
 
-use connect::Connector;
+use connect::{ConnectError, Connector};
 
 pub struct ApiState {
     pub store: Store,
@@ -66,13 +67,27 @@ impl ApiState {
     }
 }
 
-/// A region the API accepts for a connection or a link.
-pub fn ses_region(region: &str) -> Result<(), Problem> {
-    if is_ses_region(region) {
-        Ok(())
-    } else {
-        Err(Problem::bad_request(format!(
-            "`region` {region:?} is not a region where SES v2 exists"
-        )))
+/// The one mapping of the use case's failures to answers.
+pub fn connect_problem(error: ConnectError) -> Problem {
+    match error {
+        ConnectError::NotAnSesRegion(_)
+        | ConnectError::InvalidTopic(_)
+        | ConnectError::InvalidRole(_)
+        | ConnectError::MalformedKey
+        | ConnectError::KeyRefused(_)
+        | ConnectError::RootKey => Problem::bad_request(error.to_string()),
+        ConnectError::AlreadyConnected { .. } => Problem::conflict(error.to_string()),
+        ConnectError::ModeNotAvailable => Problem::mode_not_available(error.to_string()),
+        ConnectError::Refused { reason, detail } => refusal(reason, detail),
+        ConnectError::Unavailable(cause) => Problem::unavailable(&cause),
+        ConnectError::Store(e) => Problem::unavailable(&e),
+    }
+}
+
+fn refusal(reason: Refusal, detail: String) -> Problem {
+    match reason {
+        Refusal::Invalid => Problem::bad_request(detail),
+        Refusal::NotFound => Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found", detail),
+        Refusal::Conflict => Problem::conflict(detail),
     }
 }
