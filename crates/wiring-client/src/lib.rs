@@ -5,7 +5,7 @@ use aws_sdk_lambda::error::DisplayErrorContext;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::InvocationType;
 
-pub use model::wiring::{Command, Refusal, Reply};
+pub use model::wiring::{Command, Reply};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InvokeError {
