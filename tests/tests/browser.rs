@@ -96,14 +96,11 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         .await
         .unwrap();
 
-    // A key of no project is refused in words, and nothing is stored.
-    browser.fill("#sign-in-project", &pid).await;
+    // The key alone signs in. A key of no project is refused in words, and nothing is stored.
     browser.fill("#sign-in-key", "tsk_key0_wrong").await;
     browser.click("#sign-in-submit").await;
     browser
-        .wait_text("#sign-in-error", |t| {
-            t.contains("does not open that project")
-        })
+        .wait_text("#sign-in-error", |t| t.contains("This key is not valid"))
         .await;
     browser.fill("#sign-in-key", &key).await;
     browser.click("#sign-in-submit").await;
@@ -113,6 +110,7 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         })
         .await;
     assert!(browser.text("#project-name").await.contains(&pid));
+    assert_eq!(browser.text("#key-scope").await, "admin key");
     let url = browser.page.current_url().await.unwrap();
     assert!(!url.as_str().contains(&key) && !url.as_str().contains("tsk_"));
     browser.screenshot("live-empty").await;

@@ -6,6 +6,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use chrono::SubsecRound;
 
 use model::{ApiKeyRecord, KeyScope, ids, sha256_hex};
 use store::Store;
@@ -50,7 +51,8 @@ pub fn mint_api_key(
         secret_sha256: sha256_hex(&secret),
         scope,
         label,
-        created_at: chrono::Utc::now(),
+        // At the precision the table keeps, so the creation answer and later reads agree.
+        created_at: chrono::Utc::now().trunc_subsecs(3),
         last_used_at: None,
     };
     (format!("{KEY_PREFIX}{id}_{secret}"), record)
@@ -58,6 +60,23 @@ pub fn mint_api_key(
 
 /// How stale `last_used_at` may get: it is written at most this often per key.
 const LAST_USED_RESOLUTION: chrono::TimeDelta = chrono::TimeDelta::hours(1);
+
+/// The bearer token as a key id and secret, or `None` when it is not shaped like a key.
+fn bearer_key(headers: &HeaderMap) -> Option<(&str, &str)> {
+    bearer(headers)?
+        .strip_prefix(KEY_PREFIX)?
+        .split_once('_')
+        .filter(|(kid, _)| ids::is_key_safe(kid))
+}
+
+/// Whether `secret` is the one `record` keeps the hash of, compared in constant time.
+fn proves(secret: &str, record: &ApiKeyRecord) -> bool {
+    verify_slices_are_equal(
+        sha256_hex(secret).as_bytes(),
+        record.secret_sha256.as_bytes(),
+    )
+    .is_ok()
+}
 
 /// Checks that the bearer key belongs to `pid` and may do what `needed` names. A key of another
 /// project gets the same 404 as a project that does not exist, so a key never reveals which
@@ -68,24 +87,15 @@ async fn require_project_key(
     pid: &str,
     needed: KeyScope,
 ) -> Result<ApiKeyRecord, Problem> {
-    let token = bearer(headers).ok_or_else(Problem::unauthorized)?;
-    let (kid, secret) = token
-        .strip_prefix(KEY_PREFIX)
-        .and_then(|rest| rest.split_once('_'))
-        .filter(|(kid, _)| ids::is_key_safe(kid))
-        .ok_or_else(Problem::unauthorized)?;
+    let (kid, secret) = bearer_key(headers).ok_or_else(Problem::unauthorized)?;
     if !ids::is_key_safe(pid) {
         return Err(Problem::not_found("project"));
     }
     let record = store
         .get_api_key(pid, kid)
         .await?
+        .filter(|record| proves(secret, record))
         .ok_or_else(|| Problem::not_found("project"))?;
-    verify_slices_are_equal(
-        sha256_hex(secret).as_bytes(),
-        record.secret_sha256.as_bytes(),
-    )
-    .map_err(|_| Problem::not_found("project"))?;
     if !record.scope.allows(needed) {
         return Err(Problem::forbidden(format!(
             "this API key has the `{}` scope; this needs an `{}` key",
@@ -93,16 +103,33 @@ async fn require_project_key(
             needed.as_str()
         )));
     }
+    note_use(store, &record).await;
+    Ok(record)
+}
+
+/// The bearer key, whichever project it belongs to: signing in with the key alone. An unknown
+/// key and a wrong secret get the same 401.
+async fn require_any_key(headers: &HeaderMap, store: &Store) -> Result<ApiKeyRecord, Problem> {
+    let (kid, secret) = bearer_key(headers).ok_or_else(Problem::unauthorized)?;
+    let record = store
+        .find_api_key(kid)
+        .await?
+        .filter(|record| proves(secret, record))
+        .ok_or_else(Problem::invalid_key)?;
+    note_use(store, &record).await;
+    Ok(record)
+}
+
+async fn note_use(store: &Store, record: &ApiKeyRecord) {
     let now = chrono::Utc::now();
     if record
         .last_used_at
         .is_none_or(|t| now - t > LAST_USED_RESOLUTION)
-        && let Err(e) = store.touch_api_key(&record, now).await
+        && let Err(e) = store.touch_api_key(record, now).await
     {
         // Bookkeeping only: the request itself is authorised.
         tracing::warn!(key_id = %record.id, error = %e, "last use of an API key not recorded");
     }
-    Ok(record)
 }
 
 /// What a router's state offers the key check: the store keys are kept in.
@@ -146,5 +173,22 @@ where
         };
         let record = require_project_key(&parts.headers, state.key_store(), pid, needed).await?;
         Ok(ProjectKey(record))
+    }
+}
+
+/// Any valid bearer key, of whichever project: what a route that names no project (signing in)
+/// takes. It grants nothing by itself; handlers read only the key's own project through it.
+pub struct AnyKey(pub ApiKeyRecord);
+
+impl<S> FromRequestParts<S> for AnyKey
+where
+    S: KeyStore + Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Problem> {
+        require_any_key(&parts.headers, state.key_store())
+            .await
+            .map(AnyKey)
     }
 }

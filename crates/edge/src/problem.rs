@@ -39,6 +39,16 @@ impl Problem {
         )
     }
 
+    /// A key-shaped bearer token that is no key (revoked, mistyped, or never made).
+    pub fn invalid_key() -> Problem {
+        Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Unauthorized",
+            "this API key is not valid: it was revoked or mistyped",
+        )
+    }
+
     pub fn unauthorized() -> Problem {
         Problem::new(
             StatusCode::UNAUTHORIZED,

@@ -3,7 +3,7 @@
 //! | item | pk | sk | gsi1pk / gsi1sk |
 //! |---|---|---|---|
 //! | project | `P#<pid>` | `PROJECT` | |
-//! | API key (hash only) | `P#<pid>` | `KEY#<kid>` | |
+//! | API key (hash only) | `P#<pid>` | `KEY#<kid>` | `K#<kid>` / `KEY` |
 //! | connection | `C#<cid>` | `CONN` | `P#<pid>#CONNS` / `<cid>` |
 //! | topic route (a proven topic's connection) | `T#<topic arn>` | `TOPIC` | |
 //! | topic proof (token hash only) | `TP#<token sha256>` | `TOPIC_PROOF` | |
@@ -73,6 +73,13 @@ pub fn project(pid: &str) -> String {
 pub fn api_key_sk(kid: &str) -> String {
     ["KEY#", kid].concat()
 }
+
+/// Where a key is found by its id alone (signing in with the key, which names no project).
+pub fn api_key_lookup(kid: &str) -> String {
+    ["K#", kid].concat()
+}
+
+pub const API_KEY_LOOKUP_SK: &str = "KEY";
 
 pub fn connection(cid: &str) -> String {
     ["C#", cid].concat()

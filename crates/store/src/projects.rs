@@ -31,11 +31,21 @@ fn key_item(key: &ApiKeyRecord) -> Item {
         ("secret_sha256".into(), s(&key.secret_sha256)),
         ("scope".into(), s(key.scope.as_str())),
         ("created_at".into(), time(key.created_at)),
+        (keys::GSI1_PK.into(), s(keys::api_key_lookup(&key.id))),
+        (keys::GSI1_SK.into(), s(keys::API_KEY_LOOKUP_SK)),
     ]);
     if let Some(label) = &key.label {
         item.insert("label".into(), s(label));
     }
     item
+}
+
+/// A key item found through the index, which names its project only in its partition key.
+fn key_from_indexed(item: &Item) -> Result<ApiKeyRecord, StoreError> {
+    let pid = get_s(item, keys::PK)?
+        .strip_prefix("P#")
+        .ok_or_else(|| StoreError::Corrupt("API key partition key".into()))?;
+    key_from(pid, item)
 }
 
 fn key_from(pid: &str, item: &Item) -> Result<ApiKeyRecord, StoreError> {
@@ -189,6 +199,24 @@ impl Store {
             .transpose()
     }
 
+    /// The key with this id, whatever its project. Key ids are unique (ULIDs), so one item at
+    /// most; the index is eventually consistent, so a key may be found a moment after it is
+    /// made rather than at once.
+    pub async fn find_api_key(&self, kid: &str) -> Result<Option<ApiKeyRecord>, StoreError> {
+        let found = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("gsi1pk = :k AND gsi1sk = :s")
+            .expression_attribute_values(":k", s(keys::api_key_lookup(kid)))
+            .expression_attribute_values(":s", s(keys::API_KEY_LOOKUP_SK))
+            .limit(1)
+            .send()
+            .await?;
+        found.items().first().map(key_from_indexed).transpose()
+    }
+
     pub async fn list_api_keys(&self, pid: &str) -> Result<Vec<ApiKeyRecord>, StoreError> {
         let items = self
             .client
@@ -206,7 +234,8 @@ impl Store {
     }
 
     /// Remembers when a key was last used; callers do it at most hourly per key, so the cost is
-    /// one write an hour, not one per request.
+    /// one write an hour, not one per request. It also indexes keys made before keys could be
+    /// found by id alone, so they sign in without their project id after their next use.
     pub async fn touch_api_key(
         &self,
         key: &ApiKeyRecord,
@@ -217,9 +246,11 @@ impl Store {
             .table_name(&self.table)
             .key(keys::PK, s(keys::project(&key.project_id)))
             .key(keys::SK, s(keys::api_key_sk(&key.id)))
-            .update_expression("SET last_used_at = :t")
+            .update_expression("SET last_used_at = :t, gsi1pk = :k, gsi1sk = :s")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", time(now))
+            .expression_attribute_values(":k", s(keys::api_key_lookup(&key.id)))
+            .expression_attribute_values(":s", s(keys::API_KEY_LOOKUP_SK))
             .send()
             .await?;
         Ok(())

@@ -14,9 +14,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use customer::trust::masked_external_id;
-use edge::auth::{AdminKey, ReadKey, mint_api_key, require_admin};
+use edge::auth::{AdminKey, AnyKey, ReadKey, mint_api_key, require_admin};
 use edge::problem::{Problem, json_body};
-use model::{ApiKeyView, EventType, KeyScope, Project, ids};
+use model::{ApiKeyRecord, ApiKeyView, EventType, KeyScope, Project, ids};
 use store::attrs::time_string;
 use store::events::{EventFilter, PageFrom};
 use store::keys::{CounterScope, Granularity};
@@ -29,6 +29,7 @@ pub fn routes() -> Router<Arc<ApiState>> {
     Router::new()
         .route("/health", get(health))
         .route("/v1/regions", get(regions))
+        .route("/v1/session", get(session))
         .route("/v1/projects", post(create_project))
         .route("/v1/projects/{pid}", get(get_project))
         .route(
@@ -84,21 +85,28 @@ async fn create_project(
         .into_response())
 }
 
-async fn get_project(
-    State(state): Shared,
-    key: ReadKey,
-    Path(pid): Path<String>,
-) -> Result<Json<Project>, Problem> {
+async fn get_project(State(state): Shared, key: ReadKey) -> Result<Json<Project>, Problem> {
+    Ok(Json(project_seen_by(&state, &key.0).await?))
+}
+
+/// Signing in with the key alone: which project the key opens and what it may do there.
+async fn session(State(state): Shared, AnyKey(key): AnyKey) -> Result<Response, Problem> {
+    let project = project_seen_by(&state, &key).await?;
+    Ok(Json(json!({"project": project, "key": ApiKeyView::from(&key)})).into_response())
+}
+
+/// The key's own project as that key may see it.
+async fn project_seen_by(state: &ApiState, key: &ApiKeyRecord) -> Result<Project, Problem> {
     let mut project = state
         .store
-        .get_project(&pid)
+        .get_project(&key.project_id)
         .await?
         .ok_or_else(|| Problem::not_found("project"))?;
     // Whoever sets up a customer role needs the external id; a read key does not.
-    if key.0.scope != KeyScope::Admin {
+    if key.scope != KeyScope::Admin {
         project.external_id = masked_external_id(&project.external_id);
     }
-    Ok(Json(project))
+    Ok(project)
 }
 
 #[derive(Deserialize, Default)]

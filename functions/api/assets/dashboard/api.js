@@ -1,4 +1,4 @@
-// The API client: the session (project id + key) lives in sessionStorage, is sent only as a
+// The API client: the session (the key, and the project and scope it opens) lives in sessionStorage, is sent only as a
 // bearer header, and never appears in a URL. Failures become ApiError with the problem's detail.
 
 const SESSION = 'trackses.session';
@@ -51,17 +51,31 @@ export async function regions() {
 }
 
 /**
- * Calls `path` under the project (`/events?…`). `query` is an object of parameters; empty values
- * are left out. `as` overrides the stored session (used to check a key before keeping it).
+ * Calls `path` under the signed-in project (`/events?…`). `query` is an object of parameters;
+ * empty values are left out. A refused key signs the tab out.
  */
-export async function call(method, path, { query, body, as } = {}) {
-  const creds = as || session();
+export async function call(method, path, { query, body } = {}) {
+  const creds = session();
   if (!creds) throw new ApiError(0, 'Not signed in');
   const url = new URL(`/v1/projects/${encodeURIComponent(creds.projectId)}${path}`, location.origin);
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== '') url.searchParams.set(name, value);
   }
-  const headers = { Authorization: `Bearer ${creds.apiKey}`, Accept: 'application/json' };
+  try {
+    return await send(method, url, creds.apiKey, body);
+  } catch (error) {
+    if (signedOutBy(error)) onSignedOut(error);
+    throw error;
+  }
+}
+
+/** What a key opens (`GET /v1/session`): its project, and what the key may do there. */
+export function openSession(apiKey) {
+  return send('GET', new URL('/v1/session', location.origin), apiKey);
+}
+
+async function send(method, url, apiKey, body) {
+  const headers = { Authorization: `Bearer ${apiKey}`, Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let response;
   try {
@@ -86,9 +100,7 @@ export async function call(method, path, { query, body, as } = {}) {
     const detail = (data && typeof data.detail === 'string' && data.detail)
       || (data && typeof data.message === 'string' && data.message)
       || response.statusText || 'the request failed';
-    const error = new ApiError(response.status, detail);
-    if (!as && signedOutBy(error)) onSignedOut(error);
-    throw error;
+    throw new ApiError(response.status, detail);
   }
   return data;
 }

@@ -1,6 +1,6 @@
 // The shell: sign in and out, and the views behind the navigation (`#live`, `#message/<id>`, …).
 
-import { ApiError, call, clearSession, saveSession, session, whenSignedOut } from './api.js';
+import { ApiError, clearSession, openSession, saveSession, session, whenSignedOut } from './api.js';
 import { $, say } from './dom.js';
 import live from './live.js';
 import overview from './overview.js';
@@ -14,6 +14,9 @@ const TITLES = {
   connections: 'Connections',
 };
 
+// What the header says a key may do (`scope` of `GET /v1/session`).
+const SCOPES = { admin: 'admin key', read: 'read-only key' };
+
 let current = null;
 
 function show(id) {
@@ -24,6 +27,8 @@ function signedIn(value) {
   $('nav').hidden = !value;
   $('who').hidden = !value;
   $('project-name').textContent = value ? `${value.projectName} · ${value.projectId}` : '';
+  $('key-scope').textContent = value ? SCOPES[value.scope] || '' : '';
+  document.body.dataset.scope = value ? value.scope : '';
 }
 
 function leave() {
@@ -39,7 +44,7 @@ function signOut(reason) {
   document.title = 'Sign in · trackses';
   say($('sign-in-error'), reason);
   $('sign-in-key').value = '';
-  $('sign-in-project').focus();
+  $('sign-in-key').focus();
 }
 
 /** Renders the view the address names; `focus` moves keyboard focus to its heading. */
@@ -67,26 +72,24 @@ function route(focus) {
 
 async function signIn(event) {
   event.preventDefault();
-  const projectId = $('sign-in-project').value.trim();
   const apiKey = $('sign-in-key').value.trim();
   const error = $('sign-in-error');
-  if (!projectId || !apiKey.startsWith('tsk_')) {
-    say(error, 'Enter the project id (prj_…) and an API key of that project (tsk_…).');
+  if (!apiKey.startsWith('tsk_')) {
+    say(error, 'Enter an API key (tsk_…): it names its project.');
     return;
   }
   const button = $('sign-in-submit');
   button.disabled = true;
   say(error, '');
   try {
-    const project = await call('GET', '', { as: { projectId, apiKey } });
-    saveSession({ projectId, apiKey, projectName: project.name });
+    const { project, key } = await openSession(apiKey);
+    saveSession({ projectId: project.id, projectName: project.name, scope: key.scope, apiKey });
     $('sign-in-key').value = '';
     if (location.hash && location.hash !== '#live') location.hash = '#live';
     else route(true);
   } catch (e) {
-    const refused = e instanceof ApiError && (e.status === 401 || e.status === 404);
-    say(error, refused
-      ? 'This key does not open that project: check both, or create a new key for it.'
+    say(error, e instanceof ApiError && e.status === 401
+      ? 'This key is not valid: it was revoked or mistyped. Create a new key with an admin key.'
       : e.message);
   } finally {
     button.disabled = false;
