@@ -73,11 +73,12 @@ pub async fn handle_records<S: IngestStore>(
             }
             Err(e) if e.disposition() == Disposition::Retry => {
                 tracing::error!(message_id, error = %e, "SNS record failed after acceptance");
+                runtime::metrics::failure(e.reason());
             }
             Err(e) => {
                 let topic_arn = record.sns["TopicArn"].as_str().unwrap_or_default();
                 tracing::warn!(message_id, topic_arn, reason = %e, "SNS record refused");
-                runtime::metrics::refused("ingest-sns", e.reason());
+                runtime::metrics::refused(e.reason());
             }
         }
         results.push(result);

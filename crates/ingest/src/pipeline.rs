@@ -271,11 +271,21 @@ impl<S: IngestStore> Ingestor<S> {
                 + Duration::days(1))
             .timestamp(),
         };
+        let writing = std::time::Instant::now();
         let outcome = self
             .store
             .write_ingest(&write)
             .await
             .map_err(store_failed)?;
+        runtime::metrics::store_latency(writing.elapsed());
+        match outcome {
+            WriteOutcome::Stored { events } => runtime::metrics::events_stored(
+                connection.mode().as_str(),
+                notification.event_type.ses_name().unwrap_or("Unknown"),
+                events,
+            ),
+            WriteOutcome::Duplicate => runtime::metrics::duplicate_delivery(),
+        }
         // A new notification signed after SNS said the subscription was removed: it is back.
         // Nothing else revives a connection (an error or a teardown is not undone by mail
         // arriving), nor does a copy or a late retry of a message signed before the removal.

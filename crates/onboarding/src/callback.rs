@@ -66,6 +66,21 @@ pub enum CallbackError {
 }
 
 impl CallbackError {
+    /// A short, fixed name for metrics and log queries.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            CallbackError::Envelope(_) => "envelope",
+            CallbackError::Signature(_) => "signature",
+            CallbackError::Stale(_) => "stale",
+            CallbackError::ForeignTopic => "foreign_topic",
+            CallbackError::NotARequest(_) => "not_a_request",
+            CallbackError::Confirm(_) => "confirm",
+            CallbackError::Respond(_) => "respond",
+            CallbackError::Store(_) => "store",
+            CallbackError::Invoke(_) => "invoke",
+        }
+    }
+
     pub fn disposition(&self) -> Disposition {
         match self {
             CallbackError::Envelope(_) | CallbackError::NotARequest(_) => Disposition::Malformed,

@@ -132,14 +132,16 @@ pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
     .fold(filter, |filter, directive| filter.add_directive(directive))
 }
 
-/// JSON logs in Lambda (CloudWatch parses them), plain text on a terminal.
+/// JSON logs in Lambda (CloudWatch parses them), plain text on a terminal. In Lambda each line
+/// carries the invocation's span (the runtime's, with its `requestId` and `xrayTraceId`).
 pub fn init_tracing() {
     let filter = log_filter("info");
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
         builder
             .json()
-            .with_current_span(false)
+            .with_current_span(true)
+            .with_span_list(false)
             .without_time()
             .init();
     } else {

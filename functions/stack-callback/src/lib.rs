@@ -69,6 +69,10 @@ async fn receive(State(callback): State<Arc<StackCallback<Store>>>, body: Bytes)
 
 fn rejection(error: &CallbackError) -> Problem {
     match error.disposition() {
+        Disposition::Retry => runtime::metrics::failure(error.reason()),
+        _ => runtime::metrics::refused(error.reason()),
+    }
+    match error.disposition() {
         Disposition::Malformed => {
             tracing::warn!(reason = %error, "callback message rejected as malformed");
             Problem::bad_request(error.to_string())

@@ -1,12 +1,15 @@
 //! `stack-callback`'s Lambda binary: the library's `App` behind API Gateway.
 
+use lambda_http::lambda_runtime::Runtime;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let (config, aws) = runtime::cold_start()?;
-    let wiring = aws_sdk_lambda::Client::new(&aws);
-    let routes = stack_callback::App::from_config(&config, &aws, wiring)?.routes();
-    lambda_http::run(edge::finish(routes)).await
+    let start = runtime::cold_start("stack-callback")?;
+    let wiring = aws_sdk_lambda::Client::new(&start.aws);
+    let routes = stack_callback::App::from_config(&start.config, &start.aws, wiring)?.routes();
+    let service = lambda_http::Adapter::from(edge::finish(routes));
+    runtime::run(Runtime::new(service), start.metrics).await
 }

@@ -58,8 +58,9 @@ async fn receive(
 }
 
 fn rejection(cid: &str, error: &IngestError) -> Problem {
-    if error.disposition() != Disposition::Retry {
-        runtime::metrics::refused("webhook", error.reason());
+    match error.disposition() {
+        Disposition::Retry => runtime::metrics::failure(error.reason()),
+        _ => runtime::metrics::refused(error.reason()),
     }
     match error.disposition() {
         Disposition::Malformed => {

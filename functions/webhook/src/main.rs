@@ -1,11 +1,14 @@
 //! `webhook`'s Lambda binary: the library's `App` behind API Gateway.
 
+use lambda_http::lambda_runtime::Runtime;
+
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    let (config, aws) = runtime::cold_start()?;
-    let routes = webhook::App::from_config(&config, &aws).routes();
-    lambda_http::run(edge::finish(routes)).await
+    let start = runtime::cold_start("webhook")?;
+    let routes = webhook::App::from_config(&start.config, &start.aws).routes();
+    let service = lambda_http::Adapter::from(edge::finish(routes));
+    runtime::run(Runtime::new(service), start.metrics).await
 }

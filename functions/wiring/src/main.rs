@@ -2,7 +2,7 @@
 //! conditioned on their encryption context) and acts in customer accounts. Invoked by the API
 //! and the stack callback only.
 
-use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
+use lambda_runtime::{Diagnostic, LambdaEvent, Runtime, service_fn};
 use model::wiring::Command;
 
 #[global_allocator]
@@ -10,13 +10,17 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    let (config, aws) = runtime::cold_start()?;
+    let start = runtime::cold_start("wiring")?;
     // Lambda itself: a long teardown hands its remaining pages to a fresh invocation.
-    let itself = aws_sdk_lambda::Client::new(&aws);
-    let wiring = &wiring::Wiring::from_config(&config, &aws, itself)?;
+    let itself = aws_sdk_lambda::Client::new(&start.aws);
+    let wiring = &wiring::Wiring::from_config(&start.config, &start.aws, itself)?;
     // An error fails the invocation: Lambda retries it, then dead-letters it.
     let handler = move |event: LambdaEvent<Command>| async move {
-        wiring.handle(event.payload).await.map_err(Diagnostic::from)
+        wiring.handle(event.payload).await.map_err(|error| {
+            let diagnostic = Diagnostic::from(error);
+            runtime::metrics::failure(diagnostic.error_type.clone());
+            diagnostic
+        })
     };
-    lambda_runtime::run(service_fn(handler)).await
+    runtime::run(Runtime::new(service_fn(handler)), start.metrics).await
 }
