@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: dev test emulator bench fuzz lint build
+.PHONY: dev test emulator bench fuzz package
 
 dev: ## the whole service locally: emulated AWS, every function, a demo project with live traffic
 	bash dev/stack.sh dev
@@ -16,5 +16,5 @@ bench: ## verify + parse + build-the-write throughput
 fuzz: ## the parsers' property tests (run 10,000 cases each by `make test`) with a million each, in release
 	PROPTEST_CASES=1000000 cargo test --release -p ingest -p onboarding --lib proptests
 
-build: ## Lambda binaries for arm64 (needs `pip install cargo-lambda`)
-	cargo lambda build --release --arm64
+package: ## every function for arm64 in one cargo-lambda build, laid out for `sam deploy`
+	bash dev/package.sh

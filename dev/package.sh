@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# `make package`: every Lambda function built for arm64 in ONE cargo-lambda workspace build (shared
+# dependencies compile once, features unified once), zipped, and laid out as `sam build` would lay
+# it out, so `sam deploy` deploys exactly these bytes:
+#   target/lambda/<function>/bootstrap.zip     what each function ships (sizes printed)
+#   .aws-sam/build/template.yaml               template.yaml, each CodeUri pointing at its build
+# Then: `sam deploy --guided` (it reads .aws-sam/build/template.yaml by default).
+set -euo pipefail
+
+# Pinned, like dev/venv.sh pins its tools: the same packager gives the same bytes.
+CARGO_LAMBDA_VERSION=1.9.2
+ARM64_TARGET=aarch64-unknown-linux-gnu
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+bash dev/venv.sh
+
+# `pip install cargo-lambda` brings cargo-lambda and zig (the cross linker): no C cross toolchain.
+if ! cargo lambda --version >/dev/null 2>&1; then
+    if [ ! -x .venv/bin/cargo-lambda ]; then
+        .venv/bin/python -m pip install -q --disable-pip-version-check \
+            "cargo-lambda==$CARGO_LAMBDA_VERSION"
+    fi
+    export PATH="$root/.venv/bin:$PATH"
+fi
+# Asking for the arm64 standard library first keeps cargo-lambda's prompt out of a batch run.
+if ! rustup target list --installed | grep -qx "$ARM64_TARGET"; then
+    rustup target add "$ARM64_TARGET"
+fi
+
+# Every package under functions/ is one Lambda function, its binary named like the package.
+mapfile -t functions < <(cargo metadata --no-deps --format-version 1 | .venv/bin/python -c '
+import json, os, sys
+meta = json.load(sys.stdin)
+functions = os.path.join(meta["workspace_root"], "functions") + os.sep
+print("\n".join(sorted(p["name"] for p in meta["packages"] if p["manifest_path"].startswith(functions))))
+')
+packages=()
+for f in "${functions[@]}"; do packages+=(-p "$f"); done
+
+start=$(date +%s)
+cargo lambda build --release --arm64 --output-format zip "${packages[@]}"
+echo "one arm64 release build of ${#functions[@]} functions: $(( $(date +%s) - start )) s"
+
+target_dir="$(cargo metadata --no-deps --format-version 1 | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
+.venv/bin/python dev/package.py template.yaml "$target_dir/lambda" .aws-sam/build
+SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template .aws-sam/build/template.yaml \
+    --region "${AWS_REGION:-eu-west-1}"
+for f in "${functions[@]}"; do
+    printf '%-16s %8d bytes zipped\n' "$f" "$(stat -c %s "$target_dir/lambda/$f/bootstrap.zip")"
+done
