@@ -13,7 +13,8 @@ from support import TemplateLoader
 
 import yaml
 
-TEMPLATE = Path(__file__).resolve().parents[3] / "template.yaml"
+ROOT = Path(__file__).resolve().parents[3]
+TEMPLATE = ROOT / "template.yaml"
 INTERNET_FACING = ["ApiFunction", "WebhookFunction", "IngestSnsFunction", "StackCallbackFunction"]
 
 
@@ -70,3 +71,10 @@ def test_the_admin_token_is_read_from_parameter_store_not_the_environment():
     assert variables["TRACKSES_ADMIN_TOKEN_PARAMETER"] == {"Ref": "AdminTokenParameter"}
     granted = {a for s in statements(found["ApiFunction"]) for a in actions(s)}
     assert "ssm:GetParameter" in granted
+
+
+def test_no_template_names_a_partition():
+    """aws-cn and aws-us-gov deployments (and customers there) get the same templates: every ARN
+    is built with ${AWS::Partition}."""
+    for path in [TEMPLATE, *sorted((ROOT / "cloudformation").glob("*.yaml"))]:
+        assert "arn:aws:" not in path.read_text(), path.relative_to(ROOT)
