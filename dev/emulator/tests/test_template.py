@@ -7,6 +7,7 @@ from the template itself, so a change that widens a privilege fails here before 
 - Every function has a reserved concurrency, and a throttle alarm watches it.
 """
 
+import re
 from pathlib import Path
 
 from support import TemplateLoader
@@ -61,7 +62,17 @@ def test_every_function_has_reserved_concurrency_and_a_throttle_alarm():
 def test_public_url_is_required_and_https():
     parameter = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Parameters"]["PublicUrl"]
     assert "Default" not in parameter
-    assert parameter["AllowedPattern"].startswith("^https://")
+    assert parameter["ConstraintDescription"]
+    # CloudFormation matches AllowedPattern against the whole value, as re.fullmatch does.
+    pattern = re.compile(parameter["AllowedPattern"])
+    for good in ["https://trackses.example.com", "https://trackses.example.com:8443/base/",
+                 "https://abc123.execute-api.eu-west-1.amazonaws.com"]:
+        assert pattern.fullmatch(good), good
+    for bad in ["http://trackses.example.com", "https://user@trackses.example.com",
+                "https://user:secret@trackses.example.com", "https://evil.example@trackses.example.com",
+                "https://trackses.example.com/?x=1", "https://trackses.example.com/#x",
+                "HTTPS://trackses.example.com", "https://", " https://trackses.example.com"]:
+        assert not pattern.fullmatch(bad), bad
 
 
 def test_the_admin_token_is_read_from_parameter_store_not_the_environment():
