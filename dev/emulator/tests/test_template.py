@@ -59,6 +59,22 @@ def test_every_function_has_reserved_concurrency_and_a_throttle_alarm():
         assert name in watched, name
 
 
+def alarms(found):
+    return {n: r["Properties"] for n, r in found.items() if r["Type"] == "AWS::CloudWatch::Alarm"}
+
+
+def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_clears():
+    found = resources()
+    assert found["AlarmTopic"]["Type"] == "AWS::SNS::Topic"
+    # The AWS managed aws/sns key would silently swallow every alarm (CloudWatch may not use it).
+    assert "alias/aws/sns" not in str(found["AlarmTopic"].get("Properties", {}))
+    assert alarms(found)
+    for name, alarm in alarms(found).items():
+        assert alarm.get("AlarmActions") == [{"Ref": "AlarmTopic"}], name
+        assert alarm.get("OKActions") == [{"Ref": "AlarmTopic"}], name
+        assert alarm.get("AlarmDescription"), name
+
+
 def test_public_url_is_required_and_https():
     parameter = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Parameters"]["PublicUrl"]
     assert "Default" not in parameter
