@@ -5,6 +5,9 @@ from the template itself, so a change that widens a privilege fails here before 
   explicit Deny keeps it out of roles in trackses' own account.
 - The internet-facing functions (api, webhook, ingest-sns, stack-callback) hold neither.
 - Every function has a reserved concurrency, and a throttle alarm watches it.
+- Every alarm tells the alarm topic when it fires and when it clears; every function has an
+  Errors alarm; refused signatures, ingest-sns refusals, API 5xx and table throttles are watched.
+- No template names the aws partition in an ARN.
 """
 
 import re
@@ -47,14 +50,13 @@ def test_only_wiring_decrypts_or_assumes_and_never_in_its_own_account():
 
 def test_every_function_has_reserved_concurrency_and_a_throttle_alarm():
     found = resources()
-    functions = [n for n, r in found.items() if r["Type"] == "AWS::Serverless::Function"]
-    assert len(functions) == 5
+    assert len(functions(found)) == 5
     watched = {
         r["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for r in found.values()
         if r["Type"] == "AWS::CloudWatch::Alarm" and r["Properties"].get("MetricName") == "Throttles"
     }
-    for name in functions:
+    for name in functions(found):
         assert "Ref" in found[name]["Properties"]["ReservedConcurrentExecutions"], name
         assert name in watched, name
 
@@ -73,6 +75,82 @@ def test_every_alarm_notifies_the_alarm_topic_when_it_fires_and_when_it_clears()
         assert alarm.get("AlarmActions") == [{"Ref": "AlarmTopic"}], name
         assert alarm.get("OKActions") == [{"Ref": "AlarmTopic"}], name
         assert alarm.get("AlarmDescription"), name
+
+
+def functions(found):
+    return [n for n, r in found.items() if r["Type"] == "AWS::Serverless::Function"]
+
+
+def test_every_function_has_an_errors_alarm():
+    found = resources()
+    watched = {
+        a["Dimensions"][0]["Value"]["Ref"]
+        for a in alarms(found).values()
+        if a.get("Namespace") == "AWS/Lambda" and a.get("MetricName") == "Errors"
+    }
+    for name in functions(found):
+        assert name in watched, name
+
+
+def metric_stats(alarm):
+    """A metric-math alarm's metrics by Id: (namespace, name, {dimension: value})."""
+    return {
+        q["Id"]: (q["MetricStat"]["Metric"]["Namespace"], q["MetricStat"]["Metric"]["MetricName"],
+                  {d["Name"]: d["Value"] for d in q["MetricStat"]["Metric"]["Dimensions"]})
+        for q in alarm["Metrics"] if "MetricStat" in q
+    }
+
+
+def test_metric_math_alarms_return_only_their_expression_over_all_their_metrics():
+    for name, alarm in alarms(resources()).items():
+        if "Metrics" not in alarm:
+            continue
+        returned = [q for q in alarm["Metrics"] if q.get("ReturnData", True)]
+        assert len(returned) == 1 and "Expression" in returned[0], name
+        # Every metric fetched is used (none forgotten when a reason is added). Ids start lower
+        # case, functions (SUM) upper case.
+        used = set(re.findall(r"\b[a-z][A-Za-z0-9_]*", returned[0]["Expression"]))
+        assert used == set(metric_stats(alarm)), name
+
+
+# The contract of the functions' EMF metrics (namespace trackses): RefusedMessages by Function and
+# Reason; these are the reasons the SNS entries count.
+SNS_REFUSAL_REASONS = {"envelope", "signature", "unregistered_topic", "unproven_topic", "stale",
+                       "not_ses", "confirm", "store"}
+
+
+def test_refusals_are_watched_by_signature_at_both_entries_and_in_total_at_ingest_sns():
+    found = alarms(resources())
+    signature = {
+        tuple(sorted((d["Name"], d["Value"]) for d in a["Dimensions"]))
+        for a in found.values() if a.get("MetricName") == "RefusedMessages"
+    }
+    for function in ("webhook", "ingest-sns"):
+        assert (("Function", function), ("Reason", "signature")) in signature, function
+    totals = [metric_stats(a) for a in found.values() if "Metrics" in a]
+    ingest = [m for m in totals
+              if {v[1] for v in m.values()} == {"RefusedMessages"}
+              and {v[2]["Function"] for v in m.values()} == {"ingest-sns"}]
+    assert len(ingest) == 1, totals
+    assert {v[2]["Reason"] for v in ingest[0].values()} == SNS_REFUSAL_REASONS
+    assert all(v[0] == "trackses" and set(v[2]) == {"Function", "Reason"} for v in ingest[0].values())
+    # The metric's old dimension (Entry) is no longer published: an alarm on it would never fire.
+    assert not [a for a in found.values() for d in a.get("Dimensions", []) if d["Name"] == "Entry"]
+
+
+def test_the_api_and_the_table_are_watched():
+    found = alarms(resources())
+    api = [a for a in found.values() if a.get("Namespace") == "AWS/ApiGateway"]
+    assert [a["MetricName"] for a in api] == ["5xx"]
+    assert {d["Name"]: d["Value"] for d in api[0]["Dimensions"]} == {
+        "ApiId": {"Ref": "HttpApi"}, "Stage": "$default"}
+    throttles = {
+        (v[1], v[2].get("GlobalSecondaryIndexName"))
+        for a in found.values() if "Metrics" in a for v in metric_stats(a).values()
+        if v[0] == "AWS/DynamoDB" and v[2]["TableName"] == {"Ref": "Table"}
+    }
+    assert throttles == {(m, i) for m in ("ReadThrottleEvents", "WriteThrottleEvents")
+                         for i in (None, "gsi1")}
 
 
 def test_public_url_is_required_and_https():
