@@ -7,9 +7,12 @@ from the template itself, so a change that widens a privilege fails here before 
 - Every function has a reserved concurrency, and a throttle alarm watches it.
 - Every alarm tells the alarm topic when it fires and when it clears; every function has an
   Errors alarm; refused signatures, ingest-sns refusals, API 5xx and table throttles are watched.
+- Every function is traced (X-Ray) and logs JSON to a log group of its own with the stack's
+  retention; the HTTP API writes a JSON access log, also with that retention.
 - No template names the aws partition in an ARN.
 """
 
+import json
 import re
 from pathlib import Path
 
@@ -151,6 +154,56 @@ def test_the_api_and_the_table_are_watched():
     }
     assert throttles == {(m, i) for m in ("ReadThrottleEvents", "WriteThrottleEvents")
                          for i in (None, "gsi1")}
+
+
+def with_globals(template, name):
+    """A function's properties as SAM deploys them: Globals.Function under its own, maps merged
+    (SAM merges a map in Globals with the function's, the function winning), the rest replaced."""
+    merged = dict(template.get("Globals", {}).get("Function", {}))
+    for key, value in template["Resources"][name]["Properties"].items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    return merged
+
+
+def test_every_function_is_traced_and_logs_json_to_a_group_with_retention():
+    template = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)
+    found = template["Resources"]
+    groups = set()
+    for name in functions(found):
+        properties = with_globals(template, name)
+        assert properties.get("Tracing") == "Active", name
+        logging = properties.get("LoggingConfig", {})
+        assert logging.get("LogFormat") == "JSON", name
+        group = logging.get("LogGroup", {}).get("Ref")
+        assert group and found[group]["Type"] == "AWS::Logs::LogGroup", name
+        assert found[group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}, name
+        groups.add(group)
+    # A group of its own each: one function's flood does not bury another's lines.
+    assert len(groups) == len(functions(found))
+
+
+def test_log_retention_offers_only_what_cloudwatch_logs_accepts():
+    parameter = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)["Parameters"]["LogRetentionDays"]
+    accepted = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192,
+                2557, 2922, 3288, 3653]
+    assert parameter["AllowedValues"] == accepted
+    assert parameter["Default"] in accepted
+
+
+def test_the_http_api_writes_a_json_access_log_to_a_group_with_retention():
+    found = resources()
+    settings = found["HttpApi"]["Properties"]["AccessLogSettings"]
+    group = settings["DestinationArn"]["Fn::GetAtt"]
+    assert group[1] == "Arn" and found[group[0]]["Type"] == "AWS::Logs::LogGroup"
+    assert found[group[0]]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    # API Gateway substitutes the $context variables inside the quotes: what it writes is JSON.
+    line = json.loads(re.sub(r"\$context\.[A-Za-z.]+", "x", settings["Format"]))
+    assert set(line) >= {"requestId", "ip", "requestTime", "httpMethod", "routeKey", "status",
+                         "responseLength", "integrationLatency", "integrationErrorMessage"}
+    assert "$context.requestId" in settings["Format"]  # API Gateway requires it
 
 
 def test_public_url_is_required_and_https():
