@@ -9,6 +9,8 @@ from the template itself, so a change that widens a privilege fails here before 
   Errors alarm; refused signatures, ingest-sns refusals, API 5xx and table throttles are watched.
 - Every function is traced (X-Ray) and logs JSON to a log group of its own with the stack's
   retention; the HTTP API writes a JSON access log, also with that retention.
+- The operations dashboard is valid JSON once !Sub has filled it in, and shows the application's
+  metrics (events stored, refused, duplicates, store latency) beside every function's.
 - No template names the aws partition in an ARN.
 """
 
@@ -204,6 +206,25 @@ def test_the_http_api_writes_a_json_access_log_to_a_group_with_retention():
     assert set(line) >= {"requestId", "ip", "requestTime", "httpMethod", "routeKey", "status",
                          "responseLength", "integrationLatency", "integrationErrorMessage"}
     assert "$context.requestId" in settings["Format"]  # API Gateway requires it
+
+
+def test_the_operations_dashboard_is_json_and_shows_what_trackses_did():
+    template = yaml.load(TEMPLATE.read_text(), Loader=TemplateLoader)
+    [body] = [r["Properties"]["DashboardBody"]["Fn::Sub"] for r in template["Resources"].values()
+              if r["Type"] == "AWS::CloudWatch::Dashboard"]
+    # Every ${...} names something !Sub can resolve: a resource (or its attribute), a parameter
+    # or a pseudo parameter.
+    known = set(template["Resources"]) | set(template["Parameters"])
+    for name in re.findall(r"\$\{([^}]*)\}", body):
+        assert name.startswith("AWS::") or name.split(".")[0] in known, name
+    dashboard = json.loads(re.sub(r"\$\{[^}]*\}", "placeholder", body))
+    text = json.dumps(dashboard)
+    for metric in ("EventsStored", "RefusedMessages", "DuplicateDeliveries", "StoreLatency"):
+        assert metric in text, metric
+    for widget in dashboard["widgets"]:
+        assert widget["properties"].get("region") == "placeholder", widget  # ${AWS::Region}
+    for function in functions(template["Resources"]):
+        assert "${%s}" % function in body, function
 
 
 def test_public_url_is_required_and_https():
