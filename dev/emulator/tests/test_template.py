@@ -219,7 +219,8 @@ def test_the_operations_dashboard_is_json_and_shows_what_trackses_did():
         assert name.startswith("AWS::") or name.split(".")[0] in known, name
     dashboard = json.loads(re.sub(r"\$\{[^}]*\}", "placeholder", body))
     text = json.dumps(dashboard)
-    for metric in ("EventsStored", "RefusedMessages", "DuplicateDeliveries", "StoreLatency"):
+    for metric in ("EventsStored", "RefusedMessages", "Failures", "DuplicateDeliveries",
+                   "StoreLatency", "ColdStart"):
         assert metric in text, metric
     for widget in dashboard["widgets"]:
         assert widget["properties"].get("region") == "placeholder", widget  # ${AWS::Region}
