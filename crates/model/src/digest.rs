@@ -2,9 +2,8 @@
 
 /// Tokens trackses hands out (API keys, onboarding tokens, topic proofs) are stored only as this.
 pub fn sha256_hex(value: &str) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, value.as_bytes())
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(aws_lc_rs::digest::digest(
+        &aws_lc_rs::digest::SHA256,
+        value.as_bytes(),
+    ))
 }

@@ -26,7 +26,7 @@ pub fn random_hex(n: usize) -> String {
     SystemRandom::new()
         .fill(&mut bytes)
         .expect("the operating system random generator failed");
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 /// STS allows `[\w+=,.@:/-]` in an external id; hex is a subset and 20 bytes give 160 bits.

@@ -2,7 +2,7 @@
 //! the review page with every parameter filled in; the customer ticks the IAM box and creates.
 
 use url::Url;
-use url::form_urlencoded::byte_serialize;
+use url::form_urlencoded;
 
 /// What a deployment needs to hand out links: set by `TRACKSES_ACCOUNT_ID` and
 /// `TRACKSES_ROLE_TEMPLATE_URL` (and `TRACKSES_CALLBACK_TOPIC`).
@@ -33,10 +33,6 @@ pub struct StackParameters<'a> {
     pub callback_topic_arn: &'a str,
 }
 
-fn encoded(value: &str) -> String {
-    byte_serialize(value.as_bytes()).collect()
-}
-
 /// `https://<region>.console.aws.amazon.com/cloudformation/home?region=<region>#/stacks/create/review?templateURL=…&stackName=…&param_<Name>=…`,
 /// every value percent-encoded (the console reads them from the fragment).
 pub fn quick_create_url(
@@ -54,13 +50,11 @@ pub fn quick_create_url(
         ("param_ConnectionToken", parameters.connection_token),
         ("param_CallbackTopicArn", parameters.callback_topic_arn),
     ];
-    let query: Vec<String> = pairs
-        .iter()
-        .map(|(name, value)| format!("{name}={}", encoded(value)))
-        .collect();
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs)
+        .finish();
     format!(
-        "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/create/review?{}",
-        query.join("&")
+        "https://{region}.console.aws.amazon.com/cloudformation/home?region={region}#/stacks/create/review?{query}"
     )
 }
 

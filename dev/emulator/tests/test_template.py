@@ -258,3 +258,39 @@ def test_no_template_names_a_partition():
     is built with ${AWS::Partition}."""
     for path in [TEMPLATE, *sorted((ROOT / "cloudformation").glob("*.yaml"))]:
         assert "arn:aws:" not in path.read_text(), path.relative_to(ROOT)
+
+
+def http_routes(found):
+    """(method, path, function) of every HttpApi event in the template."""
+    for name in functions(found):
+        for event in found[name]["Properties"].get("Events", {}).values():
+            if event["Type"] == "HttpApi":
+                yield event["Properties"]["Method"], event["Properties"]["Path"], name
+
+
+def route_for(routes, method, path):
+    """API Gateway's choice for a request: a route without a greedy {proxy+} beats one with it;
+    among those left, the most literal segments win (HTTP API route precedence)."""
+    def matches(pattern):
+        want, got = pattern.strip("/").split("/"), path.strip("/").split("/")
+        if want[-1].endswith("+}"):
+            return len(got) >= len(want) and all(
+                w.startswith("{") or w == g for w, g in zip(want[:-1], got)) and got != [""]
+        return len(want) == len(got) and all(w.startswith("{") or w == g for w, g in zip(want, got))
+
+    candidates = [(m, p, f) for m, p, f in routes if m in ("ANY", method) and matches(p)]
+    assert candidates, (method, path)
+    return max(candidates, key=lambda r: ("+}" not in r[1], sum(not s.startswith("{") for s in r[1].split("/"))))[2]
+
+
+def test_every_path_reaches_the_function_that_serves_it():
+    found = resources()
+    routes = list(http_routes(found))
+    for method, path in [("GET", "/"), ("GET", "/health"), ("GET", "/v1/regions"),
+                         ("GET", "/v1/session"), ("POST", "/v1/projects"),
+                         ("GET", "/v1/projects/prj_1/events"), ("GET", "/dashboard/app.js"),
+                         ("DELETE", "/v1/projects/prj_1/connections/con_1"),
+                         ("GET", "/no/such/route")]:
+        assert route_for(routes, method, path) == "ApiFunction", path
+    assert route_for(routes, "POST", "/v1/hooks/sns/con_1") == "WebhookFunction"
+    assert route_for(routes, "POST", "/v1/hooks/cloudformation") == "StackCallbackFunction"
