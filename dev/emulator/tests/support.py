@@ -51,7 +51,8 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # stop() waits up to one poll interval (0.5 s by default), and tests stop many receivers.
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
 
     def queue(self, path) -> queue.Queue:
         return self.queues.setdefault(path, queue.Queue())
