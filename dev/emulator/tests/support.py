@@ -32,17 +32,19 @@ def free_port() -> int:
 
 
 class Receiver:
-    """Local HTTP endpoint; every POST is queued per path as (headers, body)."""
+    """Local HTTP endpoint; every POST is queued per path as (headers, body) and answered with
+    the status answer(headers) gives (200 unless told)."""
 
-    def __init__(self):
+    def __init__(self, answer=lambda headers: 200):
         self.queues: dict[str, queue.Queue] = {}
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"])).decode("utf-8")
+                status = answer(dict(self.headers))
                 receiver.queue(self.path).put((dict(self.headers), body))
-                self.send_response(200)
+                self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 

@@ -4,6 +4,8 @@ Environment:
   TRACKSES_AWS_PORT               port (default 4566)
   TRACKSES_SNS_CERT_DIR           if set, the signing certificate PEM is copied there
   TRACKSES_EMULATOR_AUTOCONFIRM=1 http/https subscriptions are confirmed instantly (test hook)
+  TRACKSES_EMULATOR_SNS_TIME_SCALE multiplies every SNS retry delay (default 1; 0.01 turns a
+                                  2-minute outage into 1.2 s)
   TRACKSES_LAMBDA_ENDPOINT        base URL of a local Lambda Invoke API for `lambda` subscribers
 """
 
@@ -34,6 +36,7 @@ def main() -> None:
     sns_patches.apply(
         base_url=f"http://127.0.0.1:{port}",
         autoconfirm=os.environ.get("TRACKSES_EMULATOR_AUTOCONFIRM") == "1",
+        time_scale=float(os.environ.get("TRACKSES_EMULATOR_SNS_TIME_SCALE") or "1"),
     )
     dynamodb_patches.apply()  # one DynamoDB request at a time (moto is not thread-safe)
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing

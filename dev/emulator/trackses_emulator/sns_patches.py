@@ -5,6 +5,9 @@
 - http/https subscriptions start pending: a signed SubscriptionConfirmation is POSTed and
   the subscription is confirmed by ConfirmSubscription (API or unsigned GET of SubscribeURL);
 - only confirmed subscriptions get Notifications; a failing subscriber is logged and skipped;
+- a failed delivery (any message type, as AWS documents) is retried on a background thread by
+  the effective delivery policy (sns_retries.py), each delay multiplied by the time scale, and
+  dropped with a log line when the policy is exhausted;
 - Unsubscribe of a confirmed subscription POSTs a signed UnsubscribeConfirmation.
 """
 
@@ -13,6 +16,7 @@ import logging
 import re
 import secrets
 import threading
+import time
 import uuid
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
@@ -25,7 +29,7 @@ from moto.sns.exceptions import SNSInvalidParameter, SNSNotFoundError
 from moto.sns.models import SNSBackend, Subscription, sns_backends
 from moto.sns.responses import SNSResponse
 
-from . import signing
+from . import signing, sns_retries
 
 log = logging.getLogger("trackses_emulator.sns")
 
@@ -35,6 +39,7 @@ CONFIRM_DELAY = 0.2  # seconds between Subscribe/Unsubscribe and the confirmatio
 
 _base_url = "http://127.0.0.1:4566"
 _autoconfirm = False
+_time_scale = 1.0  # multiplies every retry delay (TRACKSES_EMULATOR_SNS_TIME_SCALE)
 # token -> (subscription, True if the token re-creates an unsubscribed subscription)
 _tokens: dict[str, tuple[Subscription, bool]] = {}
 _orig: dict = {}
@@ -97,7 +102,29 @@ def _to_json(msg: dict) -> str:
 
 
 def _deliver(sub, msg_type, message_id, body: str, raw=False) -> None:
-    """POST one message; failures are logged, never raised."""
+    """POST one message; a failure SNS retries is retried on a background thread, so the caller
+    (Publish) waits for the first attempt only. Failures are logged, never raised."""
+    if not sns_retries.retryable(_post(sub, msg_type, message_id, body, raw)):
+        return
+    policy = sns_retries.effective_policy(sub.attributes.get("DeliveryPolicy"),
+                                          sub.topic.delivery_policy)
+    delays = sns_retries.retry_delays(policy)
+    threading.Thread(target=_retry, args=(sub, msg_type, message_id, body, raw, delays),
+                     name=f"sns-retry-{message_id}", daemon=True).start()
+
+
+def _retry(sub, msg_type, message_id, body: str, raw, delays: list[float]) -> None:
+    for delay in delays:
+        time.sleep(delay * _time_scale)
+        if not sns_retries.retryable(_post(sub, msg_type, message_id, body, raw)):
+            return
+    # Without a dead-letter queue SNS discards the message once the policy is exhausted.
+    log.warning("%s %s -> %s dropped after %d retries", msg_type, message_id, sub.endpoint,
+                len(delays))
+
+
+def _post(sub, msg_type, message_id, body: str, raw) -> int | None:
+    """One attempt: the endpoint's HTTP status, or None when it did not answer."""
     headers = {
         "Content-Type": "text/plain; charset=UTF-8",
         "User-Agent": "Amazon Simple Notification Service Agent",
@@ -114,10 +141,12 @@ def _deliver(sub, msg_type, message_id, body: str, raw=False) -> None:
             sub.endpoint, data=body.encode("utf-8"), headers=headers,
             timeout=POST_TIMEOUT, allow_redirects=False,
         )
-        level = logging.INFO if 200 <= resp.status_code < 300 else logging.WARNING
-        log.log(level, "%s %s -> %s: HTTP %s", msg_type, message_id, sub.endpoint, resp.status_code)
     except Exception as exc:  # noqa: BLE001 - one bad subscriber must not break Publish
         log.warning("%s %s -> %s failed: %s", msg_type, message_id, sub.endpoint, exc)
+        return None
+    level = logging.INFO if 200 <= resp.status_code < 300 else logging.WARNING
+    log.log(level, "%s %s -> %s: HTTP %s", msg_type, message_id, sub.endpoint, resp.status_code)
+    return resp.status_code
 
 
 def _send_confirmation_later(sub, msg_type: str, token: str) -> None:
@@ -278,11 +307,11 @@ def _infer_service_region_host(self, environ, path):
 # --- entry point -------------------------------------------------------------------
 
 
-def apply(base_url: str, autoconfirm: bool = False) -> None:
-    global _base_url, _autoconfirm
+def apply(base_url: str, autoconfirm: bool = False, time_scale: float = 1.0) -> None:
+    global _base_url, _autoconfirm, _time_scale
     if _orig:
         return
-    _base_url, _autoconfirm = base_url.rstrip("/"), autoconfirm
+    _base_url, _autoconfirm, _time_scale = base_url.rstrip("/"), autoconfirm, time_scale
 
     def patch(key, cls, name, func):
         _orig[key] = getattr(cls, name)
