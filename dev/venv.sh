@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create or refresh the repository's Python virtualenv (<repo>/.venv) with the tools of the
-# local AWS emulator (dev/emulator): moto server, cfn-lint, pytest and the SAM CLI (whose
-# `sam validate --lint` checks the deploy template in `make test`), at pinned versions.
+# local AWS emulator (dev/emulator): moto server, cfn-lint, pytest, the SAM CLI (whose
+# `sam validate --lint` checks the deploy template in `make test`) and openapi-spec-validator
+# (which checks the API's generated OpenAPI document), at pinned versions.
 # Idempotent: prints nothing and does nothing when the pinned versions are installed.
 # Needs python3 (3.11) and access to the package index; installs Debian's python3-venv when the
 # interpreter lacks ensurepip.
@@ -11,19 +12,21 @@ MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
 PYTEST_VERSION=9.0.1
 SAM_CLI_VERSION=1.170.0
+OPENAPI_SPEC_VALIDATOR_VERSION=0.9.0
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="$root/.venv"
 py="$venv/bin/python"
 PYTHON="${PYTHON:-python3}"
 
-# True when moto (with its "server" extra) and cfn-lint are installed at the pinned versions.
+# True when every tool (moto with its "server" extra) is installed at its pinned version.
 pinned_installed() {
-    [ -x "$py" ] && "$py" - "$MOTO_VERSION" "$CFN_LINT_VERSION" "$PYTEST_VERSION" "$SAM_CLI_VERSION" >/dev/null 2>&1 <<'EOF'
+    [ -x "$py" ] && "$py" - "$MOTO_VERSION" "$CFN_LINT_VERSION" "$PYTEST_VERSION" "$SAM_CLI_VERSION" \
+        "$OPENAPI_SPEC_VALIDATOR_VERSION" >/dev/null 2>&1 <<'EOF'
 import re, sys
 from importlib import metadata as md
-names = ("moto", "cfn-lint", "pytest", "aws-sam-cli")
-if tuple(md.version(name) for name in names) != tuple(sys.argv[1:5]):
+names = ("moto", "cfn-lint", "pytest", "aws-sam-cli", "openapi-spec-validator")
+if tuple(md.version(name) for name in names) != tuple(sys.argv[1:6]):
     sys.exit(1)
 for req in md.requires("moto") or []:
     if re.search(r"""extra\s*==\s*["']server["']""", req):
@@ -69,9 +72,9 @@ if ! "$py" -m pip --version >/dev/null 2>&1; then
 fi
 "$py" -m pip install -q --disable-pip-version-check \
     "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" "pytest==$PYTEST_VERSION" \
-    "aws-sam-cli==$SAM_CLI_VERSION"
+    "aws-sam-cli==$SAM_CLI_VERSION" "openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION"
 
 if ! pinned_installed; then
-    echo "venv.sh: $venv still lacks moto[server]==$MOTO_VERSION / cfn-lint==$CFN_LINT_VERSION / pytest==$PYTEST_VERSION / aws-sam-cli==$SAM_CLI_VERSION" >&2
+    echo "venv.sh: $venv still lacks moto[server]==$MOTO_VERSION / cfn-lint==$CFN_LINT_VERSION / pytest==$PYTEST_VERSION / aws-sam-cli==$SAM_CLI_VERSION / openapi-spec-validator==$OPENAPI_SPEC_VALIDATOR_VERSION" >&2
     exit 1
 fi

@@ -355,6 +355,21 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
 
     browser.page.clone().close().await.unwrap();
     let _ = std::fs::remove_dir_all(&downloads);
+
+    // The dashboard stays within the documented contract: every request the instance served
+    // (the page's, SNS's deliveries, this test's own) is an operation of GET /openapi.json.
+    let document = common::contract::document(&h).await;
+    let served = h.requests.lock().unwrap().clone();
+    let dashboard_calls = served
+        .iter()
+        .filter(|(_, p)| p.starts_with("/v1/projects/"));
+    assert!(dashboard_calls.count() > 10, "{served:?}");
+    for (method, path) in &served {
+        assert!(
+            common::contract::documented(&document, method, path),
+            "{method} {path} is not in the OpenAPI document"
+        );
+    }
     eprintln!(
         "browser test: events shown {shown_after:?} after the API had them; {:?} in all",
         started.elapsed()

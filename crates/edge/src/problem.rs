@@ -6,12 +6,17 @@ use serde::Serialize;
 
 use store::StoreError;
 
+/// RFC 9457 problem details, served as `application/problem+json`.
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
+    /// `urn:trackses:problem:<slug>`: what went wrong, for code to match on.
     #[serde(rename = "type")]
     pub problem_type: String,
     pub title: &'static str,
+    /// The HTTP status, repeated.
     pub status: u16,
+    /// What went wrong and what to do, in words; never a secret or an internal error.
     pub detail: String,
 }
 

@@ -14,6 +14,7 @@ pub enum ConnectionMode {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ConnectionStatus {
     /// Registered; waiting for SNS to confirm the subscription.
@@ -183,6 +184,7 @@ impl TopicProof {
 /// How trackses reaches the account, with what each way keeps: a connection's mode and its
 /// fields cannot disagree.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "mode", rename_all = "snake_case")]
 pub enum Access {
     /// The customer wired the account; trackses holds nothing of theirs.
@@ -204,6 +206,7 @@ pub enum Access {
 /// The customer's stack, which owns the role, topic and configuration set: trackses never
 /// deletes them; deleting the stack does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stack {
     pub stack_id: String,
     /// The SHA-256 of the stack's ConnectionToken, which its Update and Delete requests must
@@ -231,6 +234,7 @@ pub struct Source {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Connection {
     pub id: String,
     /// Internal: the API shows connections only inside their project.

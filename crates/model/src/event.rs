@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The API's `type` values. `Unknown` keeps an event SES may add later instead of dropping it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventType {
     Send,

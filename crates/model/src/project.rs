@@ -2,6 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Project {
     pub id: String,
     pub name: String,
@@ -13,6 +14,7 @@ pub struct Project {
 /// identities and teardown, the routes that act in a customer's account or on access itself.
 /// The default is the least privilege: a new key only reads unless asked otherwise.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum KeyScope {
     #[default]
@@ -56,6 +58,7 @@ pub struct ApiKeyRecord {
 
 /// A key as the API lists it: everything but its hash.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ApiKeyView {
     pub id: String,
     pub label: Option<String>,

@@ -12,6 +12,7 @@ pub type Details = serde_json::Map<String, serde_json::Value>;
 /// Borrowed while it is written (every recipient of a notification shares the mail's tags, and
 /// the hot path should not copy them), owned when read back.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event<'a> {
     pub id: Cow<'a, str>,
     #[serde(rename = "type")]
@@ -23,7 +24,11 @@ pub struct Event<'a> {
     pub connection_id: Cow<'a, str>,
     pub source: Cow<'a, str>,
     pub subject: Option<Cow<'a, str>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Vec<String>>))]
     pub tags: Cow<'a, Tags>,
+    /// What SES says of this event type (bounce type, diagnostic code, link clicked…), in
+    /// snake_case.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub details: Cow<'a, Details>,
 }
 
@@ -31,6 +36,7 @@ pub type StoredEvent = Event<'static>;
 
 /// A recipient's latest meaningful state, whatever order its events arrived in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RecipientStatus {
     Complained,

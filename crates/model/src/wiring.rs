@@ -48,6 +48,7 @@ pub enum Command {
 
 /// An SES identity of a customer account, looked up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Identity {
     pub identity: String,
     #[serde(rename = "type")]
@@ -58,6 +59,7 @@ pub struct Identity {
 
 /// An identity as the API shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct IdentityView {
     #[serde(flatten)]
     pub identity: Identity,
@@ -67,6 +69,7 @@ pub struct IdentityView {
 
 /// The account's sending state in the connection's region (SES `GetAccount`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Sending {
     pub enabled: bool,
     pub production_access: bool,
@@ -76,6 +79,7 @@ pub struct Sending {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Verification {
     pub verified: bool,
     pub account_id: String,

@@ -38,6 +38,7 @@ pub struct EventPage {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RecipientTimeline {
     pub recipient: String,
     pub status: RecipientStatus,
@@ -45,11 +46,13 @@ pub struct RecipientTimeline {
 }
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MessageTimeline {
     pub ses_message_id: String,
     pub source: Option<String>,
     pub subject: Option<String>,
     pub sent_at: Option<DateTime<Utc>>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BTreeMap<String, Vec<String>>, inline))]
     pub tags: Tags,
     pub recipients: Vec<RecipientTimeline>,
 }

@@ -10,6 +10,7 @@ use crate::stats::Buckets;
 use model::EventType;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RateHealth))]
 #[serde(rename_all = "snake_case")]
 pub enum Health {
     Ok,
@@ -30,6 +31,7 @@ impl Health {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rates {
     pub delivery: f64,
     /// Permanent bounces only, as AWS counts them.
@@ -40,12 +42,14 @@ pub struct Rates {
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema), schema(as = RateStatus))]
 pub struct Status {
     pub bounce: Health,
     pub complaint: Health,
 }
 
 #[derive(Debug, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Summary {
     pub totals: BTreeMap<&'static str, u64>,
     pub series: Vec<BTreeMap<String, serde_json::Value>>,

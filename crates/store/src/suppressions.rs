@@ -6,6 +6,7 @@ use super::attrs::{get_s, s};
 use super::{Store, StoreError, keys};
 
 #[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Suppression {
     pub recipient: String,
     pub reason: String,

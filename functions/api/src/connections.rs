@@ -9,44 +9,60 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
 use connect::{ConnectError, Disconnected, Registered, disconnect};
 use customer::AccessKey;
 use edge::auth::{AdminKey, ReadKey};
 use edge::problem::{Problem, json_body};
 use model::ConnectionMode;
-use model::wiring::{Command, Reply};
+use model::wiring::{Command, IdentityView, Reply, Verification};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use zeroize::Zeroizing;
 
+use crate::projects::Pid;
 use crate::state::{ApiState, Shared, connect_problem};
+use crate::views::{
+    ConnectionView, Disconnection, Forgotten, IdentityAttached, IdentityDetached, Items, Page,
+    TopicProof,
+};
 
-pub fn routes() -> axum::Router<Arc<ApiState>> {
-    axum::Router::new()
-        .route(
-            "/v1/projects/{pid}/connections",
-            post(create_connection).get(list_connections),
-        )
-        .route(
-            "/v1/projects/{pid}/connections/{cid}",
-            get(get_connection).delete(delete_connection),
-        )
-        .route(
-            "/v1/projects/{pid}/connections/{cid}/identities",
-            get(list_identities),
-        )
-        .route(
-            "/v1/projects/{pid}/connections/{cid}/verify",
-            post(verify_connection),
-        )
-        .route(
-            "/v1/projects/{pid}/connections/{cid}/identities/{identity}",
-            put(attach_identity).delete(detach_identity),
-        )
+pub fn routes() -> OpenApiRouter<Arc<ApiState>> {
+    OpenApiRouter::new()
+        .routes(routes!(create_connection, list_connections))
+        .routes(routes!(get_connection, delete_connection))
+        .routes(routes!(list_identities))
+        .routes(routes!(verify_connection))
+        .routes(routes!(attach_identity, detach_identity))
 }
 
-#[derive(Deserialize)]
+/// One connection of a project.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct ConnectionPath {
+    /// The project id (`prj_…`).
+    pid: String,
+    /// The connection id (`con_…`); one of another project gets 404.
+    cid: String,
+}
+
+/// One SES identity of a connection's account.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+struct IdentityPath {
+    /// The project id (`prj_…`).
+    pid: String,
+    /// The connection id (`con_…`).
+    cid: String,
+    /// An email address or a domain.
+    identity: String,
+}
+
+/// By mode: `manual` (you wired it; trackses gets a webhook URL), `automatic` (a scoped IAM key
+/// trackses keeps sealed and wires with), `role` (a role trusting trackses under the project's
+/// external id).
+#[derive(Deserialize, ToSchema)]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 enum NewConnection {
     Manual {
@@ -55,6 +71,7 @@ enum NewConnection {
     Automatic {
         region: String,
         access_key_id: String,
+        #[schema(value_type = String, format = Password)]
         secret_access_key: Zeroizing<String>,
     },
     Role {
@@ -85,10 +102,15 @@ impl From<NewConnection> for connect::NewConnection {
     }
 }
 
+#[utoipa::path(post, path = "/v1/projects/{pid}/connections", tag = "connections", params(Pid),
+    request_body = NewConnection, security(("project_key" = [])),
+    responses(
+        (status = 201, description = "A manual connection, with its topic proof (shown once)", body = ConnectionView),
+        (status = 202, description = "An automatic or role connection, being wired", body = ConnectionView)))]
 async fn create_connection(
     State(state): Shared,
     _key: AdminKey,
-    Path(pid): Path<String>,
+    Path(Pid { pid }): Path<Pid>,
     body: Bytes,
 ) -> Result<Response, Problem> {
     let new = json_body::<NewConnection>(&body)?.into();
@@ -104,9 +126,9 @@ async fn create_connection(
             let mut view = state.view(&connection);
             // Shown once: the webhook's subscription confirmation proves the topic by itself;
             // the direct SNS → Lambda path needs this published to the topic once.
-            view["topic_proof"] = json!({
-                "message": proof_message,
-                "expires_at": proof.expires_at,
+            view.topic_proof = Some(TopicProof {
+                message: proof_message,
+                expires_at: proof.expires_at,
             });
             (StatusCode::CREATED, Json(view)).into_response()
         }
@@ -116,54 +138,64 @@ async fn create_connection(
     })
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/connections", tag = "connections", params(Pid),
+    security(("project_key" = [])), responses((status = 200, body = Items<ConnectionView>)))]
 async fn list_connections(
     State(state): Shared,
     _key: ReadKey,
-    Path(pid): Path<String>,
-) -> Result<Json<serde_json::Value>, Problem> {
+    Path(Pid { pid }): Path<Pid>,
+) -> Result<Json<Items<ConnectionView>>, Problem> {
     let connections = state.store.list_connections(&pid).await?;
-    let items: Vec<_> = connections.iter().map(|c| state.view(c)).collect();
-    Ok(Json(json!({"items": items})))
+    Ok(Json(Items {
+        items: connections.iter().map(|c| state.view(c)).collect(),
+    }))
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/connections/{cid}", tag = "connections",
+    params(ConnectionPath), security(("project_key" = [])),
+    responses((status = 200, body = ConnectionView)))]
 async fn get_connection(
     State(state): Shared,
     _key: ReadKey,
-    Path((pid, cid)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, Problem> {
+    Path(ConnectionPath { pid, cid }): Path<ConnectionPath>,
+) -> Result<Json<ConnectionView>, Problem> {
     let connection = state.project_connection(&pid, &cid).await?;
     Ok(Json(state.view(&connection)))
 }
 
+#[utoipa::path(delete, path = "/v1/projects/{pid}/connections/{cid}", tag = "connections",
+    params(ConnectionPath), security(("project_key" = [])),
+    responses((status = 202, description = "Forgotten at once (manual, or made by a customer's stack), or being torn down", body = Disconnection)))]
 async fn delete_connection(
     State(state): Shared,
     _key: AdminKey,
-    Path((pid, cid)): Path<(String, String)>,
+    Path(ConnectionPath { pid, cid }): Path<ConnectionPath>,
 ) -> Result<Response, Problem> {
     let connection = state.project_connection(&pid, &cid).await?;
     let body = match disconnect(&state.store, state.connector.as_ref(), connection)
         .await
         .map_err(connect_problem)?
     {
-        Disconnected::Forgotten { remaining } => {
-            let mut body = json!({"id": cid, "status": "deleted"});
-            if let Some(detail) = remaining {
-                body["detail"] = json!(detail);
-            }
-            body
+        Disconnected::Forgotten { remaining } => Disconnection::Forgotten(Forgotten {
+            id: cid,
+            status: "deleted",
+            detail: remaining,
+        }),
+        Disconnected::TearingDown(connection) => {
+            Disconnection::TearingDown(Box::new(state.view(&connection)))
         }
-        Disconnected::TearingDown(connection) => state.view(&connection),
     };
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }
 
-/// Sends a request/response command about a connection of the project and maps the reply.
+/// Sends a request/response command about a connection of the project; the wiring function's
+/// reply, or its refusal as a problem.
 async fn ask(
     state: &ApiState,
     (pid, cid): (&str, &str),
     identity: Option<&str>,
     command: impl FnOnce(String) -> Command,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Reply, Problem> {
     if let Some(identity) = identity {
         identity_name(identity)?;
     }
@@ -177,43 +209,33 @@ async fn ask(
         .connector
         .as_ref()
         .ok_or_else(|| connect_problem(ConnectError::ModeNotAvailable))?;
-    let reply = connector
+    connector
         .ask(&command(connection.id))
         .await
-        .map_err(|e| connect_problem(e.into()))?;
-    match reply {
-        Reply::Identities { items, next_cursor } => {
-            Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
-        }
-        Reply::Attached {
-            identity,
-            configuration_set,
-            replaced,
-        } => Ok(Json(json!({
-            "identity": identity,
-            "configuration_set": configuration_set,
-            "attached": true,
-            "replaced": replaced,
-        }))),
-        Reply::Detached { identity } => Ok(Json(json!({"identity": identity, "attached": false}))),
-        Reply::Verified(verification) => {
-            Ok(Json(serde_json::to_value(verification).unwrap_or_default()))
-        }
-        Reply::Done | Reply::Refused { .. } => Err(Problem::unavailable(
-            &"the wiring function answered `done` to a question",
-        )),
-    }
+        .map_err(|e| connect_problem(e.into()))
 }
 
+/// The wiring function answered another question than the one asked.
+fn unexpected(reply: Reply) -> Problem {
+    Problem::unavailable(&format!("the wiring function answered {reply:?}"))
+}
+
+#[utoipa::path(post, path = "/v1/projects/{pid}/connections/{cid}/verify", tag = "connections",
+    params(ConnectionPath), security(("project_key" = [])),
+    responses((status = 200, description = "SES sending state, and what is missing (`problems`)", body = Verification)))]
 async fn verify_connection(
     State(state): Shared,
     _key: AdminKey,
-    Path((pid, cid)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, Problem> {
-    ask(&state, (&pid, &cid), None, |connection_id| {
+    Path(ConnectionPath { pid, cid }): Path<ConnectionPath>,
+) -> Result<Json<Verification>, Problem> {
+    match ask(&state, (&pid, &cid), None, |connection_id| {
         Command::Verify { connection_id }
     })
-    .await
+    .await?
+    {
+        Reply::Verified(verification) => Ok(Json(verification)),
+        other => Err(unexpected(other)),
+    }
 }
 
 /// An identity is an email address or a domain; anything else cannot be one.
@@ -231,20 +253,25 @@ fn identity_name(identity: &str) -> Result<(), Problem> {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct IdentitiesQuery {
+    /// The `next_cursor` of the previous page (up to 100 identities a page).
     cursor: Option<String>,
 }
 
 /// A page of identities; `cursor` is SES's NextToken, passed through untouched (SES decides
 /// whether it is one of its own), but never longer or stranger than a token SES hands out.
+#[utoipa::path(get, path = "/v1/projects/{pid}/connections/{cid}/identities", tag = "connections",
+    params(ConnectionPath, IdentitiesQuery), security(("project_key" = [])),
+    responses((status = 200, description = "One page of the account's SES identities, sorted", body = Page<IdentityView>)))]
 async fn list_identities(
     State(state): Shared,
     _key: AdminKey,
-    Path((pid, cid)): Path<(String, String)>,
+    Path(ConnectionPath { pid, cid }): Path<ConnectionPath>,
     query: Result<Query<IdentitiesQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<Page<IdentityView>>, Problem> {
     const MAX_CURSOR: usize = 2048;
     let Query(IdentitiesQuery { cursor }) =
         query.map_err(|e| Problem::bad_request(e.body_text()))?;
@@ -255,55 +282,87 @@ async fn list_identities(
             "`cursor` is not a cursor this API returned",
         ));
     }
-    ask(&state, (&pid, &cid), None, |connection_id| {
+    match ask(&state, (&pid, &cid), None, |connection_id| {
         Command::ListIdentities {
             connection_id,
             cursor,
         }
     })
-    .await
+    .await?
+    {
+        Reply::Identities { items, next_cursor } => Ok(Json(Page { items, next_cursor })),
+        other => Err(unexpected(other)),
+    }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Attach {
+    /// Replace a configuration set the identity already uses (refused otherwise).
     #[serde(default)]
     replace: bool,
 }
 
+#[utoipa::path(put, path = "/v1/projects/{pid}/connections/{cid}/identities/{identity}", tag = "connections",
+    params(IdentityPath), request_body(content = Option<Attach>, description = "Optional"),
+    security(("project_key" = [])),
+    responses((status = 200, body = IdentityAttached)))]
 async fn attach_identity(
     State(state): Shared,
     _key: AdminKey,
-    Path((pid, cid, identity)): Path<(String, String, String)>,
+    Path(IdentityPath { pid, cid, identity }): Path<IdentityPath>,
     body: Bytes,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<IdentityAttached>, Problem> {
     let Attach { replace } = if body.is_empty() {
         Attach::default()
     } else {
         json_body(&body)?
     };
     let name = identity.clone();
-    ask(&state, (&pid, &cid), Some(&name), |connection_id| {
+    match ask(&state, (&pid, &cid), Some(&name), |connection_id| {
         Command::Attach {
             connection_id,
             identity,
             replace,
         }
     })
-    .await
+    .await?
+    {
+        Reply::Attached {
+            identity,
+            configuration_set,
+            replaced,
+        } => Ok(Json(IdentityAttached {
+            identity,
+            configuration_set,
+            attached: true,
+            replaced,
+        })),
+        other => Err(unexpected(other)),
+    }
 }
 
+#[utoipa::path(delete, path = "/v1/projects/{pid}/connections/{cid}/identities/{identity}", tag = "connections",
+    params(IdentityPath), security(("project_key" = [])),
+    responses((status = 200, body = IdentityDetached)))]
 async fn detach_identity(
     State(state): Shared,
     _key: AdminKey,
-    Path((pid, cid, identity)): Path<(String, String, String)>,
-) -> Result<Json<serde_json::Value>, Problem> {
+    Path(IdentityPath { pid, cid, identity }): Path<IdentityPath>,
+) -> Result<Json<IdentityDetached>, Problem> {
     let name = identity.clone();
-    ask(&state, (&pid, &cid), Some(&name), |connection_id| {
+    match ask(&state, (&pid, &cid), Some(&name), |connection_id| {
         Command::Detach {
             connection_id,
             identity,
         }
     })
-    .await
+    .await?
+    {
+        Reply::Detached { identity } => Ok(Json(IdentityDetached {
+            identity,
+            attached: false,
+        })),
+        other => Err(unexpected(other)),
+    }
 }

@@ -3,11 +3,11 @@
 
 use std::sync::LazyLock;
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use edge::Problem;
 use model::sha256_hex;
@@ -58,15 +58,27 @@ static ETAGS: LazyLock<Vec<String>> = LazyLock::new(|| {
         .collect()
 });
 
-pub fn routes() -> Router {
-    Router::new()
-        .route("/", get(|headers: HeaderMap| async move { serve(INDEX, &headers) }))
-        .route(
-            "/dashboard/{name}",
-            get(|Path(name): Path<String>, headers: HeaderMap| async move {
-                serve(&name, &headers)
-            }),
-        )
+pub fn routes<S: Clone + Send + Sync + 'static>() -> OpenApiRouter<S> {
+    OpenApiRouter::new()
+        .routes(routes!(page))
+        .routes(routes!(file))
+}
+
+/// The dashboard (sign in with an API key).
+#[utoipa::path(get, path = "/", tag = "dashboard",
+    responses((status = 200, description = "The page", content_type = "text/html"),
+              (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`")))]
+async fn page(headers: HeaderMap) -> Response {
+    serve(INDEX, &headers)
+}
+
+/// One of the dashboard's scripts, its style sheet or its icon.
+#[utoipa::path(get, path = "/dashboard/{name}", tag = "dashboard",
+    params(("name" = String, Path, description = "A file name the page links to")),
+    responses((status = 200, description = "The file (JavaScript, CSS or SVG)"),
+              (status = 304, description = "Unchanged since the `ETag` sent in `If-None-Match`")))]
+async fn file(Path(name): Path<String>, headers: HeaderMap) -> Response {
+    serve(&name, &headers)
 }
 
 fn serve(name: &str, request: &HeaderMap) -> Response {
@@ -110,7 +122,7 @@ mod tests {
         if let Some(tag) = if_none_match {
             request = request.header(header::IF_NONE_MATCH, tag);
         }
-        routes()
+        axum::Router::from(routes::<()>())
             .oneshot(request.body(Body::empty()).unwrap())
             .await
             .unwrap()

@@ -5,14 +5,19 @@ mod admin_token;
 mod connections;
 mod dashboard;
 mod onboarding;
+pub mod openapi;
 mod projects;
 pub mod state;
+mod views;
 
 use std::sync::Arc;
 
 use ::onboarding::link::RoleLinks;
 use aws_types::SdkConfig;
 use axum::Router;
+use axum::body::Bytes;
+use axum::http::header;
+use axum::routing::get;
 use runtime::{Config, ConfigError};
 use store::Store;
 
@@ -49,10 +54,70 @@ impl App {
 
     /// The routes only; `edge::finish` adds the problem+json fallbacks once, at the edge.
     pub fn routes(&self) -> Router {
+        let (routes, document) = documented_routes();
+        // Rendered once per cold start: the document is the same for every request.
+        let document = Bytes::from(serde_json::to_vec(&document).unwrap_or_default());
+        let json = [(header::CONTENT_TYPE, "application/json")];
+        routes
+            .route(
+                openapi::PATH,
+                get(move || async move { (json, document.clone()) }),
+            )
+            .with_state(self.state.clone())
+    }
+}
+
+/// Every route of the API with the OpenAPI document describing them, made together.
+fn documented_routes() -> (Router<Arc<ApiState>>, utoipa::openapi::OpenApi) {
+    openapi::document(
         projects::routes()
             .merge(connections::routes())
             .merge(onboarding::routes())
-            .with_state(self.state.clone())
-            .merge(dashboard::routes())
+            .merge(dashboard::routes()),
+    )
+}
+
+/// The API's OpenAPI document, as `GET /openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    documented_routes().1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a client generator needs: a 3.1 document whose every operation says how it is
+    /// authorised (or that it is public) and how it fails.
+    #[test]
+    fn every_operation_is_described_with_its_errors() {
+        let document = serde_json::to_value(openapi_document()).unwrap();
+        assert_eq!(document["openapi"], "3.1.0");
+        let paths = document["paths"].as_object().unwrap();
+        assert!(paths.len() >= 20, "{}", paths.len());
+        for (path, item) in paths {
+            for (method, operation) in item.as_object().unwrap() {
+                let default = &operation["responses"]["default"]["content"];
+                assert!(
+                    default["application/problem+json"]["schema"]["$ref"]
+                        .as_str()
+                        .is_some_and(|r| r.ends_with("/Problem")),
+                    "{method} {path}"
+                );
+                let public = [
+                    "/",
+                    "/health",
+                    "/v1/regions",
+                    "/dashboard/{name}",
+                    openapi::PATH,
+                ]
+                .contains(&path.as_str())
+                    || path.starts_with("/v1/hooks/");
+                assert_eq!(
+                    operation.get("security").is_some(),
+                    !public,
+                    "{method} {path}"
+                );
+            }
+        }
     }
 }

@@ -3,14 +3,15 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Json, Router};
 use chrono::Utc;
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use edge::Problem;
 use edge::auth::AdminKey;
@@ -18,24 +19,31 @@ use model::Onboarding;
 use model::naming::topic_arn;
 use onboarding::link::{StackParameters, quick_create_url, stack_name};
 
+use crate::projects::Pid;
 use crate::state::{ApiState, connect_problem};
+use crate::views::RoleLink;
 
-pub fn routes() -> Router<Arc<ApiState>> {
-    Router::new().route("/v1/projects/{pid}/onboarding/role", get(role_link))
+pub fn routes() -> OpenApiRouter<Arc<ApiState>> {
+    OpenApiRouter::new().routes(routes!(role_link))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct LinkQuery {
+    /// A region SES v2 serves (`GET /v1/regions`), where the stack is made.
     region: String,
 }
 
 /// Every call mints a new link (a new connection id and token, valid for seven days): a link
 /// serves one stack, and trackses keeps only its token's hash, so it cannot show one twice.
+#[utoipa::path(get, path = "/v1/projects/{pid}/onboarding/role", tag = "connections",
+    params(Pid, LinkQuery), security(("project_key" = [])),
+    responses((status = 200, description = "A new link each call: one stack, seven days (501 where the deployment publishes no template)", body = RoleLink)))]
 async fn role_link(
     State(state): State<Arc<ApiState>>,
     _key: AdminKey,
-    Path(pid): Path<String>,
+    Path(Pid { pid }): Path<Pid>,
     query: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(LinkQuery { region }) = query.map_err(|e| {
@@ -74,17 +82,17 @@ async fn role_link(
         },
     );
     tracing::info!(project_id = %pid, connection_id = %cid, region, "role-mode link issued");
-    let body = json!({
-        "quick_create_url": url,
-        "template_url": links.template_url,
-        "stack_name": stack,
-        "external_id": project.external_id,
-        "trackses_account_id": links.account_id,
-        "region": region,
-        "connection_id": cid,
-        "webhook_url": webhook_url,
-        "expires_at": store::attrs::time_string(onboarding.expires_at),
-    });
+    let body = RoleLink {
+        quick_create_url: url,
+        template_url: links.template_url.to_string(),
+        stack_name: stack,
+        external_id: project.external_id,
+        trackses_account_id: links.account_id.clone(),
+        region,
+        connection_id: cid.clone(),
+        webhook_url,
+        expires_at: store::attrs::time_string(onboarding.expires_at),
+    };
     // The link carries a one-stack token: no cache may keep it.
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(body)).into_response())
 }

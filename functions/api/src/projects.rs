@@ -3,61 +3,70 @@
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
-use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use customer::trust::masked_external_id;
 use edge::auth::{AdminKey, AnyKey, ReadKey, mint_api_key, require_admin};
 use edge::problem::{Problem, json_body};
-use model::{ApiKeyRecord, ApiKeyView, EventType, KeyScope, Project, ids};
+use model::{ApiKeyRecord, ApiKeyView, Event, EventType, KeyScope, Project, StoredEvent, ids};
 use store::attrs::time_string;
-use store::events::{EventFilter, PageFrom};
+use store::events::{EventFilter, MessageTimeline, PageFrom};
 use store::keys::{CounterScope, Granularity};
 use store::projects::RevokeError;
-use store::summary::summarize;
+use store::summary::{Summary, summarize};
+use store::suppressions::Suppression;
 
 use crate::state::{ApiState, Shared};
+use crate::views::{ApiKeyCreated, Health, Items, Page, ProjectCreated, Session};
 
-pub fn routes() -> Router<Arc<ApiState>> {
-    Router::new()
-        .route("/health", get(health))
-        .route("/v1/regions", get(regions))
-        .route("/v1/session", get(session))
-        .route("/v1/projects", post(create_project))
-        .route("/v1/projects/{pid}", get(get_project))
-        .route(
-            "/v1/projects/{pid}/api-keys",
-            post(create_api_key).get(list_api_keys),
-        )
-        .route("/v1/projects/{pid}/api-keys/{kid}", delete(delete_api_key))
-        .route("/v1/projects/{pid}/events", get(list_events))
-        .route("/v1/projects/{pid}/messages/{mid}", get(get_message))
-        .route("/v1/projects/{pid}/stats", get(get_stats))
-        .route("/v1/projects/{pid}/suppressions", get(list_suppressions))
+pub fn routes() -> OpenApiRouter<Arc<ApiState>> {
+    OpenApiRouter::new()
+        .routes(routes!(health))
+        .routes(routes!(regions))
+        .routes(routes!(session))
+        .routes(routes!(create_project))
+        .routes(routes!(get_project))
+        .routes(routes!(create_api_key, list_api_keys))
+        .routes(routes!(delete_api_key))
+        .routes(routes!(list_events))
+        .routes(routes!(get_message))
+        .routes(routes!(get_stats))
+        .routes(routes!(list_suppressions))
 }
 
-async fn health() -> Json<serde_json::Value> {
-    Json(json!({"status": "ok"}))
+#[utoipa::path(get, path = "/health", tag = "dashboard", responses((status = 200, body = Health)))]
+async fn health() -> Json<Health> {
+    Json(Health { status: "ok" })
 }
 
 /// The regions a connection or a role link may name: public, as AWS publishes them too.
-async fn regions() -> Json<serde_json::Value> {
-    Json(json!({"items": model::region::SES_REGIONS.as_slice()}))
+#[utoipa::path(get, path = "/v1/regions", tag = "connections",
+    responses((status = 200, description = "Every region SES v2 serves", body = Items<String>)))]
+async fn regions() -> Json<Items<&'static str>> {
+    Json(Items {
+        items: model::region::SES_REGIONS.to_vec(),
+    })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewProject {
+    /// 1 to 100 characters.
     name: String,
 }
 
+#[utoipa::path(post, path = "/v1/projects", tag = "projects", request_body = NewProject,
+    security(("admin_token" = [])),
+    responses((status = 201, description = "The project and its first admin key", body = ProjectCreated)))]
 async fn create_project(
     State(state): Shared,
     headers: HeaderMap,
@@ -80,19 +89,26 @@ async fn create_project(
     tracing::info!(project_id = %project.id, "project created");
     Ok((
         StatusCode::CREATED,
-        Json(json!({"project": project, "api_key": api_key})),
+        Json(ProjectCreated { project, api_key }),
     )
         .into_response())
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}", tag = "projects", params(Pid),
+    security(("project_key" = [])),
+    responses((status = 200, description = "`external_id` masked unless the key is an admin key", body = Project)))]
 async fn get_project(State(state): Shared, key: ReadKey) -> Result<Json<Project>, Problem> {
     Ok(Json(project_seen_by(&state, &key.0).await?))
 }
 
 /// Signing in with the key alone: which project the key opens and what it may do there.
-async fn session(State(state): Shared, AnyKey(key): AnyKey) -> Result<Response, Problem> {
-    let project = project_seen_by(&state, &key).await?;
-    Ok(Json(json!({"project": project, "key": ApiKeyView::from(&key)})).into_response())
+#[utoipa::path(get, path = "/v1/session", tag = "projects", security(("project_key" = [])),
+    responses((status = 200, body = Session)))]
+async fn session(State(state): Shared, AnyKey(key): AnyKey) -> Result<Json<Session>, Problem> {
+    Ok(Json(Session {
+        project: project_seen_by(&state, &key).await?,
+        key: ApiKeyView::from(&key),
+    }))
 }
 
 /// The key's own project as that key may see it.
@@ -109,18 +125,24 @@ async fn project_seen_by(state: &ApiState, key: &ApiKeyRecord) -> Result<Project
     Ok(project)
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewApiKey {
+    /// At most 100 characters.
     label: Option<String>,
+    /// `read` unless asked.
     #[serde(default)]
     scope: KeyScope,
 }
 
+#[utoipa::path(post, path = "/v1/projects/{pid}/api-keys", tag = "projects", params(Pid),
+    request_body(content = Option<NewApiKey>, description = "Optional: no body makes a read key"),
+    security(("project_key" = [])),
+    responses((status = 201, description = "Needs an admin key", body = ApiKeyCreated)))]
 async fn create_api_key(
     State(state): Shared,
     _key: AdminKey,
-    Path(pid): Path<String>,
+    Path(Pid { pid }): Path<Pid>,
     body: Bytes,
 ) -> Result<Response, Problem> {
     let NewApiKey { label, scope } = if body.is_empty() {
@@ -137,22 +159,31 @@ async fn create_api_key(
     let (api_key, record) = mint_api_key(&pid, scope, label);
     state.store.put_api_key(&record).await?;
     tracing::info!(project_id = %pid, key_id = %record.id, scope = scope.as_str(), "API key created");
-    let mut body = json!(ApiKeyView::from(&record));
-    // Shown once: only its hash is kept.
-    body["api_key"] = json!(api_key);
+    let body = ApiKeyCreated {
+        key: ApiKeyView::from(&record),
+        api_key,
+    };
     Ok((StatusCode::CREATED, Json(body)).into_response())
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/api-keys", tag = "projects", params(Pid),
+    security(("project_key" = [])),
+    responses((status = 200, description = "Needs an admin key; never a secret", body = Items<ApiKeyView>)))]
 async fn list_api_keys(
     State(state): Shared,
     _key: AdminKey,
-    Path(pid): Path<String>,
-) -> Result<Json<serde_json::Value>, Problem> {
+    Path(Pid { pid }): Path<Pid>,
+) -> Result<Json<Items<ApiKeyView>>, Problem> {
     let keys = state.store.list_api_keys(&pid).await?;
-    let items: Vec<ApiKeyView> = keys.iter().map(ApiKeyView::from).collect();
-    Ok(Json(json!({"items": items})))
+    Ok(Json(Items {
+        items: keys.iter().map(ApiKeyView::from).collect(),
+    }))
 }
 
+#[utoipa::path(delete, path = "/v1/projects/{pid}/api-keys/{kid}", tag = "projects",
+    params(Pid, ("kid" = String, Path, description = "The key's id")),
+    security(("project_key" = [])),
+    responses((status = 204, description = "Revoked (409: the project's last admin key stays)")))]
 async fn delete_api_key(
     State(state): Shared,
     _key: AdminKey,
@@ -174,19 +205,31 @@ async fn delete_api_key(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct EventsQuery {
     #[serde(rename = "type")]
+    #[param(value_type = Option<EventType>)]
     event_type: Option<String>,
+    /// One recipient's events (case-insensitive).
     recipient: Option<String>,
+    /// One SES message's events.
     message_id: Option<String>,
     connection_id: Option<String>,
+    /// `name:value` of an SES message tag.
     tag: Option<String>,
+    /// RFC 3339, on `occurred_at`.
+    #[param(value_type = Option<DateTime<Utc>>)]
     from: Option<String>,
+    #[param(value_type = Option<DateTime<Utc>>)]
     to: Option<String>,
+    /// 1 to 200 (50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
+    /// Older events: the `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// The live tail: events newer than this cursor, oldest first (not with `cursor`).
     after: Option<String>,
 }
 
@@ -279,25 +322,33 @@ impl EventsQuery {
     }
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/events", tag = "events", params(Pid, EventsQuery),
+    security(("project_key" = [])),
+    responses((status = 200, description = "Newest first; with `after`, oldest first", body = Page<Event>)))]
 async fn list_events(
     State(state): Shared,
     _key: ReadKey,
-    Path(pid): Path<String>,
+    Path(Pid { pid }): Path<Pid>,
     query: Result<Query<EventsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<Page<StoredEvent>>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let (filter, page, limit) = query.into_request()?;
     let page = state.store.list_events(&pid, &filter, &page, limit).await?;
-    Ok(Json(
-        json!({"items": page.items, "next_cursor": page.next_cursor}),
-    ))
+    Ok(Json(Page {
+        items: page.items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/messages/{mid}", tag = "events",
+    params(Pid, ("mid" = String, Path, description = "The SES message id")),
+    security(("project_key" = [])),
+    responses((status = 200, description = "Each recipient's status and events, oldest first", body = MessageTimeline)))]
 async fn get_message(
     State(state): Shared,
     _key: ReadKey,
     Path((pid, mid)): Path<(String, String)>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<MessageTimeline>, Problem> {
     if !ids::is_key_safe(&mid) {
         return Err(Problem::not_found("message"));
     }
@@ -306,24 +357,34 @@ async fn get_message(
         .message_timeline(&pid, &mid)
         .await?
         .ok_or_else(|| Problem::not_found("message"))?;
-    Ok(Json(serde_json::to_value(timeline).unwrap_or_default()))
+    Ok(Json(timeline))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct StatsQuery {
+    /// RFC 3339 (default: 30 days, or 24 hours by hour, before `to`).
+    #[param(value_type = Option<DateTime<Utc>>)]
     from: Option<String>,
+    /// RFC 3339 (default: now).
+    #[param(value_type = Option<DateTime<Utc>>)]
     to: Option<String>,
+    /// `day` (default; at most 366 days) or `hour` (at most 31 days).
     granularity: Option<String>,
+    /// One connection's counters instead of the project's.
     connection_id: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/stats", tag = "events", params(Pid, StatsQuery),
+    security(("project_key" = [])),
+    responses((status = 200, description = "Totals, series, rates and their status against AWS's thresholds", body = Summary)))]
 async fn get_stats(
     State(state): Shared,
     _key: ReadKey,
-    Path(pid): Path<String>,
+    Path(Pid { pid }): Path<Pid>,
     query: Result<Query<StatsQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<Summary>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     // Defaults and caps keep every view to a bounded number of counter reads.
     let (granularity, default_span, max_span) = match query.granularity.as_deref() {
@@ -357,24 +418,29 @@ async fn get_stats(
             granularity.bucket(&to),
         )
         .await?;
-    Ok(Json(
-        serde_json::to_value(summarize(&read.buckets)).unwrap_or_default(),
-    ))
+    Ok(Json(summarize(&read.buckets)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
+    /// 1 to 200 (50).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 200)]
     limit: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/projects/{pid}/suppressions", tag = "events", params(Pid, PageQuery),
+    security(("project_key" = [])),
+    responses((status = 200, description = "Recipients with a Permanent bounce or a complaint, in address order", body = Page<Suppression>)))]
 async fn list_suppressions(
     State(state): Shared,
     _key: ReadKey,
-    Path(pid): Path<String>,
+    Path(Pid { pid }): Path<Pid>,
     query: Result<Query<PageQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<Page<Suppression>>, Problem> {
     let Query(query) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
     let limit = parse_limit(query.limit)?;
     // The cursor is the last recipient of the previous page.
@@ -391,5 +457,13 @@ async fn list_suppressions(
         .store
         .suppressions(&pid, query.cursor.as_deref(), limit)
         .await?;
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// The project every `/v1/projects/{pid}/…` route names.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct Pid {
+    /// The project id (`prj_…`); a key of another project gets 404.
+    pub pid: String,
 }

@@ -9,11 +9,12 @@ use edge::Problem;
 use model::wiring::Refusal;
 use model::{Connection, ids};
 use onboarding::link::RoleLinks;
-use serde::Serialize;
 use store::Store;
 use url::Url;
 
 use connect::{ConnectError, Connector};
+
+use crate::views::ConnectionView;
 
 pub struct ApiState {
     pub store: Store,
@@ -33,26 +34,18 @@ impl edge::auth::KeyStore for ApiState {
     }
 }
 
-/// A connection as the API shows it: never a secret.
-#[derive(Serialize)]
-struct ConnectionView<'a> {
-    #[serde(flatten)]
-    connection: &'a Connection,
-    webhook_url: String,
-}
-
 impl ApiState {
     /// Where SNS must deliver for `cid`.
     pub fn webhook_url(&self, cid: &str) -> String {
         model::connection::webhook_url(&self.public_url, cid)
     }
 
-    pub fn view(&self, connection: &Connection) -> serde_json::Value {
-        let view = ConnectionView {
-            connection,
+    pub fn view(&self, connection: &Connection) -> ConnectionView {
+        ConnectionView {
+            connection: connection.clone(),
             webhook_url: self.webhook_url(&connection.id),
-        };
-        serde_json::to_value(view).unwrap_or_default()
+            topic_proof: None,
+        }
     }
 
     pub async fn project_connection(&self, pid: &str, cid: &str) -> Result<Connection, Problem> {

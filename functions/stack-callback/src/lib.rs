@@ -43,7 +43,7 @@ impl App {
     /// The routes only; `edge::finish` adds the problem+json fallbacks once, at the edge.
     pub fn routes(&self) -> Router {
         Router::new()
-            .route("/v1/hooks/cloudformation", post(receive))
+            .route(edge::hooks::CLOUDFORMATION, post(receive))
             .with_state(self.callback.clone())
     }
 }

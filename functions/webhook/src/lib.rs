@@ -37,7 +37,7 @@ impl App {
     /// The routes only; `edge::finish` adds the problem+json fallbacks once, at the edge.
     pub fn routes(&self) -> Router {
         Router::new()
-            .route("/v1/hooks/sns/{cid}", post(receive))
+            .route(edge::hooks::SNS, post(receive))
             .with_state(self.ingestor.clone())
     }
 }

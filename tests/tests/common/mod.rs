@@ -10,6 +10,7 @@ mod customer;
 mod logs;
 
 pub mod automatic;
+pub mod contract;
 pub mod hand_fed;
 pub mod onboarding;
 pub mod ses;
@@ -18,6 +19,7 @@ pub mod ses;
 #[allow(unused_imports)]
 pub use self::{capture::*, customer::*, logs::*};
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use aws_config::SdkConfig;
@@ -40,6 +42,8 @@ pub const TRACKSES_ACCOUNT: &str = "123456789012";
 
 pub struct Harness {
     pub api: ApiClient,
+    /// Every request the instance served, as (method, path): what a client really called.
+    pub requests: Arc<Mutex<Vec<(String, String)>>>,
     pub admin_token: String,
     pub aws: SdkConfig,
     pub store: Store,
@@ -82,9 +86,22 @@ impl Harness {
         let app = local::app_tuned(&config, &aws, tune)
             .await
             .expect("the configuration names a public URL");
+        let requests: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let log = requests.clone();
+        let app = app.layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let entry = (
+                    request.method().to_string(),
+                    request.uri().path().to_owned(),
+                );
+                log.lock().unwrap().push(entry);
+                next.run(request)
+            },
+        ));
         tokio::spawn(async move { axum::serve(listener, app).await });
         Harness {
             api: ApiClient::new(base),
+            requests,
             admin_token,
             aws,
             store,
