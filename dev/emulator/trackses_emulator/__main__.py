@@ -38,7 +38,7 @@ def main() -> None:
         autoconfirm=os.environ.get("TRACKSES_EMULATOR_AUTOCONFIRM") == "1",
         time_scale=float(os.environ.get("TRACKSES_EMULATOR_SNS_TIME_SCALE") or "1"),
     )
-    dynamodb_patches.apply()  # one DynamoDB request at a time (moto is not thread-safe)
+    dynamodb_patches.apply()  # one DynamoDB request at a time, item-level transaction rollback
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
     sts_iam_patches.apply()  # AssumeRole trust policies, IAM user and customer role policies
     request_log.apply()  # GET/DELETE /_trackses/requests
