@@ -59,14 +59,9 @@ async fn a_key_alone_names_its_project_and_scope() {
 async fn a_wrong_secret_a_revoked_key_or_no_key_opens_nothing() {
     let h = Harness::start().await;
     let (pid, victim) = h.project().await;
-    let before = h
-        .call(
-            Method::GET,
-            &format!("/v1/projects/{pid}/api-keys"),
-            &victim,
-            None,
-        )
-        .await;
+    let keys_path = format!("/v1/projects/{pid}/api-keys");
+    let keys = || async { h.call(Method::GET, &keys_path, &victim, None).await.1 };
+    let before = keys().await;
 
     let guessed = format!("tsk_{}_{}", kid(&victim), "0".repeat(64));
     for token in [
@@ -83,22 +78,12 @@ async fn a_wrong_secret_a_revoked_key_or_no_key_opens_nothing() {
         assert!(problem.get("project").is_none(), "{problem}");
     }
 
-    let (_, made) = h
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{pid}/api-keys"),
-            &victim,
-            None,
-        )
-        .await;
+    let (_, made) = h.call(Method::POST, &keys_path, &victim, None).await;
     let revoked = made["api_key"].as_str().unwrap();
     let (status, _) = h
         .call(
             Method::DELETE,
-            &format!(
-                "/v1/projects/{pid}/api-keys/{}",
-                made["id"].as_str().unwrap()
-            ),
+            &format!("{keys_path}/{}", made["id"].as_str().unwrap()),
             &victim,
             None,
         )
@@ -111,15 +96,7 @@ async fn a_wrong_secret_a_revoked_key_or_no_key_opens_nothing() {
         "{problem}"
     );
 
-    let after = h
-        .call(
-            Method::GET,
-            &format!("/v1/projects/{pid}/api-keys"),
-            &victim,
-            None,
-        )
-        .await;
-    assert_eq!(before.1["items"], after.1["items"]);
+    assert_eq!(before["items"], keys().await["items"]);
 }
 
 /// GIVEN a key stored before keys could be found by id alone (no index attributes) WHEN it is
