@@ -14,6 +14,7 @@ import os
 import shutil
 
 from . import (
+    capacity_meter,
     cfn_custom_resources,
     cfn_patches,
     dynamodb_patches,
@@ -39,6 +40,7 @@ def main() -> None:
         time_scale=float(os.environ.get("TRACKSES_EMULATOR_SNS_TIME_SCALE") or "1"),
     )
     dynamodb_patches.apply()  # one DynamoDB request at a time, item-level transaction rollback
+    capacity_meter.apply()  # units AWS would bill; GET/DELETE /_trackses/dynamodb/capacity
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
     sts_iam_patches.apply()  # AssumeRole trust policies, IAM user and customer role policies
     request_log.apply()  # GET/DELETE /_trackses/requests

@@ -34,7 +34,7 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
 
-_lock = threading.RLock()
+lock = threading.RLock()  # also taken by capacity_meter, around its snapshots of a request's items
 _original_call_action = None
 
 ACTIONS = {"ConditionCheck", "Put", "Delete", "Update"}
@@ -49,7 +49,7 @@ def apply() -> None:
     _original_call_action = DynamoHandler.call_action
 
     def call_action(self):
-        with _lock:
+        with lock:
             return _original_call_action(self)
 
     DynamoHandler.call_action = call_action
