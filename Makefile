@@ -10,8 +10,8 @@ test: ## lint, template check, emulator self-test, unit and integration tests
 emulator: ## the emulated AWS alone, in the foreground
 	bash dev/stack.sh emulator
 
-bench: ## verify + parse + build-the-write throughput
-	cargo bench -p store --bench ingest
+bench: ## verify + parse + build-the-write throughput, then a load test of the local stack (deliveries/s, latency, WRU per event)
+	bash dev/stack.sh bench
 
 fuzz: ## the parsers' property tests (run 10,000 cases each by `make test`) with a million each, in release
 	PROPTEST_CASES=1000000 cargo test --release -p ingest -p onboarding --lib proptests

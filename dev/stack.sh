@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The local stack, shared by `make dev`, `make test` and `make emulator`: the Python venv, the
 # emulated AWS on 127.0.0.1, the table and key from template.yaml, and the SDK environment.
-# Usage: dev/stack.sh emulator | dev | test
+# Usage: dev/stack.sh emulator | dev | test | bench
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-mode="${1:?usage: dev/stack.sh emulator|dev|test}"
+mode="${1:?usage: dev/stack.sh emulator|dev|test|bench}"
 
 bash dev/venv.sh
 
@@ -14,8 +14,8 @@ free_port() {
     .venv/bin/python -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-if [ "$mode" = test ]; then
-    # Tests get their own emulator and port, so they can run beside `make dev`.
+if [ "$mode" = test ] || [ "$mode" = bench ]; then
+    # Tests and the bench get their own emulator and port, so they can run beside `make dev`.
     export TRACKSES_AWS_PORT="${TRACKSES_TEST_AWS_PORT:-$(free_port)}"
     export TRACKSES_SNS_CERT_DIR="$root/.dev/test-sns-certs"
 else
@@ -67,6 +67,12 @@ case "$mode" in
         echo "emulated AWS: $AWS_ENDPOINT_URL (log: .dev/emulator.log)"
         target/debug/local
         ;;
+    bench)
+        cargo bench -p store --bench ingest
+        cargo build --release -p local --bin load
+        start_emulator .dev/bench-emulator.log
+        target/release/load
+        ;;
     test)
         cargo fmt --all -- --check
         cargo clippy --workspace --all-targets -- -D warnings
@@ -87,6 +93,6 @@ case "$mode" in
         exit "$status"
         ;;
     *)
-        echo "usage: dev/stack.sh emulator|dev|test" >&2; exit 2
+        echo "usage: dev/stack.sh emulator|dev|test|bench" >&2; exit 2
         ;;
 esac

@@ -1,0 +1,382 @@
+//! `make bench`'s load test of the local stack: N signed SES notifications (really signed by the
+//! emulated SNS), each delivered 3 times, shuffled, by 12 concurrent senders to the webhook, as
+//! SNS would retry them. It prints throughput and latency, checks that the events and `/stats`
+//! totals equal a once-each reference, and prints what DynamoDB would bill for it when the
+//! emulator meters capacity. Needs the emulator (`make bench` starts it).
+//!
+//! Env: TRACKSES_LOAD_NOTIFICATIONS (1000), TRACKSES_LOAD_COPIES (3), TRACKSES_LOAD_SENDERS (12).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::routing::post;
+use futures_util::StreamExt;
+use local::customer::CustomerAccount;
+use local::demo::ApiClient;
+use local::ses_traffic::{Mail, event_json};
+use model::{EventType, ids};
+use reqwest::Method;
+use runtime::{Config, sdk_config};
+use serde_json::{Value, json};
+
+type Error = Box<dyn std::error::Error>;
+
+/// The event types a notification carries, in turn: one recipient each, so a notification is
+/// one stored event.
+const TYPES: [EventType; 6] = [
+    EventType::Send,
+    EventType::Delivery,
+    EventType::Open,
+    EventType::Click,
+    EventType::Bounce,
+    EventType::Complaint,
+];
+const CUSTOMER: &str = "444444444444";
+
+fn setting(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let notifications = setting("TRACKSES_LOAD_NOTIFICATIONS", 1000);
+    let copies = setting("TRACKSES_LOAD_COPIES", 3);
+    let senders = setting("TRACKSES_LOAD_SENDERS", 12);
+
+    let (api, admin_token, aws) = start().await?;
+    let customer = CustomerAccount::assume(&aws, CUSTOMER, &region(&aws)).await?;
+    let client = reqwest::Client::new();
+    let meter = Meter {
+        client: client.clone(),
+        table: std::env::var("TRACKSES_TABLE")?,
+    };
+
+    // What one event costs, and one copy of it, each delivery alone.
+    let feed = Feed::new(&api, &admin_token, &customer).await?;
+    let (signed, _) = feed.publish(COST_SAMPLE).await?;
+    let mut per_event = Vec::new();
+    for pass in 0..2 {
+        let before = meter.write_units().await?;
+        for body in &signed {
+            deliver(&client, &feed.webhook_url, body.clone()).await?;
+        }
+        per_event.push((meter.write_units().await? - before) / COST_SAMPLE as f64);
+        if pass == 0 {
+            println!(
+                "load: {:.2} DynamoDB write units per stored single-recipient event (the emulator's meter, AWS's billing rules; {COST_SAMPLE} events, each delivered once)",
+                per_event[0]
+            );
+        }
+    }
+    println!(
+        "load: {:.2} write units per redelivered copy (already stored)",
+        per_event[1]
+    );
+
+    // The load: every notification `copies` times, shuffled, `senders` at a time.
+    let feed = Feed::new(&api, &admin_token, &customer).await?;
+    let (signed, reference) = feed.publish(notifications).await?;
+    let mut deliveries: Vec<Bytes> = (0..copies).flat_map(|_| signed.iter().cloned()).collect();
+    fastrand::shuffle(&mut deliveries);
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = futures_util::stream::iter(deliveries)
+        .map(|body| deliver(&client, &feed.webhook_url, body))
+        .buffer_unordered(senders)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    println!(
+        "load: {} deliveries ({notifications} notifications × {copies}, shuffled) by {senders} senders in {:.1} s: {:.0} deliveries/s; webhook latency p50 {:.0} ms, p99 {:.0} ms, max {:.0} ms",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(0.5).as_secs_f64() * 1e3,
+        percentile(0.99).as_secs_f64() * 1e3,
+        percentile(1.0).as_secs_f64() * 1e3,
+    );
+
+    let stored = feed.stored_events().await?;
+    let totals = feed.stats_totals().await?;
+    println!(
+        "load: events stored by type {stored:?}; /stats totals {totals:?}; reference {reference:?}"
+    );
+    let exact = stored == reference
+        && reference
+            .iter()
+            .all(|(t, n)| totals.get(*t).copied().unwrap_or_default() == *n);
+    if !exact {
+        return Err("events or /stats totals differ from the once-each reference".into());
+    }
+    println!("load: events and /stats totals equal the once-each reference");
+    Ok(())
+}
+
+/// How many events the cost of one is measured over.
+const COST_SAMPLE: usize = 60;
+
+/// The emulator's DynamoDB capacity meter, which bills by AWS's documented rules.
+struct Meter {
+    client: reqwest::Client,
+    table: String,
+}
+
+impl Meter {
+    /// What the table (and its indexes) would have been billed in write units so far.
+    async fn write_units(&self) -> Result<f64, Error> {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL")?;
+        let meter: Value = self
+            .client
+            .get(format!("{endpoint}/_trackses/dynamodb/capacity"))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(meter["tables"][&self.table]["write_units"]
+            .as_f64()
+            .unwrap_or_default())
+    }
+}
+
+/// The functions on a free local port, as `make dev` runs them.
+async fn start() -> Result<(ApiClient, String, aws_types::SdkConfig), Error> {
+    let mut config = Config::from_env()?;
+    let admin_token = ids::random_hex(24);
+    config.admin_token = Some(admin_token.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    config.public_url = Some(base.parse()?);
+    let aws = sdk_config();
+    let app = local::app(&config, &aws).await?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok((ApiClient::new(base), admin_token, aws))
+}
+
+fn region(aws: &aws_types::SdkConfig) -> String {
+    aws.region().map(|r| r.to_string()).unwrap_or_default()
+}
+
+/// A project with one manual connection whose webhook this test feeds itself, and a capture of
+/// what SNS signs for its topic.
+struct Feed<'a> {
+    api: &'a ApiClient,
+    customer: &'a CustomerAccount,
+    pid: String,
+    key: String,
+    topic: String,
+    webhook_url: String,
+    capture: Capture,
+}
+
+impl<'a> Feed<'a> {
+    async fn new(
+        api: &'a ApiClient,
+        admin_token: &str,
+        customer: &'a CustomerAccount,
+    ) -> Result<Feed<'a>, Error> {
+        let (_, created) = api
+            .call(
+                Method::POST,
+                "/v1/projects",
+                admin_token,
+                Some(json!({"name": "load"})),
+            )
+            .await?;
+        let field = |v: &Value| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or("no project in the answer")
+        };
+        let (pid, key) = (
+            field(&created["project"]["id"])?,
+            field(&created["api_key"])?,
+        );
+        let topic = customer
+            .create_topic(&format!("trackses-load-{}", ids::random_hex(4)), "1")
+            .await?;
+        let webhook_url = proven_connection(api, &pid, &key, customer, &topic).await?;
+        let capture = Capture::subscribe(customer, &topic).await?;
+        Ok(Feed {
+            api,
+            customer,
+            pid,
+            key,
+            topic,
+            webhook_url,
+            capture,
+        })
+    }
+
+    /// `count` single-recipient SES events published to the topic, as SNS signed them, and how
+    /// many of each type.
+    async fn publish(
+        &self,
+        count: usize,
+    ) -> Result<(Vec<Bytes>, BTreeMap<&'static str, u64>), Error> {
+        let mut reference = BTreeMap::new();
+        for i in 0..count {
+            let event_type = TYPES[i % TYPES.len()];
+            let recipient = format!("load{i}@example.com");
+            let mail = Mail::new(vec![recipient.clone()], "Load", "load");
+            let document = event_json(event_type, &mail, &[recipient], chrono::Utc::now());
+            self.customer
+                .publish_ses_event(&self.topic, &document)
+                .await?;
+            *reference.entry(event_type.as_str()).or_default() += 1;
+        }
+        Ok((self.capture.notifications(count).await?, reference))
+    }
+
+    async fn stored_events(&self) -> Result<BTreeMap<&'static str, u64>, Error> {
+        let mut counts = BTreeMap::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/v1/projects/{}/events?limit=200", self.pid);
+            if let Some(cursor) = &cursor {
+                path.push_str(&format!("&cursor={cursor}"));
+            }
+            let (_, page) = self.api.call(Method::GET, &path, &self.key, None).await?;
+            for event in page["items"].as_array().ok_or("no items")? {
+                let name = event["type"].as_str().unwrap_or_default();
+                let known = TYPES
+                    .iter()
+                    .find(|t| t.as_str() == name)
+                    .ok_or("unexpected type")?;
+                *counts.entry(known.as_str()).or_default() += 1;
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return Ok(counts),
+            }
+        }
+    }
+
+    async fn stats_totals(&self) -> Result<BTreeMap<String, u64>, Error> {
+        let path = format!("/v1/projects/{}/stats", self.pid);
+        let (_, stats) = self.api.call(Method::GET, &path, &self.key, None).await?;
+        Ok(stats["totals"]
+            .as_object()
+            .ok_or("no totals")?
+            .iter()
+            .filter_map(|(name, n)| Some((name.clone(), n.as_u64()?)))
+            .collect())
+    }
+}
+
+/// A manual connection whose webhook subscription is confirmed (which proves the topic) but
+/// filters every SES event out: the load test delivers them itself.
+async fn proven_connection(
+    api: &ApiClient,
+    pid: &str,
+    key: &str,
+    customer: &CustomerAccount,
+    topic: &str,
+) -> Result<String, Error> {
+    let path = format!("/v1/projects/{pid}/connections");
+    let (_, created) = api
+        .call(
+            Method::POST,
+            &path,
+            key,
+            Some(json!({"mode": "manual", "topic_arn": topic})),
+        )
+        .await?;
+    let cid = created["id"].as_str().ok_or("no connection id")?.to_owned();
+    let webhook_url = created["webhook_url"]
+        .as_str()
+        .ok_or("no webhook URL")?
+        .to_owned();
+    customer
+        .sns
+        .subscribe()
+        .topic_arn(topic)
+        .protocol("http")
+        .endpoint(&webhook_url)
+        .attributes("FilterPolicy", r#"{"trackses-origin": ["nothing"]}"#)
+        .send()
+        .await?;
+    for _ in 0..100 {
+        let (_, connection) = api
+            .call(Method::GET, &format!("{path}/{cid}"), key, None)
+            .await?;
+        if connection["status"] == "active" {
+            return Ok(webhook_url);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err("the webhook subscription was not confirmed".into())
+}
+
+async fn deliver(client: &reqwest::Client, url: &str, body: Bytes) -> Result<Duration, Error> {
+    let started = Instant::now();
+    let response = client
+        .post(url)
+        .header("content-type", "text/plain; charset=UTF-8")
+        .body(body)
+        .send()
+        .await?;
+    let took = started.elapsed();
+    match response.status().as_u16() {
+        200 => Ok(took),
+        status => Err(format!("the webhook answered {status}: {}", response.text().await?).into()),
+    }
+}
+
+/// A subscriber that keeps every signed notification SNS posts.
+struct Capture {
+    bodies: Arc<Mutex<Vec<Bytes>>>,
+}
+
+impl Capture {
+    /// Subscribed and confirmed: every notification published from now on reaches it.
+    async fn subscribe(customer: &CustomerAccount, topic: &str) -> Result<Capture, Error> {
+        let bodies: Arc<Mutex<Vec<Bytes>>> = Arc::default();
+        let (confirm, mut confirmation) = tokio::sync::mpsc::channel::<String>(1);
+        let kept = bodies.clone();
+        let app = axum::Router::new().route(
+            "/",
+            post(move |body: Bytes| async move {
+                let message: Value = serde_json::from_slice(&body).unwrap_or_default();
+                match message["SubscribeURL"].as_str() {
+                    Some(url) if message["Type"] == "SubscriptionConfirmation" => {
+                        let _ = confirm.send(url.to_owned()).await;
+                    }
+                    _ => kept.lock().unwrap_or_else(|e| e.into_inner()).push(body),
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let url = format!("http://{}/", listener.local_addr()?);
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        customer.subscribe_https(topic, &url).await?;
+        let subscribe_url = tokio::time::timeout(Duration::from_secs(10), confirmation.recv())
+            .await?
+            .ok_or("no subscription confirmation")?;
+        reqwest::get(subscribe_url).await?.error_for_status()?;
+        Ok(Capture { bodies })
+    }
+
+    async fn notifications(&self, count: usize) -> Result<Vec<Bytes>, Error> {
+        for _ in 0..600 {
+            let bodies = self
+                .bodies
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            if bodies.len() >= count {
+                return Ok(bodies);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err("SNS did not deliver every notification to the capture".into())
+    }
+}
