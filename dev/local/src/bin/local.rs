@@ -48,8 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     );
                     let rule = "=".repeat(72);
                     println!(
-                        "\n{rule}\n  dashboard: {base}/\n  sign in with project {}\n           and API key {}\n{rule}\n",
-                        demo.project_id, demo.api_key
+                        "\n{rule}\n  dashboard: {base}/\n  sign in with the API key {}\n  (project {})\n{rule}\n",
+                        demo.api_key, demo.project_id
                     );
                     let emulator = std::env::var("AWS_ENDPOINT_URL").unwrap_or_default();
                     if let Err(e) = traffic(&aws, &emulator, Duration::from_secs(2), None).await {
