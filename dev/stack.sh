@@ -68,6 +68,11 @@ case "$mode" in
         target/debug/local
         ;;
     bench)
+        # The yardstick of the ingest benchmark's throughput: OpenSSL's own RSA-2048 verify rate
+        # on this core, measured in the same run.
+        if command -v openssl >/dev/null; then
+            openssl speed -seconds 5 rsa2048 2>/dev/null | tail -n 2
+        fi
         cargo bench -p store --bench ingest
         cargo build --release -p local --bin load
         start_emulator .dev/bench-emulator.log
