@@ -1,5 +1,5 @@
 # The two commands of the README, plus the pieces they are made of.
-.PHONY: dev test emulator bench fuzz package
+.PHONY: dev test emulator bench fuzz package measure
 
 dev: ## the whole service locally: emulated AWS, every function, a demo project with live traffic
 	bash dev/stack.sh dev
@@ -18,3 +18,6 @@ fuzz: ## the parsers' property tests (run 10,000 cases each by `make test`) with
 
 package: ## every function for arm64 in one cargo-lambda build, laid out for `sam deploy`
 	bash dev/package.sh
+
+measure: ## each function's zip size and start-up time (make package, then a native build spawned against a fake Runtime API)
+	bash dev/measure-functions.sh

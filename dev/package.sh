@@ -16,7 +16,8 @@ cd "$root"
 bash dev/venv.sh
 
 # `pip install cargo-lambda` brings cargo-lambda and zig (the cross linker): no C cross toolchain.
-if ! cargo lambda --version >/dev/null 2>&1; then
+# Another cargo-lambda on the PATH is used only at the pinned version.
+if ! cargo lambda --version 2>/dev/null | grep -q " $CARGO_LAMBDA_VERSION"; then
     if [ ! -x .venv/bin/cargo-lambda ]; then
         .venv/bin/python -m pip install -q --disable-pip-version-check \
             "cargo-lambda==$CARGO_LAMBDA_VERSION"

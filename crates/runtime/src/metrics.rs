@@ -29,7 +29,8 @@ pub const EVENTS_STORED: &str = "EventsStored";
 pub const DUPLICATE_DELIVERIES: &str = "DuplicateDeliveries";
 /// How long the idempotent write of one notification took, `{Function}`.
 pub const STORE_LATENCY: &str = "StoreLatency";
-/// Invocations that failed after acceptance (Lambda retries them), `{Function, Reason}`.
+/// Failures after a message or command was accepted, `{Function, Reason}`: SNS or Lambda
+/// delivers it again (the wiring function's request/response questions fail to their caller).
 pub const FAILURES: &str = "Failures";
 /// The first invocation of a container, `{Function}`.
 pub const COLD_START: &str = "ColdStart";
@@ -50,6 +51,7 @@ pub fn install(function: &'static str) -> Result<&'static Collector, MetricsErro
         "notifications already stored"
     );
     describe_counter!(FAILURES, Unit::Count, "failures after acceptance");
+    describe_counter!(COLD_START, Unit::Count, "first invocations of a container");
     describe_histogram!(
         STORE_LATENCY,
         Unit::Milliseconds,

@@ -215,9 +215,18 @@ async fn ask(
         .map_err(|e| connect_problem(e.into()))
 }
 
-/// The wiring function answered another question than the one asked.
+/// The wiring function answered another question than the one asked. Only the kind of answer is
+/// told: its content may name the customer's identities.
 fn unexpected(reply: Reply) -> Problem {
-    Problem::unavailable(&format!("the wiring function answered {reply:?}"))
+    let kind = match reply {
+        Reply::Done => "done",
+        Reply::Identities { .. } => "identities",
+        Reply::Attached { .. } => "attached",
+        Reply::Detached { .. } => "detached",
+        Reply::Verified(_) => "verified",
+        Reply::Refused { .. } => "refused",
+    };
+    Problem::unavailable(&format!("the wiring function answered `{kind}`"))
 }
 
 #[utoipa::path(post, path = "/v1/projects/{pid}/connections/{cid}/verify", tag = "connections",

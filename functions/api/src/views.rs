@@ -118,5 +118,7 @@ pub struct RoleLink {
     pub region: String,
     pub connection_id: String,
     pub webhook_url: String,
+    /// RFC 3339, in UTC.
+    #[schema(value_type = String, format = DateTime)]
     pub expires_at: String,
 }

@@ -69,19 +69,18 @@ async fn receive(State(callback): State<Arc<StackCallback<Store>>>, body: Bytes)
 
 fn rejection(error: &CallbackError) -> Problem {
     match error.disposition() {
-        Disposition::Retry => runtime::metrics::failure(error.reason()),
-        _ => runtime::metrics::refused(error.reason()),
-    }
-    match error.disposition() {
         Disposition::Malformed => {
+            runtime::metrics::refused(error.reason());
             tracing::warn!(reason = %error, "callback message rejected as malformed");
             Problem::bad_request(error.to_string())
         }
         Disposition::Forbidden => {
+            runtime::metrics::refused(error.reason());
             tracing::warn!(reason = %error, "callback message refused");
             Problem::forbidden(error.to_string())
         }
         Disposition::Retry => {
+            runtime::metrics::failure(error.reason());
             tracing::error!(error = %error, "callback message failed; SNS delivers it again");
             Problem::unavailable(error)
         }

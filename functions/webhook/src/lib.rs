@@ -59,18 +59,19 @@ async fn receive(
 
 fn rejection(cid: &str, error: &IngestError) -> Problem {
     match error.disposition() {
-        Disposition::Retry => runtime::metrics::failure(error.reason()),
-        _ => runtime::metrics::refused(error.reason()),
-    }
-    match error.disposition() {
         Disposition::Malformed => {
+            runtime::metrics::refused(error.reason());
             tracing::warn!(connection_id = %cid, reason = %error, "SNS message rejected as malformed");
             Problem::bad_request(error.to_string())
         }
         Disposition::Forbidden => {
+            runtime::metrics::refused(error.reason());
             tracing::warn!(connection_id = %cid, reason = %error, "SNS message refused");
             Problem::forbidden(error.to_string())
         }
-        Disposition::Retry => Problem::unavailable(error),
+        Disposition::Retry => {
+            runtime::metrics::failure(error.reason());
+            Problem::unavailable(error)
+        }
     }
 }

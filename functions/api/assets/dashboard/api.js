@@ -1,5 +1,6 @@
-// The API client: the session (the key, and the project and scope it opens) lives in sessionStorage, is sent only as a
-// bearer header, and never appears in a URL. Failures become ApiError with the problem's detail.
+// The API client: the session (the key, the project and scope it opens) lives in sessionStorage,
+// is sent only as a bearer header, and never appears in a URL. Failures become ApiError with the
+// problem's detail.
 
 const SESSION = 'trackses.session';
 
@@ -17,7 +18,8 @@ export class ApiError extends Error {
 export function session() {
   try {
     const value = JSON.parse(sessionStorage.getItem(SESSION));
-    return value && value.projectId && value.apiKey ? value : null;
+    // A session kept before sign-in by key has no scope: signing in again fetches it.
+    return value && value.projectId && value.apiKey && value.scope ? value : null;
   } catch {
     return null;
   }
@@ -70,8 +72,17 @@ export async function call(method, path, { query, body } = {}) {
 }
 
 /** What a key opens (`GET /v1/session`): its project, and what the key may do there. */
-export function openSession(apiKey) {
-  return send('GET', new URL('/v1/session', location.origin), apiKey);
+export async function openSession(apiKey) {
+  const url = new URL('/v1/session', location.origin);
+  try {
+    return await send('GET', url, apiKey);
+  } catch (e) {
+    // Keys are found by id through an eventually consistent index: a key made a moment ago may
+    // not be found yet, so a refusal is asked once more before it is believed.
+    if (!(e instanceof ApiError && e.status === 401)) throw e;
+    await new Promise((resolve) => { setTimeout(resolve, 1000); });
+    return send('GET', url, apiKey);
+  }
 }
 
 async function send(method, url, apiKey, body) {

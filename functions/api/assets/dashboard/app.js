@@ -89,7 +89,8 @@ async function signIn(event) {
     else route(true);
   } catch (e) {
     say(error, e instanceof ApiError && e.status === 401
-      ? 'This key is not valid: it was revoked or mistyped. Create a new key with an admin key.'
+      ? 'This key is not valid: it was revoked or mistyped. Create a new key with an admin key. '
+        + '(A key made before sign-in by key needs one API call under its project first.)'
       : e.message);
   } finally {
     button.disabled = false;

@@ -136,7 +136,8 @@ function card(c) {
       url,
       h('button', { type: 'button', onclick: () => copy(url, copied) }, 'Copy', h('span', { class: 'sr-only' }, ' webhook URL')),
       copied),
-    h('div', { class: 'actions' },
+    // Verify and identities take an admin key: a read-only key is not offered them.
+    h('div', { class: 'actions admin-only' },
       verifyButton,
       h('button', { type: 'button', class: 'quiet', onclick: () => identities(c, out) }, 'Identities')),
     out);
