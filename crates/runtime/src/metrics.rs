@@ -168,20 +168,15 @@ mod tests {
 
     /// The shape CloudWatch's EMF specification requires, from the crate this module relies
     /// on: every dimension and metric the directive names is a top-level member of the same
-    /// object, in the namespace the alarms read.
-    #[test]
-    fn counts_come_out_as_embedded_metric_format() {
+    /// object, in the namespace the alarms read. And the runtime layer writes out what each
+    /// invocation counted as it ends, a failed one too. (One test: a process holds one recorder.)
+    #[tokio::test]
+    async fn counts_come_out_as_embedded_metric_format_after_each_invocation() {
         let collector = install("test-function").unwrap();
         refused("signature");
         refused("signature");
         events_stored("manual", "Delivery", 3);
-        let mut written = Vec::new();
-        collector.flush(&mut written).unwrap();
-        let documents: Vec<serde_json::Value> = String::from_utf8(written)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect();
+        let documents = written(collector);
         assert_eq!(documents.len(), 2, "one document per set of dimensions");
         for document in &documents {
             let directive = &document["_aws"]["CloudWatchMetrics"][0];
@@ -203,5 +198,37 @@ mod tests {
         let stored = documents.iter().find(|d| d["Mode"] == "manual").unwrap();
         assert_eq!(stored[EVENTS_STORED], 3);
         assert_eq!(stored["EventType"], "Delivery");
+
+        let handler = tower::service_fn(|invocation: LambdaInvocation| async move {
+            refused("stale");
+            match invocation.body.is_empty() {
+                true => Ok(()),
+                false => Err(lambda_runtime::Error::from("refused by the test")),
+            }
+        });
+        let mut service = FlushAfterInvocation::new(collector).layer(handler);
+        for body in ["", "fail"] {
+            let invocation = LambdaInvocation {
+                parts: http::Response::new(()).into_parts().0,
+                body: bytes::Bytes::from(body),
+                context: lambda_runtime::Context::default(),
+            };
+            let _ = service.call(invocation).await;
+            assert!(
+                written(collector).is_empty(),
+                "flushed by the layer: {body:?}"
+            );
+        }
+    }
+
+    /// What `collector` has counted since its last flush, as EMF documents.
+    fn written(collector: &Collector) -> Vec<serde_json::Value> {
+        let mut written = Vec::new();
+        collector.flush(&mut written).unwrap();
+        String::from_utf8(written)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
     }
 }
