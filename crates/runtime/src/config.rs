@@ -1,6 +1,9 @@
 //! Settings, read once per cold start from the environment the template (or `make dev`) sets.
 
 use std::path::PathBuf;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use url::Url;
 
@@ -116,35 +119,79 @@ impl Config {
     }
 }
 
-/// `RUST_LOG`, else `default`; whatever it says, the AWS SDK's runtime logs at info at most:
-/// its debug lines print request identities, customer access key ids among them.
-pub fn log_filter(default: &str) -> tracing_subscriber::EnvFilter {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    [
-        "aws_smithy_runtime=info",
-        "aws_smithy_runtime_api=info",
-        "aws_config=info",
-        "aws_sdk_sts=info",
-    ]
-    .into_iter()
-    .filter_map(|d| d.parse().ok())
-    .fold(filter, |filter, directive| filter.add_directive(directive))
+/// The AWS SDK's parts whose debug lines print request identities, customer access key ids
+/// among them: they log at info, whatever `RUST_LOG` says.
+const AT_INFO: [&str; 4] = [
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_config",
+    "aws_sdk_sts",
+];
+
+/// `RUST_LOG` (`level` and `target=level` directives, comma-separated), else `default`; the SDK's
+/// runtime at info. A plain target filter, not `EnvFilter`: that one links a regex engine into
+/// every function for span-field filters trackses never uses.
+pub fn log_filter(default: LevelFilter) -> Targets {
+    filter_of(std::env::var("RUST_LOG").ok().as_deref(), default)
+}
+
+fn filter_of(directives: Option<&str>, default: LevelFilter) -> Targets {
+    let asked = directives
+        .and_then(|directives| directives.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(default));
+    let kept = asked
+        .iter()
+        .filter(|(target, _)| !AT_INFO.contains(target))
+        .map(|(target, level)| (target.to_owned(), level))
+        .collect::<Vec<_>>();
+    let filter = Targets::new().with_default(asked.default_level().unwrap_or(default));
+    kept.into_iter()
+        .chain(AT_INFO.map(|target| (target.to_owned(), LevelFilter::INFO)))
+        .fold(filter, |filter, (target, level)| {
+            filter.with_target(target, level)
+        })
 }
 
 /// JSON logs in Lambda (CloudWatch parses them), plain text on a terminal. In Lambda each line
 /// carries the invocation's span (the runtime's, with its `requestId` and `xrayTraceId`).
 pub fn init_tracing() {
-    let filter = log_filter("info");
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let filter = log_filter(LevelFilter::INFO);
     if std::env::var_os("AWS_LAMBDA_FUNCTION_NAME").is_some() {
-        builder
+        tracing_subscriber::fmt()
             .json()
             .with_current_span(true)
             .with_span_list(false)
             .without_time()
+            .finish()
+            .with(filter)
             .init();
     } else {
-        builder.init();
+        tracing_subscriber::fmt().finish().with(filter).init();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tracing::Level;
+
+    /// What `RUST_LOG` asks, except that the SDK's runtime never logs below info (its debug
+    /// lines name customer access key ids); directives it cannot read leave the default.
+    #[test]
+    fn the_sdk_runtime_logs_at_info_whatever_rust_log_asks() {
+        let asked = Some("debug,aws_smithy_runtime=trace,ingest=trace");
+        let filter = filter_of(asked, LevelFilter::WARN);
+        assert!(filter.would_enable("ingest::pipeline", &Level::TRACE));
+        assert!(filter.would_enable("store", &Level::DEBUG));
+        assert!(!filter.would_enable("store", &Level::TRACE));
+        for target in AT_INFO {
+            assert!(filter.would_enable(target, &Level::INFO), "{target}");
+            assert!(!filter.would_enable(target, &Level::DEBUG), "{target}");
+        }
+        let unread = filter_of(Some("[span{field=1}]=debug"), LevelFilter::WARN);
+        assert!(unread.would_enable("store", &Level::WARN));
+        assert!(!unread.would_enable("store", &Level::INFO));
+        let default = filter_of(None, LevelFilter::DEBUG);
+        assert!(!default.would_enable("aws_config", &Level::DEBUG));
     }
 }

@@ -1,6 +1,8 @@
 //! The service's own log lines, captured so tests can check what reached them.
 
 use std::sync::{Arc, Mutex};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
 
 /// Captures every log line the service writes while it runs on this test's thread.
 #[derive(Clone, Default)]
@@ -26,10 +28,10 @@ impl LogCapture {
             let logs = LogCapture::default();
             let writer = logs.clone();
             let subscriber = tracing_subscriber::fmt()
-                .with_env_filter(runtime::log_filter("debug"))
                 .with_ansi(false)
                 .with_writer(move || writer.clone())
-                .finish();
+                .finish()
+                .with(runtime::log_filter(LevelFilter::DEBUG));
             tracing::subscriber::set_global_default(subscriber)
                 .expect("no other test installs a global subscriber");
             logs
