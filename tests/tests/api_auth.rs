@@ -155,55 +155,46 @@ async fn a_key_of_project_a_opens_nothing_of_project_b() {
     }
     // B's connection under A's id is also not found, and B is untouched.
     assert_eq!(
-        h.call(
+        h.status(
             Method::GET,
             &format!("/v1/projects/{a}/connections/{cid_b}"),
-            &key_a,
-            None
+            &key_a
         )
-        .await
-        .0,
+        .await,
         404
     );
     assert_eq!(
-        h.call(
+        h.status(
             Method::DELETE,
             &format!("/v1/projects/{a}/connections/{cid_b}"),
-            &key_a,
-            None
+            &key_a
         )
-        .await
-        .0,
+        .await,
         404
     );
     assert_eq!(
-        h.call(
+        h.status(
             Method::GET,
             &format!("/v1/projects/{b}/connections/{cid_b}"),
-            &key_b,
-            None
+            &key_b
         )
-        .await
-        .0,
+        .await,
         200
     );
     assert_eq!(
-        h.call(Method::GET, &format!("/v1/projects/{b}"), &key_b2, None)
-            .await
-            .0,
+        h.status(Method::GET, &format!("/v1/projects/{b}"), &key_b2)
+            .await,
         200
     );
     // No key, or a malformed one: 401.
     assert_eq!(
-        h.call(Method::GET, &format!("/v1/projects/{b}"), "", None)
-            .await
-            .0,
+        h.status(Method::GET, &format!("/v1/projects/{b}"), "")
+            .await,
         401
     );
     assert_eq!(
-        h.call(Method::GET, &format!("/v1/projects/{b}"), "garbage", None)
-            .await
-            .0,
+        h.status(Method::GET, &format!("/v1/projects/{b}"), "garbage")
+            .await,
         401
     );
 }

@@ -175,7 +175,7 @@ async fn connect_wire_attach_send_teardown_leaves_the_account_as_it_was() {
         (202, Some("deleting"))
     );
     eventually("the connection to disappear", || async {
-        (h.call(Method::GET, &path, &key, None).await.0 == 404).then_some(())
+        (h.status(Method::GET, &path, &key).await == 404).then_some(())
     })
     .await;
     assert_eq!(snapshot(customer).await, before);

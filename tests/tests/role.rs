@@ -121,7 +121,7 @@ async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
     let (status, _) = h.call(Method::DELETE, &path, &key, None).await;
     assert_eq!(status, 202);
     eventually("the connection to disappear", || async {
-        (h.call(Method::GET, &path, &key, None).await.0 == 404).then_some(())
+        (h.status(Method::GET, &path, &key).await == 404).then_some(())
     })
     .await;
 }

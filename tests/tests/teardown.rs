@@ -307,6 +307,6 @@ async fn a_teardown_resumed_from_a_token_ses_refuses_starts_over() {
         .await
         .unwrap();
     assert_eq!(reply, json!({"result": "done"}));
-    assert_eq!(h.call(Method::GET, &path, &key, None).await.0, 404);
+    assert_eq!(h.status(Method::GET, &path, &key).await, 404);
     assert!(sets(&customer, &names).await.iter().all(Option::is_none));
 }

@@ -122,6 +122,11 @@ impl Harness {
             .expect("the API answers")
     }
 
+    /// Only the status of a bodiless request: for checks where the answer's body says nothing more.
+    pub async fn status(&self, method: Method, path: &str, token: &str) -> u16 {
+        self.call(method, path, token, None).await.0
+    }
+
     /// A new project; returns (project id, API key).
     pub async fn project(&self) -> (String, String) {
         let (status, body) = self
