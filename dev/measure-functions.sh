@@ -17,17 +17,7 @@ cd "$root"
 
 bash dev/package.sh
 
-# Every package under functions/ is one Lambda function, its binary named like the package.
-read -r target_dir functions < <(cargo metadata --no-deps --format-version 1 | .venv/bin/python -c '
-import json, os, sys
-meta = json.load(sys.stdin)
-fdir = os.path.join(meta["workspace_root"], "functions") + os.sep
-names = sorted(p["name"] for p in meta["packages"] if p["manifest_path"].startswith(fdir))
-print(meta["target_directory"], ",".join(names))
-')
-IFS=, read -r -a functions <<<"$functions"
-packages=()
-for f in "${functions[@]}"; do packages+=(-p "$f"); done
+source dev/functions.sh
 
 # The release profile (panic=abort included), for this host.
 start=$(date +%s)

@@ -29,21 +29,12 @@ if ! rustup target list --installed | grep -qx "$ARM64_TARGET"; then
     rustup target add "$ARM64_TARGET"
 fi
 
-# Every package under functions/ is one Lambda function, its binary named like the package.
-mapfile -t functions < <(cargo metadata --no-deps --format-version 1 | .venv/bin/python -c '
-import json, os, sys
-meta = json.load(sys.stdin)
-functions = os.path.join(meta["workspace_root"], "functions") + os.sep
-print("\n".join(sorted(p["name"] for p in meta["packages"] if p["manifest_path"].startswith(functions))))
-')
-packages=()
-for f in "${functions[@]}"; do packages+=(-p "$f"); done
+source dev/functions.sh
 
 start=$(date +%s)
 cargo lambda build --release --arm64 --output-format zip "${packages[@]}"
 echo "one arm64 release build of ${#functions[@]} functions: $(( $(date +%s) - start )) s"
 
-target_dir="$(cargo metadata --no-deps --format-version 1 | .venv/bin/python -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 .venv/bin/python dev/package.py template.yaml "$target_dir/lambda" .aws-sam/build
 SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template .aws-sam/build/template.yaml \
     --region "${AWS_REGION:-eu-west-1}"
