@@ -28,12 +28,30 @@ def resource_properties(name):
     return template["Resources"][name]["Properties"]
 
 
+def stream_specification(props):
+    """The Table's StreamSpecification in CreateTable's form, or None without one. CloudFormation
+    has only StreamViewType (a stream is enabled by being there); the API also wants
+    StreamEnabled."""
+    spec = props.get("StreamSpecification")
+    if not spec:
+        return None
+    return {"StreamEnabled": True, "StreamViewType": spec["StreamViewType"]}
+
+
 def create_table(name):
     dynamodb = boto3.client("dynamodb")
-    if name in dynamodb.list_tables()["TableNames"]:
-        return
     props = resource_properties("Table")
-    dynamodb.create_table(TableName=name, **{k: props[k] for k in TABLE_FIELDS})
+    stream = stream_specification(props)
+    if name in dynamodb.list_tables()["TableNames"]:
+        # A table made before the template had its stream (a running emulator) gets it now.
+        current = dynamodb.describe_table(TableName=name)["Table"].get("StreamSpecification", {})
+        if stream and not current.get("StreamEnabled"):
+            dynamodb.update_table(TableName=name, StreamSpecification=stream)
+        return
+    fields = {k: props[k] for k in TABLE_FIELDS}
+    if stream:
+        fields["StreamSpecification"] = stream
+    dynamodb.create_table(TableName=name, **fields)
     dynamodb.get_waiter("table_exists").wait(TableName=name)
     ttl = props["TimeToLiveSpecification"]
     dynamodb.update_time_to_live(

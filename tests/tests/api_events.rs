@@ -151,7 +151,6 @@ async fn store_directly(h: &Harness, pid: &str, mail: &Mail) {
         notification: &notification,
         received_at,
         expires_at: (received_at + Duration::days(1)).timestamp(),
-        marker_expires_at: (received_at + Duration::days(30)).timestamp(),
     };
     h.store.write_ingest(&write).await.unwrap();
 }

@@ -215,7 +215,6 @@ fn write<'a>(cid: &'a str, message_id: &'a str, n: &'a SesNotification) -> Inges
         notification: n,
         received_at: t0(),
         expires_at: 0,
-        marker_expires_at: 0,
     }
 }
 

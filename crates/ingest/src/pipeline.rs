@@ -263,13 +263,10 @@ impl<S: IngestStore> Ingestor<S> {
             sns_message_id: &envelope.message_id,
             notification: &notification,
             received_at,
-            expires_at: (received_at + self.retention).timestamp(),
-            // A copy or replay inside the window must still find the marker, however short the
-            // retention: markers outlive the window.
-            marker_expires_at: (received_at
-                + self.retention.max(REPLAY_WINDOW)
-                + Duration::days(1))
-            .timestamp(),
+            // A stored event is what a copy or replay of its message finds: however short the
+            // retention, it stays until no copy inside the replay window can arrive.
+            expires_at: (received_at + self.retention.max(REPLAY_WINDOW + Duration::days(1)))
+                .timestamp(),
         };
         let writing = std::time::Instant::now();
         let outcome = self

@@ -19,8 +19,6 @@ pub struct IngestWrite<'a> {
     pub received_at: DateTime<Utc>,
     /// Epoch seconds after which the event expires (DynamoDB's TTL removes it).
     pub expires_at: i64,
-    /// Epoch seconds after which the delivery marker goes: past the replay window.
-    pub marker_expires_at: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

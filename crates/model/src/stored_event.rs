@@ -34,6 +34,14 @@ pub struct Event<'a> {
 
 pub type StoredEvent = Event<'static>;
 
+impl Event<'_> {
+    /// Only Permanent bounces count toward the bounce rate and suppression.
+    pub fn is_permanent_bounce(&self) -> bool {
+        self.event_type == EventType::Bounce
+            && self.details.get("bounce_type").and_then(|v| v.as_str()) == Some("Permanent")
+    }
+}
+
 /// A recipient's latest meaningful state, whatever order its events arrived in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

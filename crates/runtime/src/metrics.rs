@@ -25,6 +25,7 @@ pub const NAMESPACE: &str = "trackses";
 pub const REFUSED_MESSAGES: &str = "RefusedMessages";
 /// Per-recipient events stored, `{Function, Mode, EventType}`.
 pub const EVENTS_STORED: &str = "EventsStored";
+pub const EVENTS_COUNTED: &str = "EventsCounted";
 /// Notifications already stored (an SNS redelivery or a replay), `{Function}`.
 pub const DUPLICATE_DELIVERIES: &str = "DuplicateDeliveries";
 /// How long the idempotent write of one notification took, `{Function}`.
@@ -45,6 +46,11 @@ pub fn install(function: &'static str) -> Result<&'static Collector, MetricsErro
         .map_err(|e| MetricsError(e.to_string()))?;
     describe_counter!(REFUSED_MESSAGES, Unit::Count, "messages refused for good");
     describe_counter!(EVENTS_STORED, Unit::Count, "per-recipient events stored");
+    describe_counter!(
+        EVENTS_COUNTED,
+        Unit::Count,
+        "stored events added to counters"
+    );
     describe_counter!(
         DUPLICATE_DELIVERIES,
         Unit::Count,
@@ -70,6 +76,10 @@ pub fn refused(reason: &'static str) {
 
 pub fn events_stored(mode: &'static str, event_type: &'static str, events: usize) {
     counter!(EVENTS_STORED, "Mode" => mode, "EventType" => event_type).increment(events as u64);
+}
+
+pub fn events_counted(events: usize) {
+    counter!(EVENTS_COUNTED).increment(events as u64);
 }
 
 pub fn duplicate_delivery() {

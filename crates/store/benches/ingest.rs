@@ -43,12 +43,8 @@ fn ingest_one(body: &[u8], certs: &CertStore, store: &Store) -> usize {
         notification: &notification,
         received_at: Utc::now(),
         expires_at: 0,
-        marker_expires_at: 0,
     };
-    store
-        .ingest_transactions(&write)
-        .expect("transaction")
-        .len()
+    store.ingest_items(&write).expect("items").len()
 }
 
 fn bench(c: &mut Criterion) {
@@ -120,9 +116,8 @@ fn bench(c: &mut Criterion) {
                         notification,
                         received_at: Utc::now(),
                         expires_at: 0,
-                        marker_expires_at: 0,
                     };
-                    store.ingest_transactions(&write).unwrap().len()
+                    store.ingest_items(&write).unwrap().len()
                 })
                 .sum::<usize>()
         })

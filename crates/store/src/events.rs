@@ -1,12 +1,14 @@
 //! Reading events back: a project's stream (sharded, merged by id) and one message's timeline.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::attrs::{Item, get_json, get_n, get_s, get_time, opt_s, s, time};
+use super::attrs::{Item, millis, s};
+use super::event_item::{self, attr};
 use super::{Store, StoreError, keys};
 use model::{EventType, RecipientStatus, StoredEvent, Tags};
 
@@ -16,7 +18,7 @@ pub struct EventFilter {
     pub recipient: Option<String>,
     pub message_id: Option<String>,
     pub connection_id: Option<String>,
-    /// `name:value`, as stored in `tag_pairs`.
+    /// `name:value`, as the event item's tag set holds it.
     pub tag: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
@@ -57,11 +59,8 @@ pub struct MessageTimeline {
     pub recipients: Vec<RecipientTimeline>,
 }
 
-/// One partition to read events from: a shard of the project's stream, or one message.
+/// One shard of the project's stream on the index, sorted by event id.
 struct Source {
-    index: Option<&'static str>,
-    pk_name: &'static str,
-    sk_name: &'static str,
     pk: String,
 }
 
@@ -76,38 +75,38 @@ impl EventFilter {
         let mut clauses = Vec::new();
         let mut names = HashMap::new();
         let mut values = HashMap::new();
+        let mut clause =
+            |clause: &'static str, name: &str, attribute: &str, value: AttributeValue| {
+                clauses.push(clause);
+                names.insert(name.to_owned(), attribute.to_owned());
+                values.insert(name.replace('#', ":"), value);
+            };
         if let Some(t) = self.event_type {
-            clauses.push("#ty = :ty");
-            names.insert("#ty".to_owned(), "event_type".to_owned());
-            values.insert(":ty".to_owned(), s(t.as_str()));
+            clause("#ty = :ty", "#ty", attr::TYPE, s(t.as_str()));
         }
         if let Some(r) = &self.recipient {
-            clauses.push("recipient = :rcpt");
-            values.insert(":rcpt".to_owned(), s(r));
+            clause("#rcpt = :rcpt", "#rcpt", attr::RECIPIENT, s(r));
         }
         if let Some(c) = &self.connection_id {
-            clauses.push("connection_id = :conn");
-            values.insert(":conn".to_owned(), s(c));
+            clause("#conn = :conn", "#conn", attr::CONNECTION, s(c));
         }
         if let Some(tag) = &self.tag {
-            clauses.push("contains(tag_pairs, :tag)");
-            values.insert(":tag".to_owned(), s(tag));
+            clause("contains(#tag, :tag)", "#tag", attr::TAGS, s(tag));
         }
         if let Some(from) = self.from {
-            clauses.push("occurred_at >= :from");
-            values.insert(":from".to_owned(), time(from));
+            clause("#from >= :from", "#from", attr::OCCURRED, millis(from));
         }
         if let Some(to) = self.to {
-            clauses.push("occurred_at <= :to");
-            values.insert(":to".to_owned(), time(to));
+            clause("#to <= :to", "#to", attr::OCCURRED, millis(to));
         }
         let expression = (!clauses.is_empty()).then(|| clauses.join(" AND "));
         (expression, names, values)
     }
 }
 
-/// Above every character of an event id, so `E#~` closes the range.
-const SK_CEILING: &str = "E#~";
+/// Event ids are ULIDs (Crockford base32): `0` is below and `~` above every one.
+const ID_FLOOR: &str = "0";
+const ID_CEILING: &str = "~";
 
 /// How many queries one page may spend on each partition: a filter that matches little cannot
 /// make a request read a project's whole history; it answers with what it found and a cursor.
@@ -168,27 +167,67 @@ impl Store {
         from: &PageFrom,
         limit: usize,
     ) -> Result<EventPage, StoreError> {
-        let sources: Vec<Source> = match &filter.message_id {
-            Some(mid) => vec![Source {
-                index: None,
-                pk_name: keys::PK,
-                sk_name: keys::SK,
-                pk: keys::message(pid, mid),
-            }],
-            None => (0..keys::EVENT_SHARDS)
-                .map(|shard| Source {
-                    index: Some(keys::GSI1),
-                    pk_name: keys::GSI1_PK,
-                    sk_name: keys::GSI1_SK,
-                    pk: keys::project_events(pid, shard),
-                })
-                .collect(),
-        };
+        if let Some(mid) = &filter.message_id {
+            let read = self.read_message(pid, mid, filter, from, limit).await?;
+            return Ok(merge(vec![read], from, limit));
+        }
+        let sources: Vec<Source> = (0..keys::EVENT_SHARDS)
+            .map(|shard| Source {
+                pk: keys::project_events(pid, shard),
+            })
+            .collect();
         let reads = sources
             .iter()
             .map(|source| self.read_source(source, filter, from, limit));
         let reads = futures_util::future::try_join_all(reads).await?;
         Ok(merge(reads, from, limit))
+    }
+
+    /// One message's events: its partition is small (a recipient has a handful of events, a
+    /// message at most 50 recipients) and keyed by delivery, so it is read whole and paged here.
+    async fn read_message(
+        &self,
+        pid: &str,
+        ses_message_id: &str,
+        filter: &EventFilter,
+        from: &PageFrom,
+        limit: usize,
+    ) -> Result<SourceRead, StoreError> {
+        let (filter_expression, names, mut values) = filter.expression();
+        values.insert(":pk".into(), s(keys::message(pid, ses_message_id)));
+        values.insert(":e".into(), s(keys::EVENT_PREFIX));
+        let items: Vec<Item> = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
+            .set_filter_expression(filter_expression)
+            .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
+            .set_expression_attribute_values(Some(values))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?;
+        let mut events = items
+            .iter()
+            .map(event_item::event)
+            .collect::<Result<Vec<_>, _>>()?;
+        match from {
+            PageFrom::Newest(cursor) => {
+                events.retain(|e| cursor.as_deref().is_none_or(|c| e.id.as_ref() < c));
+                events.sort_by(|a, b| b.id.cmp(&a.id));
+            }
+            PageFrom::After(cursor) => {
+                events.retain(|e| e.id.as_ref() > cursor.as_str());
+                events.sort_by(|a, b| a.id.cmp(&b.id));
+            }
+        }
+        events.truncate(limit);
+        Ok(SourceRead {
+            events,
+            resume_at: None,
+        })
     }
 
     /// Reads up to `limit` matching events from one partition, in at most
@@ -201,17 +240,17 @@ impl Store {
         limit: usize,
     ) -> Result<SourceRead, StoreError> {
         let (low, high, forward) = match from {
-            PageFrom::Newest(None) => (keys::EVENT_PREFIX.to_owned(), SK_CEILING.to_owned(), false),
-            PageFrom::Newest(Some(c)) => (keys::EVENT_PREFIX.to_owned(), keys::event_sk(c), false),
-            PageFrom::After(c) => (keys::event_sk(c), SK_CEILING.to_owned(), true),
+            PageFrom::Newest(None) => (ID_FLOOR, ID_CEILING, false),
+            PageFrom::Newest(Some(c)) => (ID_FLOOR, c.as_str(), false),
+            PageFrom::After(c) => (c.as_str(), ID_CEILING, true),
         };
         let cursor = match from {
             PageFrom::Newest(c) => c.as_deref(),
             PageFrom::After(c) => Some(c.as_str()),
         };
         let (filter_expression, mut names, mut values) = filter.expression();
-        names.insert("#pk".into(), source.pk_name.into());
-        names.insert("#sk".into(), source.sk_name.into());
+        names.insert("#pk".into(), keys::GSI1_PK.into());
+        names.insert("#sk".into(), keys::GSI1_SK.into());
         values.insert(":pk".into(), s(&source.pk));
         values.insert(":low".into(), s(low));
         values.insert(":high".into(), s(high));
@@ -223,7 +262,7 @@ impl Store {
                 .client
                 .query()
                 .table_name(&self.table)
-                .set_index_name(source.index.map(str::to_owned))
+                .index_name(keys::GSI1)
                 .key_condition_expression("#pk = :pk AND #sk BETWEEN :low AND :high")
                 .set_filter_expression(filter_expression.clone())
                 .set_expression_attribute_names(Some(names.clone()))
@@ -234,7 +273,7 @@ impl Store {
                 .send()
                 .await?;
             for item in output.items() {
-                let event: StoredEvent = get_json(item, "doc")?;
+                let event = event_item::event(item)?;
                 // BETWEEN includes its bounds; the cursor's own event was already shown.
                 if Some(event.id.as_ref()) != cursor {
                     events.push(event);
@@ -256,13 +295,14 @@ impl Store {
         // Out of pages: resume after the last event this partition evaluated, matched or not.
         let resume_at = start_key
             .as_ref()
-            .and_then(|key| key.get(source.sk_name))
+            .and_then(|key| key.get(keys::GSI1_SK))
             .and_then(|sk| sk.as_s().ok())
-            .and_then(|sk| sk.strip_prefix(keys::EVENT_PREFIX))
-            .map(str::to_owned);
+            .cloned();
         Ok(SourceRead { events, resume_at })
     }
 
+    /// One query: the message's events, grouped by recipient, each recipient's status derived
+    /// from the types of its events (so it does not depend on the order they arrived in).
     pub async fn message_timeline(
         &self,
         pid: &str,
@@ -272,53 +312,47 @@ impl Store {
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
+            .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
             .expression_attribute_values(":pk", s(keys::message(pid, ses_message_id)))
+            .expression_attribute_values(":e", s(keys::EVENT_PREFIX))
             .into_paginator()
             .items()
             .send()
             .collect::<Result<Vec<_>, _>>()
             .await?;
-        if items.is_empty() {
+        let Some(first) = items.first() else {
             return Ok(None);
-        }
-        let mut timeline = MessageTimeline {
-            ses_message_id: ses_message_id.to_owned(),
-            source: None,
-            subject: None,
-            sent_at: None,
-            tags: Tags::new(),
-            recipients: Vec::new(),
         };
-        let mut events: HashMap<String, Vec<StoredEvent>> = HashMap::new();
+        let sent_at = event_item::sent_at(first);
+        let mut by_recipient: BTreeMap<String, Vec<StoredEvent>> = BTreeMap::new();
         for item in &items {
-            let sk = get_s(item, keys::SK)?;
-            if sk == keys::MESSAGE_SK {
-                timeline.source = opt_s(item, "source");
-                timeline.subject = opt_s(item, "subject");
-                timeline.sent_at = get_time(item, "sent_at").ok();
-                timeline.tags = get_json(item, "tags").unwrap_or_default();
-            } else if let Some(recipient) = sk.strip_prefix(keys::RECIPIENT_PREFIX) {
+            let event = event_item::event(item)?;
+            by_recipient
+                .entry(event.recipient.to_string())
+                .or_default()
+                .push(event);
+        }
+        let any = by_recipient.values().flatten().next().cloned();
+        let recipients = by_recipient
+            .into_iter()
+            .map(|(recipient, mut events)| {
+                events.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
                 let status =
-                    RecipientStatus::from_seen(|t| get_n(item, &format!("n_{}", t.as_str())) > 0);
-                timeline.recipients.push(RecipientTimeline {
-                    recipient: recipient.to_owned(),
+                    RecipientStatus::from_seen(|t| events.iter().any(|e| e.event_type == t));
+                RecipientTimeline {
+                    recipient,
                     status,
-                    events: Vec::new(),
-                });
-            } else if sk.starts_with(keys::EVENT_PREFIX) {
-                let event: StoredEvent = get_json(item, "doc")?;
-                events
-                    .entry(event.recipient.to_string())
-                    .or_default()
-                    .push(event);
-            }
-        }
-        for recipient in &mut timeline.recipients {
-            let mut mine = events.remove(&recipient.recipient).unwrap_or_default();
-            mine.sort_by(|a, b| (a.occurred_at, &a.id).cmp(&(b.occurred_at, &b.id)));
-            recipient.events = mine;
-        }
-        Ok(Some(timeline))
+                    events,
+                }
+            })
+            .collect();
+        Ok(any.map(|event| MessageTimeline {
+            ses_message_id: ses_message_id.to_owned(),
+            source: Some(event.source.into_owned()),
+            subject: event.subject.map(Cow::into_owned),
+            sent_at,
+            tags: event.tags.into_owned(),
+            recipients,
+        }))
     }
 }

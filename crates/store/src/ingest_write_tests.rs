@@ -2,14 +2,15 @@ use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
 use serde_json::{Value, json};
 
 use super::*;
+use crate::attrs::item_size;
+use crate::keys;
 use chrono::Utc;
 use ingest::ses::{self, limits};
 use model::SesNotification;
 
-/// DynamoDB's TransactWriteItems limits: 100 actions and 4 MB of items per call, 400 KB an item.
-const MAX_ACTIONS: usize = 100;
-const MAX_TRANSACTION_BYTES: usize = 4 * 1024 * 1024;
+/// DynamoDB's limit on an item, and what one write unit covers.
 const MAX_ITEM_BYTES: usize = 400 * 1024;
+const WRITE_UNIT_BYTES: usize = 1024;
 
 fn store() -> Store {
     let config = aws_sdk_dynamodb::Config::builder()
@@ -17,39 +18,6 @@ fn store() -> Store {
         .region(Region::new("eu-west-1"))
         .build();
     Store::new(aws_sdk_dynamodb::Client::from_conf(config), "trackses")
-}
-
-fn value_bytes(value: &AttributeValue) -> usize {
-    match value {
-        AttributeValue::S(text) | AttributeValue::N(text) => text.len(),
-        AttributeValue::Ss(set) => set.iter().map(String::len).sum(),
-        other => panic!("no size rule for {other:?}"),
-    }
-}
-
-fn attributes_bytes(attributes: &HashMap<String, AttributeValue>) -> usize {
-    attributes
-        .iter()
-        .map(|(name, value)| name.len() + value_bytes(value))
-        .sum()
-}
-
-/// DynamoDB sizes an item as the sum of its attribute names' and values' lengths. What an
-/// update writes is bounded by its key, the names and values its expression uses, and the
-/// expression itself (for names written literally); the items updates add to (counts,
-/// counters) hold one small number per event type on top.
-fn item_bytes(item: &TransactWriteItem) -> usize {
-    if let Some(put) = item.put() {
-        return attributes_bytes(put.item());
-    }
-    let update = item.update().expect("ingest writes only puts and updates");
-    let names = update.expression_attribute_names().into_iter().flatten();
-    attributes_bytes(update.key())
-        + names.map(|(_, name)| name.len()).sum::<usize>()
-        + update
-            .expression_attribute_values()
-            .map_or(0, attributes_bytes)
-        + update.update_expression().len()
 }
 
 /// A string that takes `json` bytes as JSON.
@@ -104,34 +72,107 @@ fn worst_bounce(bounce_type: &str) -> SesNotification {
     ses::parse(&document.to_string()).expect("the worst case is within the parser's limits")
 }
 
+fn write<'n>(notification: &'n SesNotification, sns_message_id: &'n str) -> IngestWrite<'n> {
+    IngestWrite {
+        project_id: "prj_01j0000000000000000000000",
+        connection_id: "con_01j0000000000000000000000",
+        sns_message_id,
+        notification,
+        received_at: Utc::now(),
+        expires_at: (Utc::now() + chrono::Duration::days(90)).timestamp(),
+    }
+}
+
 #[test]
-fn the_largest_notification_fits_dynamodb_transactions() {
+fn the_largest_notification_fits_dynamodb_items() {
     let store = store();
-    // Permanent: every recipient also gets a suppression item. Otherwise: one more detail at
-    // its largest instead.
     for bounce_type in ["Permanent".to_owned(), filler(limits::MAX_DETAIL_JSON)] {
         let notification = worst_bounce(&bounce_type);
         assert_eq!(notification.recipients.len(), limits::MAX_RECIPIENTS);
-        let suppressions = notification.is_permanent_bounce();
-        let write = IngestWrite {
-            project_id: "prj_01j0000000000000000000000",
-            connection_id: "con_01j0000000000000000000000",
-            sns_message_id: "7f1c2a5e-0b8d-5d3e-9f4a-6c1b2d3e4f50",
-            notification: &notification,
-            received_at: Utc::now(),
-            expires_at: i64::MAX,
-            marker_expires_at: i64::MAX,
-        };
-        let transactions = store.ingest_transactions(&write).unwrap();
-        assert_eq!(transactions.len(), 2);
-        for items in &transactions {
-            let per_recipient = if suppressions { 3 } else { 2 };
-            assert_eq!(items.len(), 6 + per_recipient * RECIPIENTS_PER_CHUNK);
-            assert!(items.len() <= MAX_ACTIONS);
-            let sizes: Vec<usize> = items.iter().map(item_bytes).collect();
-            let total: usize = sizes.iter().sum();
-            assert!(sizes.iter().all(|&size| size < MAX_ITEM_BYTES), "{sizes:?}");
-            assert!(total < MAX_TRANSACTION_BYTES, "{total} bytes");
+        let items = store
+            .ingest_items(&write(
+                &notification,
+                "7f1c2a5e-0b8d-5d3e-9f4a-6c1b2d3e4f50",
+            ))
+            .unwrap();
+        assert_eq!(
+            items.len(),
+            limits::MAX_RECIPIENTS,
+            "one item per recipient"
+        );
+        let sizes: Vec<usize> = items.iter().map(item_size).collect();
+        assert!(sizes.iter().all(|&size| size < MAX_ITEM_BYTES), "{sizes:?}");
+    }
+}
+
+/// The signed SES events the ingest benchmark uses: every type, SES's own tags, real headers.
+fn corpus() -> Vec<(String, SesNotification)> {
+    include_str!("../benches/corpus/notifications.jsonl")
+        .lines()
+        .map(|line| {
+            let envelope: Value = serde_json::from_str(line).unwrap();
+            let notification = ses::parse(envelope["Message"].as_str().unwrap()).unwrap();
+            (
+                envelope["MessageId"].as_str().unwrap().to_owned(),
+                notification,
+            )
+        })
+        .collect()
+}
+
+/// GIVEN every event type as SES publishes it, WHEN each is turned into items, THEN each item
+/// is one write unit, and reads back as the event it stores.
+#[test]
+fn typical_events_are_one_write_unit_and_read_back_whole() {
+    let store = store();
+    for (sns_message_id, notification) in corpus() {
+        let write = write(&notification, &sns_message_id);
+        let items = store.ingest_items(&write).unwrap();
+        let events: Vec<_> = write.events(&notification.recipients).collect();
+        for (item, written) in items.iter().zip(&events) {
+            let bytes = item_size(item);
+            assert!(
+                bytes <= WRITE_UNIT_BYTES,
+                "{:?} item of {bytes} bytes",
+                notification.event_type
+            );
+            let read = crate::event_item::event(item).unwrap();
+            // Ids are minted per call of `events`; everything else is what was written, with
+            // times at the millisecond they are stored to.
+            let ms = |t: chrono::DateTime<Utc>| t.timestamp_millis();
+            assert_eq!(read.event_type, written.event_type);
+            assert_eq!(read.recipient, written.recipient);
+            assert_eq!(read.ses_message_id, written.ses_message_id);
+            assert_eq!(read.source, written.source);
+            assert_eq!(read.subject, written.subject);
+            assert_eq!(read.tags, written.tags);
+            assert_eq!(read.details, written.details);
+            assert_eq!(ms(read.occurred_at), ms(written.occurred_at));
+            assert_eq!(ms(read.received_at), ms(written.received_at));
         }
     }
+}
+
+/// GIVEN the same notification delivered twice (a new event id each time), THEN its items take
+/// the same keys, so the second put finds them taken; another delivery takes other keys.
+#[test]
+fn a_copy_lands_on_the_same_keys() {
+    let store = store();
+    let (sns_message_id, notification) = corpus().swap_remove(0);
+    let keys_of = |id: &str| -> Vec<String> {
+        store
+            .ingest_items(&write(&notification, id))
+            .unwrap()
+            .iter()
+            .map(|i| format!("{:?}/{:?}", i[keys::PK], i[keys::SK]))
+            .collect()
+    };
+    let first = keys_of(&sns_message_id);
+    assert_eq!(first.len(), notification.recipients.len());
+    assert_eq!(first, keys_of(&sns_message_id));
+    assert!(
+        keys_of("another-sns-message")
+            .iter()
+            .all(|k| !first.contains(k))
+    );
 }

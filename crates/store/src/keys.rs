@@ -8,12 +8,15 @@
 //! | topic route (a proven topic's connection) | `T#<topic arn>` | `TOPIC` | |
 //! | topic proof (token hash only) | `TP#<token sha256>` | `TOPIC_PROOF` | |
 //! | role onboarding (token hash only) | `OB#<token sha256>` | `ONBOARDING` | |
-//! | delivery marker | `DUP#<cid>#<sns message id>#<chunk>` | `DUP` | |
-//! | message | `M#<pid>#<ses message id>` | `MSG` | |
-//! | recipient state | `M#<pid>#<ses message id>` | `R#<recipient>` | |
-//! | event | `M#<pid>#<ses message id>` | `E#<event id>` | `E#<pid>#<shard>` / `<event id>` |
+//! | event | `M#<pid>#<ses message id>` | `E#<delivery key>` | `E#<pid>#<shard>` / `<event id>` |
 //! | suppression | `S#<pid>` | `<recipient>` | |
-//! | counters | `N#<pid>#<ALL or cid>#<D or H>#<shard>` | `<day>` or `<hour>` | |
+//! | counters | `N#<pid>#<ALL or cid>#<D or H>` | `<day>` or `<hour>` | |
+//!
+//! An event's sort key is derived from what SNS delivered (its message id and the recipient), so
+//! a redelivered copy lands on the same key and its conditional put changes nothing: the event
+//! item is its own duplicate marker. A message's events share one partition, so its timeline and
+//! every recipient's status are one query. The event id (a ULID minted on arrival) is the index
+//! key the project's stream and live tail page on.
 
 pub const PK: &str = "pk";
 pub const SK: &str = "sk";
@@ -22,12 +25,10 @@ pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
 pub const TTL: &str = "expires_at";
 
-/// One tenant's events spread over this many GSI partitions so a burst is not capped by one.
-pub const EVENT_SHARDS: u32 = 4;
-/// Each notification makes one transactional update (2 WCU) in one shard of each counter
-/// partition set, so 3 shards take 1,500 notifications/s per tenant, past the 1,000 a single
-/// partition would allow, while a 30-day daily view reads 3 × 30 = 90 items.
-pub const COUNTER_SHARDS: u32 = 3;
+/// One tenant's events spread over this many index partitions: each event is one index write
+/// of at most 1 KB (1 WCU), and a partition takes 1,000 WCU/s, so 16 carry 10,000 events/s with
+/// room for an uneven hash (`tests/partition_load.rs` measures it over this layout).
+pub const EVENT_SHARDS: u32 = 16;
 
 /// Which counters: the whole project, or one connection of it.
 #[derive(Debug, Clone, Copy)]
@@ -36,7 +37,7 @@ pub enum CounterScope<'a> {
     Connection(&'a str),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Granularity {
     Day,
     Hour,
@@ -61,9 +62,6 @@ pub const TOPIC_PROOF_SK: &str = "TOPIC_PROOF";
 pub const SECRET_SK: &str = "SECRET";
 pub const ACCOUNT_CLAIM_SK: &str = "ACCOUNT";
 pub const ONBOARDING_SK: &str = "ONBOARDING";
-pub const MARKER_SK: &str = "DUP";
-pub const MESSAGE_SK: &str = "MSG";
-pub const RECIPIENT_PREFIX: &str = "R#";
 pub const EVENT_PREFIX: &str = "E#";
 
 pub fn project(pid: &str) -> String {
@@ -106,20 +104,19 @@ pub fn topic_proof(token_sha256: &str) -> String {
     ["TP#", token_sha256].concat()
 }
 
-pub fn delivery_marker(cid: &str, sns_message_id: &str, chunk: usize) -> String {
-    ["DUP#", cid, "#", sns_message_id, "#", &chunk.to_string()].concat()
-}
-
 pub fn message(pid: &str, ses_message_id: &str) -> String {
     ["M#", pid, "#", ses_message_id].concat()
 }
 
-pub fn recipient_sk(recipient: &str) -> String {
-    [RECIPIENT_PREFIX, recipient].concat()
-}
-
-pub fn event_sk(event_id: &str) -> String {
-    [EVENT_PREFIX, event_id].concat()
+/// The same delivery of the same recipient's event always gets the same key: 128 bits of a
+/// SHA-256 over the delivery's id (unique per SNS message) and the recipient.
+pub fn event_sk(delivery_id: &str, recipient: &str) -> String {
+    let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+    digest.update(delivery_id.as_bytes());
+    // A separator no message id contains, so ("ab", "c") and ("a", "bc") differ.
+    digest.update(b"\n");
+    digest.update(recipient.as_bytes());
+    [EVENT_PREFIX, &hex::encode(&digest.finish().as_ref()[..16])].concat()
 }
 
 pub fn project_events(pid: &str, shard: u32) -> String {
@@ -130,12 +127,7 @@ pub fn suppressions(pid: &str) -> String {
     ["S#", pid].concat()
 }
 
-pub fn counters(
-    pid: &str,
-    scope: CounterScope<'_>,
-    granularity: Granularity,
-    shard: u32,
-) -> String {
+pub fn counters(pid: &str, scope: CounterScope<'_>, granularity: Granularity) -> String {
     let scope = match scope {
         CounterScope::Project => "ALL",
         CounterScope::Connection(cid) => cid,
@@ -144,17 +136,7 @@ pub fn counters(
         Granularity::Day => "D",
         Granularity::Hour => "H",
     };
-    [
-        "N#",
-        pid,
-        "#",
-        scope,
-        "#",
-        granularity,
-        "#",
-        &shard.to_string(),
-    ]
-    .concat()
+    ["N#", pid, "#", scope, "#", granularity].concat()
 }
 
 /// FNV-1a: stable across processes and releases, unlike std's hasher, and cheap.

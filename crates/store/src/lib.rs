@@ -6,6 +6,8 @@ mod conditions;
 mod connection_items;
 mod connection_port;
 pub mod connections;
+pub mod counters;
+pub mod event_item;
 pub mod events;
 mod ingest_port;
 pub mod ingest_write;

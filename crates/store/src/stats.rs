@@ -1,4 +1,4 @@
-//! Reading the sharded counters back: one query per shard, summed by bucket.
+//! Reading counters back: one query, a counter item per bucket.
 
 use std::collections::BTreeMap;
 
@@ -26,31 +26,23 @@ impl Store {
         first: &str,
         last: &str,
     ) -> Result<CounterRead, StoreError> {
-        let reads = (0..keys::COUNTER_SHARDS).map(|shard| async move {
-            let pages = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
-                .expression_attribute_values(
-                    ":pk",
-                    s(keys::counters(pid, scope, granularity, shard)),
-                )
-                .expression_attribute_values(":first", s(first))
-                .expression_attribute_values(":last", s(last))
-                .into_paginator()
-                .send()
-                .collect::<Result<Vec<_>, _>>()
-                .await?;
-            Ok::<_, StoreError>(pages)
-        });
+        let pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
+            .expression_attribute_values(":pk", s(keys::counters(pid, scope, granularity)))
+            .expression_attribute_values(":first", s(first))
+            .expression_attribute_values(":last", s(last))
+            .into_paginator()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?;
         let mut read = CounterRead::default();
-        for pages in futures_util::future::try_join_all(reads).await? {
-            for page in pages {
-                read.items_read += usize::try_from(page.scanned_count()).unwrap_or_default();
-                for item in page.items() {
-                    add_item(&mut read.buckets, item);
-                }
+        for page in pages {
+            read.items_read += usize::try_from(page.scanned_count()).unwrap_or_default();
+            for item in page.items() {
+                add_item(&mut read.buckets, item);
             }
         }
         Ok(read)

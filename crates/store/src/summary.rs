@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::ingest_write::PERMANENT_BOUNCE_COUNTER;
+use crate::counters::PERMANENT_BOUNCE_COUNTER;
 use crate::stats::Buckets;
 use model::EventType;
 

@@ -5,6 +5,7 @@ pub mod customer;
 pub mod demo;
 pub mod role_stack;
 pub mod ses_traffic;
+pub mod stream;
 
 use std::sync::Arc;
 use std::time::Duration;

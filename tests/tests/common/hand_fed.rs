@@ -1,18 +1,13 @@
 //! A project whose webhook the test feeds by hand with real signed bodies, and the counters it
 //! reads back.
 
-use reqwest::Method;
 use serde_json::Value;
 
-use super::{CUSTOMER, Capture, Harness, unique};
+use super::{CUSTOMER, Capture, Harness, counted, unique};
 
-/// The project's counters as `GET /stats` shows them (the last 30 days).
-pub async fn stats(h: &Harness, pid: &str, key: &str) -> Value {
-    let (status, stats) = h
-        .call(Method::GET, &format!("/v1/projects/{pid}/stats"), key, None)
-        .await;
-    assert_eq!(status, 200, "{stats}");
-    stats
+/// The project's counters as `GET /stats` shows them (the last 30 days), once `ready` holds of them (counters lag the events by a window).
+pub async fn stats(h: &Harness, pid: &str, key: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    counted(h, &format!("/v1/projects/{pid}/stats"), key, ready).await
 }
 
 pub struct Setup {

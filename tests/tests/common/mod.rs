@@ -26,6 +26,7 @@ use aws_config::SdkConfig;
 use ingest::direct::SnsLambdaEvent;
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
+use local::stream::{StreamSettings, StreamSource};
 use model::connection::Transition;
 use model::ids;
 use reqwest::Method;
@@ -59,6 +60,37 @@ pub async fn serve(app: axum::Router) -> String {
     base
 }
 
+/// The table stream's consumer (`aggregate` and its event source mapping), once per test
+/// process, as a deployment has one per stream (two would each count every event). It reads from
+/// the stream's end at the first harness: what other processes stored is theirs. Returns once it
+/// holds its position, so nothing a test writes after is missed.
+fn consume_stream(config: &Config) {
+    static STARTED: std::sync::Once = std::sync::Once::new();
+    STARTED.call_once(|| {
+        let config = config.clone();
+        let (ready, positioned) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime for the consumer");
+            runtime.block_on(async move {
+                let aws = runtime::sdk_config();
+                let settings = StreamSettings {
+                    start: aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest,
+                    ..StreamSettings::local()
+                };
+                let source = StreamSource::connect(&aws, &config.table_name, settings)
+                    .await
+                    .expect("the emulated table has a stream");
+                ready.send(()).ok();
+                let app = Arc::new(aggregate::App::from_config(&config, &aws));
+                if let Err(e) = source.run(app).await {
+                    eprintln!("the stream consumer stopped: {e}");
+                }
+            });
+        });
+        positioned.recv().expect("the stream consumer started");
+    });
+}
+
 impl Harness {
     pub async fn start() -> Harness {
         Self::start_with(|_| {}).await
@@ -82,6 +114,7 @@ impl Harness {
         config.public_url = Some(base.parse().unwrap());
         adjust(&mut config);
         let aws = runtime::sdk_config();
+        consume_stream(&config);
         let store = Store::connect(&config, &aws);
         let app = local::app_tuned(&config, &aws, tune)
             .await
@@ -333,6 +366,29 @@ impl Harness {
 }
 
 /// Polls `check` until it returns Some, for up to 10 s.
+/// How far counters and suppressions may lag the events they follow on the local stack: the
+/// stream consumer's window (`StreamSettings::local`, 2 s), its poll and its writes. The bound
+/// the README states; `counted` holds every stats test to it.
+pub const COUNTER_LAG: Duration = Duration::from_secs(5);
+
+/// A read of `path` (stats or suppressions) once `ready` holds of it, which must happen within
+/// `COUNTER_LAG` of the call.
+pub async fn counted(h: &Harness, path: &str, key: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + COUNTER_LAG;
+    loop {
+        let (status, body) = h.call(Method::GET, path, key, None).await;
+        assert_eq!(status, 200, "{body}");
+        if ready(&body) {
+            return body;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{path} did not show the expected counts within {COUNTER_LAG:?}: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,

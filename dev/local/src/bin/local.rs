@@ -1,10 +1,12 @@
 //! `make dev`: every function's handler on 127.0.0.1:$TRACKSES_PORT against the emulated AWS,
 //! and (unless TRACKSES_DEMO=0) a demo project with live traffic.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use local::demo::{ApiClient, set_up, traffic};
 use local::role_stack::deploy_callback_topic;
+use local::stream::{StreamSettings, StreamSource};
 use model::ids;
 use runtime::{Config, init_tracing, sdk_config};
 
@@ -29,6 +31,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tokio::signal::ctrl_c().await.ok();
         });
     println!("trackses API: {base}\ndashboard: {base}/\nadmin token: {admin_token}");
+    // What the table stream's event source mapping runs in a deployment: counters and
+    // suppressions, a window behind the events.
+    let source = StreamSource::connect(&aws, &config.table_name, StreamSettings::local()).await?;
+    let aggregate = Arc::new(aggregate::App::from_config(&config, &aws));
+    tokio::spawn(async move {
+        if let Err(e) = source.run(aggregate).await {
+            eprintln!("the stream consumer stopped: counters no longer move: {e}");
+        }
+    });
     let demo = std::env::var("TRACKSES_DEMO").as_deref() != Ok("0");
     let callback_topic = config.callback_topic.clone();
     tokio::spawn(async move {

@@ -1,0 +1,284 @@
+//! The table stream's event source mapping, as Lambda runs it for `aggregate` (template.yaml's
+//! `TableStream`): records read through the DynamoDB Streams API, filtered as its FilterCriteria
+//! filters them, and folded in tumbling windows. Each invocation gets the state the previous one
+//! returned; a failed invocation is retried with the same records and state until it succeeds;
+//! when a window closes, a final invocation applies it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_lambda_events::event::dynamodb::{
+    EventRecord, StreamRecord, TimeWindowEvent, TimeWindowEventResponse,
+};
+use aws_lambda_events::time_window::{TimeWindowProperties, Window};
+use aws_sdk_dynamodbstreams::types::{Record, ShardIteratorType};
+use aws_types::SdkConfig;
+use chrono::{DateTime, TimeDelta, Utc};
+
+/// The event source mapping's settings that shape what the function sees.
+#[derive(Debug, Clone)]
+pub struct StreamSettings {
+    /// `TumblingWindowInSeconds`: how long counters may lag.
+    pub window: Duration,
+    /// `BatchSize`.
+    pub batch_size: i32,
+    /// `StartingPosition`.
+    pub start: ShardIteratorType,
+}
+
+impl StreamSettings {
+    /// `make dev`: the whole stream, in 2-second windows (counters lag at most about 3 s).
+    pub fn local() -> StreamSettings {
+        StreamSettings {
+            window: Duration::from_secs(2),
+            batch_size: 1000,
+            start: ShardIteratorType::TrimHorizon,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("the table has no stream")]
+    NoStream,
+    #[error("the stream could not be read: {0}")]
+    Read(String),
+}
+
+fn read_error<E: std::error::Error + 'static>(error: E) -> StreamError {
+    StreamError::Read(aws_sdk_dynamodbstreams::error::DisplayErrorContext(&error).to_string())
+}
+
+/// How often an idle shard is polled (Lambda polls each shard four times a second).
+const POLL_INTERVAL: Duration = Duration::from_millis(250);
+/// A failed invocation is retried after this, doubling up to `MAX_RETRY_DELAY`.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// The mapping between a table's stream and the function, positioned on each shard.
+pub struct StreamSource {
+    streams: aws_sdk_dynamodbstreams::Client,
+    stream_arn: String,
+    /// Each shard's id and where reading it starts.
+    shards: Vec<(String, Option<String>)>,
+    settings: StreamSettings,
+}
+
+impl StreamSource {
+    /// Finds `table`'s stream and takes a position on each of its shards: records written from
+    /// now on (or all, from the trim horizon) are the function's.
+    pub async fn connect(
+        aws: &SdkConfig,
+        table: &str,
+        settings: StreamSettings,
+    ) -> Result<StreamSource, StreamError> {
+        let dynamodb = aws_sdk_dynamodb::Client::new(aws);
+        let streams = aws_sdk_dynamodbstreams::Client::new(aws);
+        let stream_arn = dynamodb
+            .describe_table()
+            .table_name(table)
+            .send()
+            .await
+            .map_err(read_error)?
+            .table
+            .and_then(|t| t.latest_stream_arn)
+            .ok_or(StreamError::NoStream)?;
+        let described = streams
+            .describe_stream()
+            .stream_arn(&stream_arn)
+            .send()
+            .await
+            .map_err(read_error)?;
+        let mut shards = Vec::new();
+        for shard in described
+            .stream_description
+            .and_then(|d| d.shards)
+            .unwrap_or_default()
+        {
+            let Some(shard_id) = shard.shard_id else {
+                continue;
+            };
+            let iterator = streams
+                .get_shard_iterator()
+                .stream_arn(&stream_arn)
+                .shard_id(&shard_id)
+                .shard_iterator_type(settings.start.clone())
+                .send()
+                .await
+                .map_err(read_error)?
+                .shard_iterator;
+            shards.push((shard_id, iterator));
+        }
+        Ok(StreamSource {
+            streams,
+            stream_arn,
+            shards,
+            settings,
+        })
+    }
+
+    /// Feeds `app` until every shard ends or one cannot be read.
+    pub async fn run(self, app: Arc<aggregate::App>) -> Result<(), StreamError> {
+        let mut polls = Vec::with_capacity(self.shards.len());
+        for (shard_id, iterator) in self.shards {
+            let shard = Shard {
+                streams: self.streams.clone(),
+                stream_arn: self.stream_arn.clone(),
+                shard_id,
+                app: app.clone(),
+                settings: self.settings.clone(),
+            };
+            polls.push(shard.poll(iterator));
+        }
+        futures_util::future::try_join_all(polls).await?;
+        Ok(())
+    }
+}
+
+struct Shard {
+    streams: aws_sdk_dynamodbstreams::Client,
+    stream_arn: String,
+    shard_id: String,
+    app: Arc<aggregate::App>,
+    settings: StreamSettings,
+}
+
+impl Shard {
+    async fn poll(self, mut iterator: Option<String>) -> Result<(), StreamError> {
+        while iterator.is_some() {
+            let window = window_containing(Utc::now(), self.settings.window);
+            let mut state = HashMap::new();
+            while Utc::now() < window.end {
+                let Some(current) = iterator.take() else {
+                    break;
+                };
+                let output = self
+                    .streams
+                    .get_records()
+                    .shard_iterator(current)
+                    .limit(self.settings.batch_size)
+                    .send()
+                    .await
+                    .map_err(read_error)?;
+                iterator = output.next_shard_iterator;
+                let records: Vec<EventRecord> = output
+                    .records
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter(passes_filter)
+                    .map(|r| event_record(r, &self.stream_arn))
+                    .collect();
+                if records.is_empty() {
+                    let left = (window.end - Utc::now()).to_std().unwrap_or_default();
+                    tokio::time::sleep(POLL_INTERVAL.min(left)).await;
+                } else {
+                    state = self.invoke(&window, records, state, false).await;
+                }
+            }
+            if !state.is_empty() {
+                self.invoke(&window, Vec::new(), state, true).await;
+            }
+        }
+        Ok(())
+    }
+
+    /// One invocation, repeated with the same records and state until it succeeds; the state
+    /// it returns.
+    async fn invoke(
+        &self,
+        window: &Window,
+        records: Vec<EventRecord>,
+        state: HashMap<String, String>,
+        last: bool,
+    ) -> HashMap<String, String> {
+        let mut event = TimeWindowEvent::default();
+        event.dynamo_db_event.records = records;
+        let mut properties = TimeWindowProperties::default();
+        properties.window = window.clone();
+        properties.state = state;
+        properties.shard_id = Some(self.shard_id.clone());
+        properties.event_source_arn = Some(self.stream_arn.clone());
+        properties.is_final_invoke_for_window = last;
+        event.time_window_properties = properties;
+        let mut delay = FIRST_RETRY_DELAY;
+        loop {
+            match self.app.handle(event.clone()).await {
+                Ok(TimeWindowEventResponse {
+                    time_window_event_response_properties: response,
+                    ..
+                }) => return response.state,
+                Err(e) => {
+                    tracing::warn!(error = %e, "aggregate failed a window; Lambda would retry it with the same records and state");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+            }
+        }
+    }
+}
+
+/// Tumbling windows start at multiples of their length.
+fn window_containing(now: DateTime<Utc>, length: Duration) -> Window {
+    let length_ms = i64::try_from(length.as_millis()).unwrap_or(i64::MAX).max(1);
+    let start_ms = now.timestamp_millis() - now.timestamp_millis().rem_euclid(length_ms);
+    let start = DateTime::from_timestamp_millis(start_ms).unwrap_or(now);
+    let mut window = Window::default();
+    window.start = start;
+    window.end = start + TimeDelta::milliseconds(length_ms);
+    window
+}
+
+/// template.yaml's FilterCriteria: inserts of event items (`sk` beginning `E#`).
+fn passes_filter(record: &Record) -> bool {
+    let inserted = record.event_name().is_some_and(|n| n.as_str() == "INSERT");
+    let sk = record
+        .dynamodb()
+        .and_then(|d| d.keys())
+        .and_then(|k| k.get(store::keys::SK))
+        .and_then(|v| v.as_s().ok());
+    inserted && sk.is_some_and(|sk| sk.starts_with(store::keys::EVENT_PREFIX))
+}
+
+/// A stream record as Lambda hands it to a function.
+fn event_record(record: Record, stream_arn: &str) -> EventRecord {
+    let mut event = EventRecord::default();
+    event.event_id = record.event_id.unwrap_or_default();
+    event.event_name = record
+        .event_name
+        .map(|n| n.as_str().to_owned())
+        .unwrap_or_default();
+    event.event_source = record.event_source;
+    event.event_version = record.event_version;
+    event.aws_region = record.aws_region.unwrap_or_default();
+    event.event_source_arn = Some(stream_arn.to_owned());
+    if let Some(change) = record.dynamodb {
+        let mut stream_record = StreamRecord::default();
+        stream_record.keys = change.keys.unwrap_or_default().into();
+        stream_record.new_image = change.new_image.unwrap_or_default().into();
+        stream_record.sequence_number = change.sequence_number;
+        stream_record.size_bytes = change.size_bytes.unwrap_or_default();
+        if let Some(created) = change
+            .approximate_creation_date_time
+            .and_then(|t| DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+        {
+            stream_record.approximate_creation_date_time = created;
+        }
+        event.change = stream_record;
+    }
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn windows_tile_time() {
+        let at = |ms| DateTime::from_timestamp_millis(ms).unwrap();
+        let w = window_containing(at(10_500), Duration::from_secs(2));
+        assert_eq!((w.start, w.end), (at(10_000), at(12_000)));
+        let next = window_containing(w.end, Duration::from_secs(2));
+        assert_eq!(next.start, w.end);
+    }
+}

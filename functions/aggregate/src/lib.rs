@@ -1,0 +1,151 @@
+//! `aggregate`: folds the events the table's stream reports into counters and suppressions.
+//!
+//! It runs in Lambda's tumbling windows: each invocation adds its records to the window's state
+//! (which Lambda keeps between invocations and hands back unchanged when one fails), and the
+//! window's final invocation applies the whole tally, one update per counter item, marked with
+//! the window so that a retry applies it once. The ingest path writes one item per event; this
+//! is where the per-event counter writes of a transaction went. Not internet-facing: it holds
+//! no credentials but the table's.
+
+mod state;
+
+use aws_lambda_events::event::dynamodb::{EventRecord, TimeWindowEvent, TimeWindowEventResponse};
+use aws_types::SdkConfig;
+use lambda_runtime::Diagnostic;
+use runtime::Config;
+use store::counters::{self, Window};
+use store::{Store, StoreError, attrs::Item, event_item};
+
+pub use state::{StateError, WindowState};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AggregateError {
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error("the window names no stream shard")]
+    NoShard,
+    #[error("the table could not be written: {0}")]
+    Store(#[from] StoreError),
+}
+
+impl From<AggregateError> for Diagnostic {
+    fn from(error: AggregateError) -> Diagnostic {
+        let error_type = match &error {
+            AggregateError::State(_) => "UnreadableState",
+            AggregateError::NoShard => "NoShard",
+            AggregateError::Store(_) => "StoreFailed",
+        };
+        runtime::metrics::failure(error_type);
+        Diagnostic {
+            error_type: error_type.into(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// The function, built once per cold start.
+pub struct App {
+    store: Store,
+}
+
+impl App {
+    pub fn from_config(config: &Config, aws: &SdkConfig) -> App {
+        App::new(Store::connect(config, aws))
+    }
+
+    pub fn new(store: Store) -> App {
+        App { store }
+    }
+
+    /// One invocation of a window: its records folded into the state, and on the window's last
+    /// invocation the state applied. An error leaves the state as it came: Lambda retries the
+    /// same records with it.
+    pub async fn handle(
+        &self,
+        event: TimeWindowEvent,
+    ) -> Result<TimeWindowEventResponse, AggregateError> {
+        let window = event.time_window_properties;
+        let mut state = WindowState::from_map(&window.state)?;
+        let mut suppressions = Vec::new();
+        for record in event.dynamo_db_event.records {
+            let Some((project_id, stored)) = stored_event(record, &mut state) else {
+                continue;
+            };
+            state.tally.count(&project_id, &stored);
+            if let Some(reason) = counters::suppression_reason(&stored) {
+                suppressions.push((project_id, stored, reason));
+            }
+        }
+        // A suppression is a plain overwrite: repeating one on a retry changes nothing.
+        for (project_id, stored, reason) in &suppressions {
+            self.store.suppress(project_id, stored, reason).await?;
+        }
+        let mut response = TimeWindowEventResponse::default();
+        if window.is_final_invoke_for_window || window.is_window_terminated_early {
+            self.apply(window.shard_id.as_deref(), &state).await?;
+        } else {
+            response.time_window_event_response_properties.state = state.into_map();
+        }
+        Ok(response)
+    }
+
+    async fn apply(
+        &self,
+        shard_id: Option<&str>,
+        state: &WindowState,
+    ) -> Result<(), AggregateError> {
+        let Some(first_sequence_number) = &state.first_sequence_number else {
+            return Ok(());
+        };
+        let window = Window {
+            shard_id: shard_id.ok_or(AggregateError::NoShard)?,
+            first_sequence_number,
+        };
+        let applied = self.store.apply_tally(&window, &state.tally).await?;
+        tracing::info!(
+            updated = applied.updated,
+            already = applied.already,
+            events = state.events,
+            "window applied"
+        );
+        runtime::metrics::events_counted(state.events);
+        Ok(())
+    }
+}
+
+/// The stored event a stream record reports, with its project; `None` for what is not a new
+/// event (the filter on the event source lets little else through) or cannot be read, which is
+/// logged and counted rather than allowed to stall the stream.
+fn stored_event(
+    record: EventRecord,
+    state: &mut WindowState,
+) -> Option<(String, model::StoredEvent)> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    let sequence_number = record.change.sequence_number;
+    let item: Item = record.change.new_image.into();
+    if !event_item::is_event(&item) {
+        return None;
+    }
+    let read = event_item::project_id(&item).and_then(|project_id| {
+        event_item::event(&item).map(|event| (project_id.to_owned(), event))
+    });
+    match (read, sequence_number) {
+        (Ok(read), Some(sequence_number)) => {
+            state.first_sequence_number.get_or_insert(sequence_number);
+            state.events += 1;
+            Some(read)
+        }
+        (Err(e), _) => {
+            tracing::error!(error = %e, "a stream record's event is unreadable: not counted");
+            runtime::metrics::refused("unreadable-record");
+            None
+        }
+        (Ok(_), None) => {
+            tracing::error!("a stream record without a sequence number: not counted");
+            runtime::metrics::refused("no-sequence-number");
+            None
+        }
+    }
+}
