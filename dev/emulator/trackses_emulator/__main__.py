@@ -18,6 +18,8 @@ from . import (
     cfn_custom_resources,
     cfn_patches,
     dynamodb_patches,
+    dynamodb_streams_patches,
+    faults,
     lambda_delivery,
     request_log,
     ses_patches,
@@ -40,9 +42,11 @@ def main() -> None:
         time_scale=float(os.environ.get("TRACKSES_EMULATOR_SNS_TIME_SCALE") or "1"),
     )
     dynamodb_patches.apply()  # one DynamoDB request at a time, item-level transaction rollback
+    dynamodb_streams_patches.apply()  # AWS-shaped stream records, iterators, retention
     capacity_meter.apply()  # units AWS would bill; GET/DELETE /_trackses/dynamodb/capacity
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
     sts_iam_patches.apply()  # AssumeRole trust policies, IAM user and customer role policies
+    faults.apply()  # POST/GET/DELETE /_trackses/faults (inside the request log: 500s are logged)
     request_log.apply()  # GET/DELETE /_trackses/requests
     cfn_patches.apply()  # CloudFormation SES/SNS resource types
     cfn_custom_resources.apply(f"http://127.0.0.1:{port}")  # SNS-backed custom resources

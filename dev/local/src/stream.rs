@@ -99,15 +99,14 @@ impl StreamSource {
             let Some(shard_id) = shard.shard_id else {
                 continue;
             };
-            let iterator = streams
-                .get_shard_iterator()
-                .stream_arn(&stream_arn)
-                .shard_id(&shard_id)
-                .shard_iterator_type(settings.start.clone())
-                .send()
-                .await
-                .map_err(read_error)?
-                .shard_iterator;
+            let iterator = shard_iterator(
+                &streams,
+                &stream_arn,
+                &shard_id,
+                settings.start.clone(),
+                None,
+            )
+            .await?;
             shards.push((shard_id, iterator));
         }
         Ok(StreamSource {
@@ -118,22 +117,84 @@ impl StreamSource {
         })
     }
 
-    /// Feeds `app` until every shard ends or one cannot be read.
+    /// Feeds `app` for as long as the stream lasts: each shard in order, and when one closes
+    /// (DynamoDB rolls shards over every few hours), its children after it.
     pub async fn run(self, app: Arc<aggregate::App>) -> Result<(), StreamError> {
-        let mut polls = Vec::with_capacity(self.shards.len());
-        for (shard_id, iterator) in self.shards {
-            let shard = Shard {
-                streams: self.streams.clone(),
-                stream_arn: self.stream_arn.clone(),
-                shard_id,
-                app: app.clone(),
-                settings: self.settings.clone(),
-            };
-            polls.push(shard.poll(iterator));
+        let mut polls = tokio::task::JoinSet::new();
+        let shard = |shard_id: String| Shard {
+            streams: self.streams.clone(),
+            stream_arn: self.stream_arn.clone(),
+            shard_id,
+            app: app.clone(),
+            settings: self.settings.clone(),
+        };
+        for (shard_id, iterator) in self.shards.clone() {
+            polls.spawn(shard(shard_id).poll(iterator));
         }
-        futures_util::future::try_join_all(polls).await?;
+        while let Some(ended) = polls.join_next().await {
+            let ended = ended.map_err(|e| StreamError::Read(e.to_string()))??;
+            for child in self.children(&ended).await? {
+                let iterator = self
+                    .iterator(&child, ShardIteratorType::TrimHorizon, None)
+                    .await?;
+                polls.spawn(shard(child).poll(iterator));
+            }
+        }
         Ok(())
     }
+
+    async fn children(&self, parent: &str) -> Result<Vec<String>, StreamError> {
+        let described = self
+            .streams
+            .describe_stream()
+            .stream_arn(&self.stream_arn)
+            .send()
+            .await
+            .map_err(read_error)?;
+        Ok(described
+            .stream_description
+            .and_then(|d| d.shards)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|s| s.parent_shard_id() == Some(parent))
+            .filter_map(|s| s.shard_id)
+            .collect())
+    }
+
+    async fn iterator(
+        &self,
+        shard_id: &str,
+        kind: ShardIteratorType,
+        sequence_number: Option<String>,
+    ) -> Result<Option<String>, StreamError> {
+        shard_iterator(
+            &self.streams,
+            &self.stream_arn,
+            shard_id,
+            kind,
+            sequence_number,
+        )
+        .await
+    }
+}
+
+async fn shard_iterator(
+    streams: &aws_sdk_dynamodbstreams::Client,
+    stream_arn: &str,
+    shard_id: &str,
+    kind: ShardIteratorType,
+    sequence_number: Option<String>,
+) -> Result<Option<String>, StreamError> {
+    Ok(streams
+        .get_shard_iterator()
+        .stream_arn(stream_arn)
+        .shard_id(shard_id)
+        .shard_iterator_type(kind)
+        .set_sequence_number(sequence_number)
+        .send()
+        .await
+        .map_err(read_error)?
+        .shard_iterator)
 }
 
 struct Shard {
@@ -144,27 +205,28 @@ struct Shard {
     settings: StreamSettings,
 }
 
+/// Where a shard's reading stands.
+struct Position {
+    /// `None` once the shard is closed and read to its end.
+    iterator: Option<String>,
+    /// The last record read, to take a new iterator after it if this one expires.
+    sequence_number: Option<String>,
+}
+
 impl Shard {
-    async fn poll(self, mut iterator: Option<String>) -> Result<(), StreamError> {
-        while iterator.is_some() {
+    /// Reads the shard to its end, window by window; its id once it is closed.
+    async fn poll(self, iterator: Option<String>) -> Result<String, StreamError> {
+        let mut position = Position {
+            iterator,
+            sequence_number: None,
+        };
+        while position.iterator.is_some() {
             let window = window_containing(Utc::now(), self.settings.window);
             let mut state = HashMap::new();
-            while Utc::now() < window.end {
-                let Some(current) = iterator.take() else {
-                    break;
-                };
-                let output = self
-                    .streams
-                    .get_records()
-                    .shard_iterator(current)
-                    .limit(self.settings.batch_size)
-                    .send()
-                    .await
-                    .map_err(read_error)?;
-                iterator = output.next_shard_iterator;
-                let records: Vec<EventRecord> = output
-                    .records
-                    .unwrap_or_default()
+            while Utc::now() < window.end && position.iterator.is_some() {
+                let records: Vec<EventRecord> = self
+                    .read(&mut position)
+                    .await?
                     .into_iter()
                     .filter(passes_filter)
                     .map(|r| event_record(r, &self.stream_arn))
@@ -180,7 +242,57 @@ impl Shard {
                 self.invoke(&window, Vec::new(), state, true).await;
             }
         }
-        Ok(())
+        Ok(self.shard_id)
+    }
+
+    /// The next records, as Lambda's poller gets them: a failed read is retried, an expired
+    /// iterator replaced by one after the last record read.
+    async fn read(&self, position: &mut Position) -> Result<Vec<Record>, StreamError> {
+        let mut delay = FIRST_RETRY_DELAY;
+        loop {
+            let Some(iterator) = position.iterator.clone() else {
+                return Ok(Vec::new());
+            };
+            let result = self
+                .streams
+                .get_records()
+                .shard_iterator(iterator)
+                .limit(self.settings.batch_size)
+                .send()
+                .await;
+            match result {
+                Ok(output) => {
+                    let records = output.records.unwrap_or_default();
+                    if let Some(last) = records.last().and_then(|r| r.dynamodb()) {
+                        position.sequence_number = last.sequence_number.clone();
+                    }
+                    position.iterator = output.next_shard_iterator;
+                    return Ok(records);
+                }
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|e| e.is_expired_iterator_exception()) =>
+                {
+                    let (kind, after) = match &position.sequence_number {
+                        Some(seq) => (ShardIteratorType::AfterSequenceNumber, Some(seq.clone())),
+                        None => (self.settings.start.clone(), None),
+                    };
+                    position.iterator = shard_iterator(
+                        &self.streams,
+                        &self.stream_arn,
+                        &self.shard_id,
+                        kind,
+                        after,
+                    )
+                    .await?;
+                }
+                Err(e) => {
+                    tracing::warn!(error = %read_error(e), "a stream read failed; retrying it");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(MAX_RETRY_DELAY);
+                }
+            }
+        }
     }
 
     /// One invocation, repeated with the same records and state until it succeeds; the state

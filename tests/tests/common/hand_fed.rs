@@ -14,6 +14,7 @@ pub struct Setup {
     pub h: Harness,
     pub pid: String,
     pub key: String,
+    pub cid: String,
     pub webhook_url: String,
     pub customer: local::customer::CustomerAccount,
     pub topic: String,
@@ -30,12 +31,13 @@ pub async fn setup() -> Setup {
         .create_topic(&unique("trackses-replay"), "2")
         .await
         .unwrap();
-    let (_, webhook_url) = h.proven_connection(&pid, &key, &topic).await;
+    let (cid, webhook_url) = h.proven_connection(&pid, &key, &topic).await;
     let capture = Capture::subscribe(&customer, &topic).await;
     Setup {
         h,
         pid,
         key,
+        cid,
         webhook_url,
         customer,
         topic,
