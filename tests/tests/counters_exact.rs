@@ -1,6 +1,7 @@
 //! Counters stay exact when the stream consumer fails part-way through a window and Lambda
-//! retries it, on top of SNS redelivering every message three times in any order. Alone in its
-//! binary: the fault it arms in the emulator must meet no other test's writes.
+//! retries it, on top of SNS redelivering every message three times in any order, and when the
+//! stream moves to a new shard. In a binary of their own: the fault and the rollover act on the
+//! whole emulator.
 
 mod common;
 
@@ -84,6 +85,43 @@ async fn a_window_retried_after_a_partial_failure_counts_each_event_once() {
     }
     let events = s.h.events(&s.pid, &s.key, "limit=100").await;
     assert_eq!(events.len(), signed.len(), "one event per notification");
+}
+
+/// GIVEN counted events, WHEN the table's stream rolls over to a new shard (as DynamoDB does
+/// every few hours) and more events arrive, THEN the consumer follows it, and the counters count
+/// both shards' events once each.
+#[tokio::test]
+async fn counters_stay_exact_across_a_stream_shard_rollover() {
+    let s = setup().await;
+    let stats = format!("/v1/projects/{}/stats", s.pid);
+    let types = [EventType::Send, EventType::Delivery];
+    for round in 1..=2u64 {
+        let mail = Mail::new(vec![format!("r{round}@example.com")], "Hi", "c");
+        for body in s
+            .capture
+            .signed(&s.customer, &s.topic, &documents(&mail, &types))
+            .await
+        {
+            assert_eq!(s.h.post_webhook(&s.webhook_url, &body).await.0, 200);
+        }
+        counted(&s.h, &stats, &s.key, |v| {
+            v["totals"]["send"] == round && v["totals"]["delivery"] == round
+        })
+        .await;
+        if round == 1 {
+            let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
+            let rolled = reqwest::Client::new()
+                .post(format!("{endpoint}/_trackses/dynamodb/streams/rollover"))
+                .json(&json!({"table": s.h.store.table()}))
+                .send()
+                .await
+                .unwrap();
+            assert!(rolled.status().is_success(), "{}", rolled.text().await.unwrap());
+        }
+    }
+    tokio::time::sleep(COUNTER_LAG).await;
+    let settled = counted(&s.h, &stats, &s.key, |_| true).await;
+    assert_eq!((&settled["totals"]["send"], &settled["totals"]["delivery"]), (&json!(2), &json!(2)));
 }
 
 fn fault_url() -> String {
