@@ -185,3 +185,54 @@ async fn a_selective_filter_reads_bounded_pages_and_continues_by_cursor() {
     assert_eq!(found[0]["recipient"], "rare@example.com");
     assert_eq!(found[0]["ses_message_id"], rare.message_id.as_str());
 }
+
+/// GIVEN a message with more events than a page, WHEN its events are listed by `message_id`
+/// page after page, THEN every event comes once, newest first, and the last page ends it.
+#[tokio::test]
+async fn one_message_pages_by_cursor() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let mail = Mail::new(
+        vec![
+            "a@example.com".into(),
+            "b@example.com".into(),
+            "c@example.com".into(),
+        ],
+        "Paged",
+        "p",
+    );
+    seed(
+        &h,
+        &pid,
+        &key,
+        &[(mail.clone(), vec![EventType::Send, EventType::Delivery])],
+    )
+    .await;
+    let mut seen: Vec<String> = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..4 {
+        let mut query = format!("message_id={}&limit=4", mail.message_id);
+        if let Some(c) = &cursor {
+            query.push_str(&format!("&cursor={c}"));
+        }
+        let (status, page) = h
+            .call(
+                Method::GET,
+                &format!("/v1/projects/{pid}/events?{query}"),
+                &key,
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        let items = page["items"].as_array().unwrap();
+        seen.extend(items.iter().map(|e| e["id"].as_str().unwrap().to_owned()));
+        cursor = page["next_cursor"].as_str().map(str::to_owned);
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    let mut newest_first = seen.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, newest_first);
+}

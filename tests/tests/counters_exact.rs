@@ -116,12 +116,19 @@ async fn counters_stay_exact_across_a_stream_shard_rollover() {
                 .send()
                 .await
                 .unwrap();
-            assert!(rolled.status().is_success(), "{}", rolled.text().await.unwrap());
+            assert!(
+                rolled.status().is_success(),
+                "{}",
+                rolled.text().await.unwrap()
+            );
         }
     }
     tokio::time::sleep(COUNTER_LAG).await;
     let settled = counted(&s.h, &stats, &s.key, |_| true).await;
-    assert_eq!((&settled["totals"]["send"], &settled["totals"]["delivery"]), (&json!(2), &json!(2)));
+    assert_eq!(
+        (&settled["totals"]["send"], &settled["totals"]["delivery"]),
+        (&json!(2), &json!(2))
+    );
 }
 
 fn fault_url() -> String {

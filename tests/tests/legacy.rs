@@ -104,3 +104,71 @@ async fn a_project_from_before_scopes_can_revoke_all_but_its_last_admin_key() {
     assert_eq!(status, 409, "{problem}");
     assert_eq!(h.status(Method::GET, &base, &first).await, 200);
 }
+
+/// GIVEN an event stored by the transactional release (its whole document as JSON, its own
+/// marker, message and recipient-state items beside it), WHEN the project reads its events,
+/// its live tail and the message's timeline, THEN the event is there, in arrival order.
+#[tokio::test]
+async fn events_stored_before_the_compact_layout_stay_readable() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let id = ulid::Ulid::new().to_string();
+    let ses_message_id = format!("0102019{}-legacy-000000", &id[..10]).to_lowercase();
+    let occurred = Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let doc = json!({
+        "id": id, "type": "delivery", "ses_message_id": ses_message_id,
+        "recipient": "old@example.com", "occurred_at": occurred, "received_at": occurred,
+        "connection_id": "con_legacy", "source": "a@example.com", "subject": "Old",
+        "tags": {"campaign": ["old"]}, "details": {"smtp_response": "250 ok"},
+    });
+    let pk = keys::message(&pid, &ses_message_id);
+    let mut put = h.store_client().put_item().table_name(h.store.table());
+    for (name, value) in [
+        (keys::PK, pk.clone()),
+        (keys::SK, format!("E#{id}")),
+        (keys::GSI1_PK, keys::project_events(&pid, 0)),
+        (keys::GSI1_SK, format!("E#{id}")),
+        ("doc", doc.to_string()),
+    ] {
+        put = put.item(name, s(value));
+    }
+    put.send().await.unwrap();
+    for (sk, attribute) in [("MSG", "source"), ("R#old@example.com", "n_delivery")] {
+        h.store_client()
+            .put_item()
+            .table_name(h.store.table())
+            .item(keys::PK, s(pk.clone()))
+            .item(keys::SK, s(sk))
+            .item(attribute, s("1"))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let listed = h.events(&pid, &key, "").await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(
+        (&listed[0]["id"], &listed[0]["recipient"]),
+        (&json!(id), &json!("old@example.com"))
+    );
+    let before = ulid::Ulid::from_datetime(std::time::SystemTime::UNIX_EPOCH).to_string();
+    assert_eq!(
+        h.events(&pid, &key, &format!("after={before}")).await.len(),
+        1
+    );
+    let (status, timeline) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/messages/{ses_message_id}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{timeline}");
+    assert_eq!(timeline["recipients"][0]["status"], "delivered");
+    assert_eq!(
+        timeline["recipients"].as_array().unwrap().len(),
+        1,
+        "{timeline}"
+    );
+}

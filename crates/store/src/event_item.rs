@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-use super::attrs::{Item, get_millis, get_s, millis, n, opt_s, s};
+use super::attrs::{Item, get_json, get_millis, get_s, millis, n, opt_s, s};
 use super::{StoreError, keys};
 use model::stored_event::Details;
 use model::{EventType, StoredEvent, Tags};
@@ -97,7 +97,7 @@ impl EventRow<'_> {
                 keys::shard_of(&event.id, keys::EVENT_SHARDS),
             )),
         );
-        item.insert(keys::GSI1_SK.into(), s(event.id.as_ref()));
+        item.insert(keys::GSI1_SK.into(), s(keys::event_index_sk(&event.id)));
         item.insert(attr::TYPE.into(), s(event.event_type.as_str()));
         item.insert(attr::RECIPIENT.into(), s(event.recipient.as_ref()));
         item.insert(attr::CONNECTION.into(), s(event.connection_id.as_ref()));
@@ -135,6 +135,12 @@ pub fn project_id(item: &Item) -> Result<&str, StoreError> {
     key_parts(item).map(|(project_id, _)| project_id)
 }
 
+fn event_id(item: &Item) -> Result<&str, StoreError> {
+    get_s(item, keys::GSI1_SK)?
+        .strip_prefix(keys::EVENT_PREFIX)
+        .ok_or_else(|| StoreError::Corrupt("an event's index key without its prefix".into()))
+}
+
 pub fn is_event(item: &Item) -> bool {
     item.get(keys::SK)
         .and_then(|v| v.as_s().ok())
@@ -145,7 +151,14 @@ pub fn sent_at(item: &Item) -> Option<DateTime<Utc>> {
     get_millis(item, attr::SENT).ok()
 }
 
+/// What releases before the compact layout stored: the whole event as JSON. Read until they
+/// expire with their retention.
+const LEGACY_DOCUMENT: &str = "doc";
+
 pub fn event(item: &Item) -> Result<StoredEvent, StoreError> {
+    if item.contains_key(LEGACY_DOCUMENT) {
+        return get_json(item, LEGACY_DOCUMENT);
+    }
     let details: Details = match item.get(attr::DETAILS) {
         Some(_) => serde_json::from_str(get_s(item, attr::DETAILS)?)
             .map_err(|e| StoreError::Corrupt(format!("event details: {e}")))?,
@@ -153,7 +166,7 @@ pub fn event(item: &Item) -> Result<StoredEvent, StoreError> {
     };
     let owned = |name| get_s(item, name).map(|v| Cow::Owned(v.to_owned()));
     Ok(StoredEvent {
-        id: owned(keys::GSI1_SK)?,
+        id: Cow::Owned(event_id(item)?.to_owned()),
         event_type: EventType::parse(get_s(item, attr::TYPE)?).unwrap_or(EventType::Unknown),
         ses_message_id: Cow::Owned(key_parts(item)?.1.to_owned()),
         recipient: owned(attr::RECIPIENT)?,

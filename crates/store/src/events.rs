@@ -104,9 +104,11 @@ impl EventFilter {
     }
 }
 
-/// Event ids are ULIDs (Crockford base32): `0` is below and `~` above every one.
-const ID_FLOOR: &str = "0";
-const ID_CEILING: &str = "~";
+/// Above every character of an event id, so `E#~` closes the range.
+const SK_CEILING: &str = "E#~";
+
+/// The most of one message's events read: 50 recipients (SES's most) with 20 events each.
+const MESSAGE_EVENTS_READ: usize = 1_000;
 
 /// How many queries one page may spend on each partition: a filter that matches little cannot
 /// make a request read a project's whole history; it answers with what it found and a cursor.
@@ -184,7 +186,8 @@ impl Store {
     }
 
     /// One message's events: its partition is small (a recipient has a handful of events, a
-    /// message at most 50 recipients) and keyed by delivery, so it is read whole and paged here.
+    /// message at most 50 recipients) and keyed by delivery, so it is read whole (up to
+    /// `MESSAGE_EVENTS_READ`) and paged here.
     async fn read_message(
         &self,
         pid: &str,
@@ -196,19 +199,15 @@ impl Store {
         let (filter_expression, names, mut values) = filter.expression();
         values.insert(":pk".into(), s(keys::message(pid, ses_message_id)));
         values.insert(":e".into(), s(keys::EVENT_PREFIX));
-        let items: Vec<Item> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
             .set_filter_expression(filter_expression)
             .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
-            .set_expression_attribute_values(Some(values))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
+            .set_expression_attribute_values(Some(values));
+        let items = self.message_items(query).await?;
         let mut events = items
             .iter()
             .map(event_item::event)
@@ -223,11 +222,30 @@ impl Store {
                 events.sort_by(|a, b| a.id.cmp(&b.id));
             }
         }
-        events.truncate(limit);
+        // One more than a page, so that `merge` sees there is more and hands out a cursor.
+        events.truncate(limit + 1);
         Ok(SourceRead {
             events,
             resume_at: None,
         })
+    }
+
+    /// A message partition's items, at most `MESSAGE_EVENTS_READ` of them: a project that
+    /// publishes forged notifications reusing one message id (to its own topic) makes only its
+    /// own message long, and not without bound to read.
+    async fn message_items(
+        &self,
+        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    ) -> Result<Vec<Item>, StoreError> {
+        let mut pages = query.into_paginator().items().send();
+        let mut items = Vec::new();
+        while items.len() < MESSAGE_EVENTS_READ {
+            match pages.next().await {
+                Some(item) => items.push(item?),
+                None => break,
+            }
+        }
+        Ok(items)
     }
 
     /// Reads up to `limit` matching events from one partition, in at most
@@ -240,9 +258,13 @@ impl Store {
         limit: usize,
     ) -> Result<SourceRead, StoreError> {
         let (low, high, forward) = match from {
-            PageFrom::Newest(None) => (ID_FLOOR, ID_CEILING, false),
-            PageFrom::Newest(Some(c)) => (ID_FLOOR, c.as_str(), false),
-            PageFrom::After(c) => (c.as_str(), ID_CEILING, true),
+            PageFrom::Newest(None) => (keys::EVENT_PREFIX.to_owned(), SK_CEILING.to_owned(), false),
+            PageFrom::Newest(Some(c)) => (
+                keys::EVENT_PREFIX.to_owned(),
+                keys::event_index_sk(c),
+                false,
+            ),
+            PageFrom::After(c) => (keys::event_index_sk(c), SK_CEILING.to_owned(), true),
         };
         let cursor = match from {
             PageFrom::Newest(c) => c.as_deref(),
@@ -297,7 +319,8 @@ impl Store {
             .as_ref()
             .and_then(|key| key.get(keys::GSI1_SK))
             .and_then(|sk| sk.as_s().ok())
-            .cloned();
+            .and_then(|sk| sk.strip_prefix(keys::EVENT_PREFIX))
+            .map(str::to_owned);
         Ok(SourceRead { events, resume_at })
     }
 
@@ -308,18 +331,14 @@ impl Store {
         pid: &str,
         ses_message_id: &str,
     ) -> Result<Option<MessageTimeline>, StoreError> {
-        let items: Vec<Item> = self
+        let query = self
             .client
             .query()
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
             .expression_attribute_values(":pk", s(keys::message(pid, ses_message_id)))
-            .expression_attribute_values(":e", s(keys::EVENT_PREFIX))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
+            .expression_attribute_values(":e", s(keys::EVENT_PREFIX));
+        let items = self.message_items(query).await?;
         let Some(first) = items.first() else {
             return Ok(None);
         };

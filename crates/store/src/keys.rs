@@ -8,7 +8,7 @@
 //! | topic route (a proven topic's connection) | `T#<topic arn>` | `TOPIC` | |
 //! | topic proof (token hash only) | `TP#<token sha256>` | `TOPIC_PROOF` | |
 //! | role onboarding (token hash only) | `OB#<token sha256>` | `ONBOARDING` | |
-//! | event | `M#<pid>#<ses message id>` | `E#<delivery key>` | `E#<pid>#<shard>` / `<event id>` |
+//! | event | `M#<pid>#<ses message id>` | `E#<delivery key>` | `E#<pid>#<shard>` / `E#<event id>` |
 //! | suppression | `S#<pid>` | `<recipient>` | |
 //! | counters | `N#<pid>#<ALL or cid>#<D or H>` | `<day>` or `<hour>` | |
 //!
@@ -117,6 +117,11 @@ pub fn event_sk(delivery_id: &str, recipient: &str) -> String {
     digest.update(b"\n");
     digest.update(recipient.as_bytes());
     [EVENT_PREFIX, &hex::encode(&digest.finish().as_ref()[..16])].concat()
+}
+
+/// Where an event sorts in its project's stream: by id, which is by arrival.
+pub fn event_index_sk(event_id: &str) -> String {
+    [EVENT_PREFIX, event_id].concat()
 }
 
 pub fn project_events(pid: &str, shard: u32) -> String {

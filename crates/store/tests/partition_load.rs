@@ -19,6 +19,8 @@ const PARTITION_KEY_LIMIT: usize = 1_000;
 /// The table needs ten partitions for 10,000 one-unit writes a second; its stream has about one
 /// shard per partition. Twice that, for the consumer's sake: more shards, more counter writes.
 const STREAM_SHARDS: usize = 20;
+/// DynamoDB rolls a stream's shards over about every four hours.
+const ROLLOVERS_A_DAY: usize = 6;
 /// The shortest tumbling window a deployment may set (`CounterWindowSeconds`' minimum).
 const WINDOW_SECONDS: usize = 1;
 
@@ -96,13 +98,17 @@ fn ten_thousand_events_a_second_keep_every_partition_key_under_its_limit() {
         }
     }
     // Each shard's consumer writes each counter item it counted once per window, an item that
-    // holds every type's count and a window mark per shard.
+    // holds every type's count and a window mark per shard that wrote it: a day's item, one
+    // for each of the shards of the day's six rollovers.
     let mut counters = Load::default();
-    let marks = (0..STREAM_SHARDS).map(|i| (format!("w{i:016x}"), s("0".repeat(40))));
+    let marks = |shards: usize| (0..shards).map(|i| (format!("w{i:016x}"), s("0".repeat(40))));
     for tally in &tallies {
         for (key, counts) in tally.iter() {
             let mut item: Item = counts.iter().map(|(c, v)| (c.clone(), n(v))).collect();
-            item.extend(marks.clone());
+            item.extend(marks(match key.granularity {
+                keys::Granularity::Day => ROLLOVERS_A_DAY * STREAM_SHARDS,
+                keys::Granularity::Hour => 2 * STREAM_SHARDS,
+            }));
             let pk = keys::counters(&key.project_id, key.scope(), key.granularity);
             counters.add(&pk, write_units(&item) / WINDOW_SECONDS);
         }

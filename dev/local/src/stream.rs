@@ -90,24 +90,31 @@ impl StreamSource {
             .send()
             .await
             .map_err(read_error)?;
-        let mut shards = Vec::new();
-        for shard in described
+        let listed = described
             .stream_description
             .and_then(|d| d.shards)
-            .unwrap_or_default()
-        {
-            let Some(shard_id) = shard.shard_id else {
+            .unwrap_or_default();
+        // A shard whose parent is still listed is started once its parent is read to the end
+        // (`run`), as Lambda orders them, and only then: started here too, it would be read
+        // twice, into windows that overlap.
+        let ids: Vec<&str> = listed.iter().filter_map(|s| s.shard_id()).collect();
+        let mut shards = Vec::new();
+        for shard in &listed {
+            let (Some(shard_id), parent) = (shard.shard_id(), shard.parent_shard_id()) else {
                 continue;
             };
+            if parent.is_some_and(|p| ids.contains(&p)) {
+                continue;
+            }
             let iterator = shard_iterator(
                 &streams,
                 &stream_arn,
-                &shard_id,
+                shard_id,
                 settings.start.clone(),
                 None,
             )
             .await?;
-            shards.push((shard_id, iterator));
+            shards.push((shard_id.to_owned(), iterator));
         }
         Ok(StreamSource {
             streams,

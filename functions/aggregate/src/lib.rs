@@ -11,6 +11,7 @@ mod state;
 
 use aws_lambda_events::event::dynamodb::{EventRecord, TimeWindowEvent, TimeWindowEventResponse};
 use aws_types::SdkConfig;
+use futures_util::{StreamExt, TryStreamExt};
 use lambda_runtime::Diagnostic;
 use runtime::Config;
 use store::counters::{self, Window};
@@ -42,6 +43,9 @@ impl From<AggregateError> for Diagnostic {
         }
     }
 }
+
+/// Suppression updates in flight at once (a batch may hold up to 1,000 records).
+const CONCURRENT_SUPPRESSIONS: usize = 16;
 
 /// The function, built once per cold start.
 pub struct App {
@@ -76,10 +80,17 @@ impl App {
                 suppressions.push((project_id, stored, reason));
             }
         }
-        // A suppression is a plain overwrite: repeating one on a retry changes nothing.
-        for (project_id, stored, reason) in &suppressions {
-            self.store.suppress(project_id, stored, reason).await?;
-        }
+        // A suppression is an overwrite (the latest event's): repeating one on a retry changes
+        // nothing. Written as they come, so a suppression lags by a batch, not a window.
+        // Collected first: a stream holding the closure would not be `Send` for every lifetime.
+        let writes: Vec<_> = suppressions
+            .iter()
+            .map(|(project_id, stored, reason)| self.store.suppress(project_id, stored, reason))
+            .collect();
+        futures_util::stream::iter(writes)
+            .buffer_unordered(CONCURRENT_SUPPRESSIONS)
+            .try_collect::<Vec<()>>()
+            .await?;
         let mut response = TimeWindowEventResponse::default();
         if window.is_final_invoke_for_window || window.is_window_terminated_early {
             self.apply(window.shard_id.as_deref(), &state).await?;

@@ -365,7 +365,6 @@ impl Harness {
     }
 }
 
-/// Polls `check` until it returns Some, for up to 10 s.
 /// How far counters and suppressions may lag the events they follow on the local stack: the
 /// stream consumer's window (`StreamSettings::local`, 2 s), its poll and its writes. The bound
 /// the README states; `counted` holds every stats test to it.
@@ -389,6 +388,7 @@ pub async fn counted(h: &Harness, path: &str, key: &str, ready: impl Fn(&Value) 
     }
 }
 
+/// Polls `check` until it returns Some, for up to 10 s.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
     F: FnMut() -> Fut,
