@@ -221,7 +221,7 @@ def test_the_operations_dashboard_is_json_and_shows_what_trackses_did():
     dashboard = json.loads(re.sub(r"\$\{[^}]*\}", "placeholder", body))
     text = json.dumps(dashboard)
     for metric in ("EventsStored", "RefusedMessages", "Failures", "DuplicateDeliveries",
-                   "StoreLatency", "ColdStart"):
+                   "StoreLatency", "ColdStart", "EventsCounted", "IteratorAge"):
         assert metric in text, metric
     for widget in dashboard["widgets"]:
         assert widget["properties"].get("region") == "placeholder", widget  # ${AWS::Region}
