@@ -1,4 +1,3 @@
-use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
 use serde_json::{Value, json};
 
 use super::*;
@@ -13,11 +12,7 @@ const MAX_ITEM_BYTES: usize = 400 * 1024;
 const WRITE_UNIT_BYTES: usize = 1024;
 
 fn store() -> Store {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .build();
-    Store::new(aws_sdk_dynamodb::Client::from_conf(config), "trackses")
+    Store::offline("trackses")
 }
 
 /// A string that takes `json` bytes as JSON.

@@ -70,6 +70,16 @@ impl Store {
         }
     }
 
+    /// A store that builds items and requests but has nowhere to send them: for measuring and
+    /// checking what the writes would be (benchmarks, simulations, size tests).
+    pub fn offline(table: impl Into<String>) -> Store {
+        let config = aws_sdk_dynamodb::Config::builder()
+            .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+            .region(aws_sdk_dynamodb::config::Region::new("eu-west-1"))
+            .build();
+        Store::new(aws_sdk_dynamodb::Client::from_conf(config), table)
+    }
+
     pub fn table(&self) -> &str {
         &self.table
     }

@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::config::{BehaviorVersion, Region};
 use chrono::Utc;
 use ingest::{IngestWrite, ses};
 use model::SesNotification;
@@ -35,11 +34,7 @@ fn corpus() -> Vec<SesNotification> {
 }
 
 fn store() -> Store {
-    let config = aws_sdk_dynamodb::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("eu-west-1"))
-        .build();
-    Store::new(aws_sdk_dynamodb::Client::from_conf(config), "trackses")
+    Store::offline("trackses")
 }
 
 /// Per partition key, the write units one second of traffic spends on it.
