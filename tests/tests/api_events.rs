@@ -232,6 +232,8 @@ async fn one_message_pages_by_cursor() {
         }
     }
     assert_eq!(seen.len(), 6, "{seen:?}");
+    let distinct: std::collections::BTreeSet<&String> = seen.iter().collect();
+    assert_eq!(distinct.len(), 6, "no event twice, none left out: {seen:?}");
     let mut newest_first = seen.clone();
     newest_first.sort_by(|a, b| b.cmp(a));
     assert_eq!(seen, newest_first);

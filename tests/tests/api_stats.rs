@@ -165,7 +165,7 @@ async fn stats_rates_and_suppressions_follow_the_stored_events() {
 }
 
 #[tokio::test]
-async fn a_thirty_day_view_reads_at_most_a_hundred_items() {
+async fn a_thirty_day_view_reads_one_counter_item_a_day() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
     let mails: Vec<_> = (0..30)
@@ -194,7 +194,8 @@ async fn a_thirty_day_view_reads_at_most_a_hundred_items() {
         .await
         .unwrap();
     assert_eq!(read.buckets.len(), 30, "every day has counts");
-    assert!(read.items_read <= 100, "{} items read", read.items_read);
+    // One item per day of the range (31 buckets at most), well within the 100 the issue allows.
+    assert!(read.items_read <= 31, "{} items read", read.items_read);
     let (_, stats) = h
         .call(
             Method::GET,

@@ -14,6 +14,10 @@ use local::ses_traffic::Mail;
 use model::EventType;
 use serde_json::{Value, json};
 
+/// The fault's retries and the rollover each slow the one consumer down; one at a time, neither
+/// eats into the other's lag bound.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// GIVEN a project's notifications, each delivered three times, shuffled, WHEN the consumer's
 /// counter writes fail after the first one lands (each failed write carried out, its answer
 /// lost) until the consumer gives up on the window and Lambda retries it, THEN the events and
@@ -21,6 +25,7 @@ use serde_json::{Value, json};
 /// stay so.
 #[tokio::test]
 async fn a_window_retried_after_a_partial_failure_counts_each_event_once() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let s = setup().await;
     let types = [EventType::Send, EventType::Delivery, EventType::Bounce];
     let mut signed = Vec::new();
@@ -92,6 +97,7 @@ async fn a_window_retried_after_a_partial_failure_counts_each_event_once() {
 /// both shards' events once each.
 #[tokio::test]
 async fn counters_stay_exact_across_a_stream_shard_rollover() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let s = setup().await;
     let stats = format!("/v1/projects/{}/stats", s.pid);
     let types = [EventType::Send, EventType::Delivery];

@@ -107,7 +107,7 @@ async fn a_project_from_before_scopes_can_revoke_all_but_its_last_admin_key() {
 
 /// GIVEN an event stored by the transactional release (its whole document as JSON, its own
 /// marker, message and recipient-state items beside it), WHEN the project reads its events,
-/// its live tail and the message's timeline, THEN the event is there, in arrival order.
+/// its live tail and the message's timeline, THEN the event is there, and only it.
 #[tokio::test]
 async fn events_stored_before_the_compact_layout_stay_readable() {
     let h = Harness::start().await;

@@ -25,6 +25,7 @@ pub const NAMESPACE: &str = "trackses";
 pub const REFUSED_MESSAGES: &str = "RefusedMessages";
 /// Per-recipient events stored, `{Function, Mode, EventType}`.
 pub const EVENTS_STORED: &str = "EventsStored";
+/// Stored events the stream consumer added to counters, `{Function}`.
 pub const EVENTS_COUNTED: &str = "EventsCounted";
 /// Notifications already stored (an SNS redelivery or a replay), `{Function}`.
 pub const DUPLICATE_DELIVERIES: &str = "DuplicateDeliveries";

@@ -225,6 +225,8 @@ def test_the_operations_dashboard_is_json_and_shows_what_trackses_did():
         assert metric in text, metric
     for widget in dashboard["widgets"]:
         assert widget["properties"].get("region") == "placeholder", widget  # ${AWS::Region}
+        # CloudWatch draws at most one Metrics Insights query per graph.
+        assert json.dumps(widget).count("SELECT ") <= 1, widget
     for function in functions(template["Resources"]):
         assert "${%s}" % function in body, function
 

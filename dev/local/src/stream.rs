@@ -44,6 +44,8 @@ pub enum StreamError {
     NoStream,
     #[error("the stream could not be read: {0}")]
     Read(String),
+    #[error("a shard's reader failed: {0}")]
+    ReaderFailed(String),
 }
 
 fn read_error<E: std::error::Error + 'static>(error: E) -> StreamError {
@@ -94,27 +96,36 @@ impl StreamSource {
             .stream_description
             .and_then(|d| d.shards)
             .unwrap_or_default();
-        // A shard whose parent is still listed is started once its parent is read to the end
-        // (`run`), as Lambda orders them, and only then: started here too, it would be read
-        // twice, into windows that overlap.
         let ids: Vec<&str> = listed.iter().filter_map(|s| s.shard_id()).collect();
         let mut shards = Vec::new();
         for shard in &listed {
-            let (Some(shard_id), parent) = (shard.shard_id(), shard.parent_shard_id()) else {
+            let Some(shard_id) = shard.shard_id() else {
                 continue;
             };
-            if parent.is_some_and(|p| ids.contains(&p)) {
-                continue;
+            let closed = shard
+                .sequence_number_range()
+                .and_then(|r| r.ending_sequence_number())
+                .is_some();
+            let parent_listed = shard.parent_shard_id().is_some_and(|p| ids.contains(&p));
+            let start_here = match settings.start {
+                // From now on: the open shards, whatever came before them.
+                ShardIteratorType::Latest => !closed,
+                // From the start: the oldest shards; a shard whose parent is listed is started
+                // once its parent is read to the end (`run`), as Lambda orders them, and only
+                // then (started here too, it would be read twice, into overlapping windows).
+                _ => !parent_listed,
+            };
+            if start_here {
+                let iterator = shard_iterator(
+                    &streams,
+                    &stream_arn,
+                    shard_id,
+                    settings.start.clone(),
+                    None,
+                )
+                .await?;
+                shards.push((shard_id.to_owned(), iterator));
             }
-            let iterator = shard_iterator(
-                &streams,
-                &stream_arn,
-                shard_id,
-                settings.start.clone(),
-                None,
-            )
-            .await?;
-            shards.push((shard_id.to_owned(), iterator));
         }
         Ok(StreamSource {
             streams,
@@ -128,28 +139,32 @@ impl StreamSource {
     /// (DynamoDB rolls shards over every few hours), its children after it.
     pub async fn run(self, app: Arc<aggregate::App>) -> Result<(), StreamError> {
         let mut polls = tokio::task::JoinSet::new();
-        let shard = |shard_id: String| Shard {
+        let shard = |shard_id: String, start: ShardIteratorType| Shard {
             streams: self.streams.clone(),
             stream_arn: self.stream_arn.clone(),
             shard_id,
+            start,
             app: app.clone(),
             settings: self.settings.clone(),
         };
         for (shard_id, iterator) in self.shards.clone() {
-            polls.spawn(shard(shard_id).poll(iterator));
+            polls.spawn(shard(shard_id, self.settings.start.clone()).poll(iterator));
         }
         while let Some(ended) = polls.join_next().await {
-            let ended = ended.map_err(|e| StreamError::Read(e.to_string()))??;
-            for child in self.children(&ended).await? {
-                let iterator = self
-                    .iterator(&child, ShardIteratorType::TrimHorizon, None)
-                    .await?;
-                polls.spawn(shard(child).poll(iterator));
+            let ended = ended.map_err(|e| StreamError::ReaderFailed(e.to_string()))?;
+            for child in retrying("list a closed shard's children", || self.children(&ended)).await
+            {
+                let iterator = retrying("position on a child shard", || {
+                    self.iterator(&child, ShardIteratorType::TrimHorizon, None)
+                })
+                .await;
+                polls.spawn(shard(child, ShardIteratorType::TrimHorizon).poll(iterator));
             }
         }
         Ok(())
     }
 
+    /// One page of DynamoDB's shard list (100 shards) is all a local table ever has.
     async fn children(&self, parent: &str) -> Result<Vec<String>, StreamError> {
         let described = self
             .streams
@@ -208,6 +223,8 @@ struct Shard {
     streams: aws_sdk_dynamodbstreams::Client,
     stream_arn: String,
     shard_id: String,
+    /// Where its reading began, and begins again if its iterator expires before a record.
+    start: ShardIteratorType,
     app: Arc<aggregate::App>,
     settings: StreamSettings,
 }
@@ -222,7 +239,7 @@ struct Position {
 
 impl Shard {
     /// Reads the shard to its end, window by window; its id once it is closed.
-    async fn poll(self, iterator: Option<String>) -> Result<String, StreamError> {
+    async fn poll(self, iterator: Option<String>) -> String {
         let mut position = Position {
             iterator,
             sequence_number: None,
@@ -231,34 +248,34 @@ impl Shard {
             let window = window_containing(Utc::now(), self.settings.window);
             let mut state = HashMap::new();
             while Utc::now() < window.end && position.iterator.is_some() {
-                let records: Vec<EventRecord> = self
-                    .read(&mut position)
-                    .await?
+                let read = self.read(&mut position).await;
+                let idle = read.is_empty();
+                let records: Vec<EventRecord> = read
                     .into_iter()
                     .filter(passes_filter)
                     .map(|r| event_record(r, &self.stream_arn))
                     .collect();
-                if records.is_empty() {
+                if !records.is_empty() {
+                    state = self.invoke(&window, records, state, false).await;
+                } else if idle {
                     let left = (window.end - Utc::now()).to_std().unwrap_or_default();
                     tokio::time::sleep(POLL_INTERVAL.min(left)).await;
-                } else {
-                    state = self.invoke(&window, records, state, false).await;
                 }
             }
             if !state.is_empty() {
                 self.invoke(&window, Vec::new(), state, true).await;
             }
         }
-        Ok(self.shard_id)
+        self.shard_id
     }
 
     /// The next records, as Lambda's poller gets them: a failed read is retried, an expired
     /// iterator replaced by one after the last record read.
-    async fn read(&self, position: &mut Position) -> Result<Vec<Record>, StreamError> {
+    async fn read(&self, position: &mut Position) -> Vec<Record> {
         let mut delay = FIRST_RETRY_DELAY;
         loop {
             let Some(iterator) = position.iterator.clone() else {
-                return Ok(Vec::new());
+                return Vec::new();
             };
             let result = self
                 .streams
@@ -274,7 +291,7 @@ impl Shard {
                         position.sequence_number = last.sequence_number.clone();
                     }
                     position.iterator = output.next_shard_iterator;
-                    return Ok(records);
+                    return records;
                 }
                 Err(e)
                     if e.as_service_error()
@@ -282,16 +299,18 @@ impl Shard {
                 {
                     let (kind, after) = match &position.sequence_number {
                         Some(seq) => (ShardIteratorType::AfterSequenceNumber, Some(seq.clone())),
-                        None => (self.settings.start.clone(), None),
+                        None => (self.start.clone(), None),
                     };
-                    position.iterator = shard_iterator(
-                        &self.streams,
-                        &self.stream_arn,
-                        &self.shard_id,
-                        kind,
-                        after,
-                    )
-                    .await?;
+                    position.iterator = retrying("replace an expired iterator", || {
+                        shard_iterator(
+                            &self.streams,
+                            &self.stream_arn,
+                            &self.shard_id,
+                            kind.clone(),
+                            after.clone(),
+                        )
+                    })
+                    .await;
                 }
                 Err(e) => {
                     tracing::warn!(error = %read_error(e), "a stream read failed; retrying it");
@@ -332,6 +351,25 @@ impl Shard {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(MAX_RETRY_DELAY);
                 }
+            }
+        }
+    }
+}
+
+/// What Lambda's poller does with a failing stream call: tries again, until it works.
+async fn retrying<T, F, Fut>(what: &str, mut call: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, StreamError>>,
+{
+    let mut delay = FIRST_RETRY_DELAY;
+    loop {
+        match call().await {
+            Ok(value) => return value,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not {what}; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(MAX_RETRY_DELAY);
             }
         }
     }

@@ -376,11 +376,11 @@ struct StatsQuery {
     connection_id: Option<String>,
 }
 
+/// Sending health from the project's counters, which follow the stored events a counter window
+/// behind (10 s by default).
 #[utoipa::path(get, path = "/v1/projects/{pid}/stats", tag = "events", params(Pid, StatsQuery),
     security(("project_key" = [])),
     responses((status = 200, description = "Totals, series, rates and their status against AWS's thresholds", body = Summary)))]
-/// Sending health from the project's counters, which follow the stored events a counter window
-/// behind (10 s by default).
 async fn get_stats(
     State(state): Shared,
     _key: ReadKey,
