@@ -247,3 +247,43 @@ async fn a_role_loosened_after_connecting_is_no_longer_used() {
         .await;
     assert_eq!(status, 409, "{refused}");
 }
+
+/// GIVEN a role connection wired while SNS delivered under the public URL, WHEN the deployment
+/// gives the webhook its own function URL, THEN new connections are handed webhook URLs under
+/// it, and the earlier subscription still verifies (it keeps delivering to the HTTP API route).
+#[tokio::test]
+async fn a_subscription_made_before_the_function_url_still_verifies() {
+    let before = Harness::start().await;
+    let (pid, key) = before.project().await;
+    let external_id = before.external_id(&pid, &key).await;
+    let customer = before.customer(&fresh_account("5100")).await;
+    let role_arn = trusting_role(&customer, "TrackSesAccess", &external_id).await;
+    let (status, created) = connect(&before, &pid, &key, &role_arn).await;
+    assert_eq!(status, 202, "{created}");
+    let cid = created["id"].as_str().unwrap();
+    before.wait_status(&pid, &key, cid, "active").await;
+
+    let function_url = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/";
+    let public_url = before.config.public_url.clone();
+    let after = Harness::start_with(|config| {
+        config.public_url = public_url;
+        config.webhook_url = Some(function_url.parse().unwrap());
+    })
+    .await;
+    let (status, verified) = after
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/connections/{cid}/verify"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["verified"], true, "{verified}");
+    let topic = customer
+        .create_topic(&unique("trackses-new"), "2")
+        .await
+        .unwrap();
+    let (new_cid, webhook_url) = after.connection(&pid, &key, &topic).await;
+    assert_eq!(webhook_url, format!("{function_url}v1/hooks/sns/{new_cid}"));
+}

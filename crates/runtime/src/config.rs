@@ -30,9 +30,12 @@ pub struct Config {
     /// The SSM Parameter Store SecureString holding the admin token, read once per cold start:
     /// not a plaintext environment variable anyone who can read the function's configuration sees.
     pub admin_token_parameter: Option<String>,
-    /// Base of the webhook URLs handed to users (required wherever one is made: never taken
-    /// from a request's Host header, which the client chooses).
+    /// The deployment's public base URL (the API; required wherever a webhook URL is made:
+    /// never taken from a request's Host header, which the client chooses).
     pub public_url: Option<Url>,
+    /// Where SNS delivers when it is not under `public_url`: the webhook's Lambda function URL,
+    /// which has no per-request charge.
+    pub webhook_url: Option<Url>,
     /// The KMS key customer credentials are sealed under (automatic mode).
     pub kms_key_id: Option<String>,
     /// The function the API hands customer-account work to (automatic and role mode).
@@ -57,6 +60,7 @@ impl std::fmt::Debug for Config {
             .field("admin_token", &self.admin_token.as_ref().map(|_| "<set>"))
             .field("admin_token_parameter", &self.admin_token_parameter)
             .field("public_url", &self.public_url)
+            .field("webhook_url", &self.webhook_url)
             .field("kms_key_id", &self.kms_key_id)
             .field("wiring_function", &self.wiring_function)
             .field("account_id", &self.account_id)
@@ -102,6 +106,7 @@ impl Config {
             admin_token: var("TRACKSES_ADMIN_TOKEN"),
             admin_token_parameter: var("TRACKSES_ADMIN_TOKEN_PARAMETER"),
             public_url: url_var("TRACKSES_PUBLIC_URL")?,
+            webhook_url: url_var("TRACKSES_WEBHOOK_URL")?,
             kms_key_id: var("TRACKSES_KMS_KEY_ID"),
             wiring_function: var("TRACKSES_WIRING_FUNCTION"),
             account_id: var("TRACKSES_ACCOUNT_ID"),
@@ -117,6 +122,31 @@ impl Config {
             .clone()
             .ok_or(ConfigError::Missing("TRACKSES_PUBLIC_URL"))
     }
+
+    /// The bases webhook URLs are made under: where new subscriptions go (the function URL when
+    /// there is one), and the public URL when it differs, under which earlier ones were made and
+    /// still deliver.
+    pub fn webhook_bases(&self) -> Result<WebhookBases, ConfigError> {
+        let public = self.require_public_url()?;
+        Ok(match &self.webhook_url {
+            Some(current) if *current != public => WebhookBases {
+                current: current.clone(),
+                earlier: Some(public),
+            },
+            _ => WebhookBases {
+                current: public,
+                earlier: None,
+            },
+        })
+    }
+}
+
+/// Where SNS delivers: new subscriptions under `current`; those made before the webhook had its
+/// own URL under `earlier`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookBases {
+    pub current: Url,
+    pub earlier: Option<Url>,
 }
 
 /// The AWS SDK's parts whose debug lines print request identities, customer access key ids
@@ -174,6 +204,39 @@ pub fn init_tracing() {
 mod tests {
     use super::*;
     use tracing::Level;
+
+    fn config(public: Option<&str>, webhook: Option<&str>) -> Config {
+        Config {
+            table_name: "t".into(),
+            retention_days: 1,
+            sns_cert_dir: None,
+            sns_endpoint: None,
+            aws_endpoint: None,
+            admin_token: None,
+            admin_token_parameter: None,
+            public_url: public.map(|u| u.parse().unwrap()),
+            webhook_url: webhook.map(|u| u.parse().unwrap()),
+            kms_key_id: None,
+            wiring_function: None,
+            account_id: None,
+            role_template_url: None,
+            callback_topic: "c".into(),
+        }
+    }
+
+    #[test]
+    fn new_subscriptions_go_to_the_function_url_and_earlier_ones_stay_valid() {
+        let api = "https://api.example/";
+        let function = "https://abc.lambda-url.eu-west-1.on.aws/";
+        let both = config(Some(api), Some(function)).webhook_bases().unwrap();
+        assert_eq!(both.current.as_str(), function);
+        assert_eq!(both.earlier.unwrap().as_str(), api);
+        for alone in [config(Some(api), None), config(Some(api), Some(api))] {
+            let bases = alone.webhook_bases().unwrap();
+            assert_eq!((bases.current.as_str(), bases.earlier), (api, None));
+        }
+        assert!(config(None, Some(function)).webhook_bases().is_err());
+    }
 
     /// What `RUST_LOG` asks, except that the SDK's runtime never logs below info (its debug
     /// lines name customer access key ids); directives it cannot read leave the default.

@@ -6,7 +6,7 @@ pub mod config;
 pub mod metrics;
 
 pub use aws::sdk_config;
-pub use config::{Config, ConfigError, init_tracing, log_filter};
+pub use config::{Config, ConfigError, WebhookBases, init_tracing, log_filter};
 pub use metrics::run;
 
 /// What a function holds from its cold start on.

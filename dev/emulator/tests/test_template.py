@@ -297,3 +297,19 @@ def test_every_path_reaches_the_function_that_serves_it():
         assert route_for(routes, method, path) == "ApiFunction", path
     assert route_for(routes, "POST", "/v1/hooks/sns/con_1") == "WebhookFunction"
     assert route_for(routes, "POST", "/v1/hooks/cloudformation") == "StackCallbackFunction"
+
+
+def test_sns_delivers_to_the_webhook_function_url_and_earlier_subscriptions_keep_their_route():
+    found = resources()
+    webhook = found["WebhookFunction"]["Properties"]
+    # Public like the HTTP API route (every message is verified by its signature); the only
+    # Invoke grant to everyone is through the function URL.
+    assert webhook["FunctionUrlConfig"] == {"AuthType": "NONE"}
+    grants = [r["Properties"] for r in found.values() if r["Type"] == "AWS::Lambda::Permission"
+              and r["Properties"].get("FunctionName") == {"Ref": "WebhookFunction"}]
+    assert grants == [{"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "WebhookFunction"},
+                       "Principal": "*", "InvokedViaFunctionUrl": True}]
+    for name in ("ApiFunction", "WiringFunction"):
+        variables = found[name]["Properties"]["Environment"]["Variables"]
+        assert variables["TRACKSES_WEBHOOK_URL"] == {"Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]}, name
+    assert webhook["Events"]["SnsHook"]["Properties"]["Path"] == "/v1/hooks/sns/{cid}"

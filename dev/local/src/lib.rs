@@ -29,18 +29,20 @@ use wiring::Wiring;
 /// API at that same address, and so does the wiring function itself. Each function is built by
 /// its own library, as its Lambda binary builds it.
 pub async fn app(config: &Config, aws: &SdkConfig) -> Result<Router, ConfigError> {
-    app_tuned(config, aws, |wiring| wiring).await
+    app_tuned(config, aws, &config.require_public_url()?, |wiring| wiring).await
 }
 
-/// `app`, with the wiring function adjusted by `tune` (tests shorten its teardown budget).
+/// `app` on a listener at `listener` (which serves the Lambda Invoke API, and need not be the
+/// public URL: a test may play a deployment whose public URL is another's), with the wiring
+/// function adjusted by `tune` (tests shorten its teardown budget).
 pub async fn app_tuned(
     config: &Config,
     aws: &SdkConfig,
+    listener: &url::Url,
     tune: impl FnOnce(Wiring) -> Wiring,
 ) -> Result<Router, ConfigError> {
-    let public_url = config.require_public_url()?;
     let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
-    lambda.set_endpoint_url(Some(public_url.to_string()));
+    lambda.set_endpoint_url(Some(listener.to_string()));
     let lambda = aws_sdk_lambda::Client::from_conf(lambda.build());
     let api = api::App::from_config(config, aws, lambda.clone()).await?;
     let webhook = webhook::App::from_config(config, aws);

@@ -40,7 +40,7 @@ impl App {
         Ok(App::new(ApiState {
             store: Store::connect(config, aws),
             admin_token: admin_token::load(config, aws).await?,
-            public_url: config.require_public_url()?,
+            webhook_base: config.webhook_bases()?.current,
             connector: Connector::from_config(config, aws, lambda),
             role_links: RoleLinks::from_config(config),
         }))

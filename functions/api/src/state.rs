@@ -19,7 +19,8 @@ use crate::views::ConnectionView;
 pub struct ApiState {
     pub store: Store,
     pub admin_token: Option<String>,
-    pub public_url: Url,
+    /// Where new subscriptions deliver (`Config::webhook_bases`).
+    pub webhook_base: Url,
     /// Automatic mode's side of the API; `None` where it is not configured.
     pub connector: Option<Connector>,
     /// Role mode's quick-create links; `None` where the deployment publishes no template.
@@ -37,7 +38,7 @@ impl edge::auth::KeyStore for ApiState {
 impl ApiState {
     /// Where SNS must deliver for `cid`.
     pub fn webhook_url(&self, cid: &str) -> String {
-        model::connection::webhook_url(&self.public_url, cid)
+        model::connection::webhook_url(&self.webhook_base, cid)
     }
 
     pub fn view(&self, connection: &Connection) -> ConnectionView {

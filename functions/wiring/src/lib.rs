@@ -22,8 +22,8 @@ use model::connection::{webhook_prefix, webhook_url};
 use model::role_arn::RoleArn;
 use model::wiring::{Command, Refusal, Reply};
 use model::{Access, Connection, ConnectionMode};
+use runtime::WebhookBases;
 use store::{Store, StoreError};
-use url::Url;
 use wiring_client::{InvokeError, WiringClient};
 
 /// Failures worth retrying: Lambda retries the invocation (then its dead-letter queue keeps it).
@@ -78,8 +78,9 @@ pub struct Wiring {
     pub aws: SdkConfig,
     /// trackses' own account, whose roles trackses never assumes.
     account_id: String,
-    /// The deployment's public URL: the only place a customer topic is subscribed to.
-    public_url: Url,
+    /// The only places a customer topic is subscribed to: the current webhook base, and the one
+    /// subscriptions made before it still deliver to.
+    webhook_bases: WebhookBases,
     guard: Guard,
     roles: RoleCredentials,
     /// This function itself, which a teardown hands its remaining pages to.
@@ -133,14 +134,14 @@ impl Wiring {
         lambda: aws_sdk_lambda::Client,
     ) -> Result<Wiring, runtime::ConfigError> {
         use runtime::ConfigError;
-        let public_url = config.require_public_url()?;
+        let webhook_bases = config.webhook_bases()?;
         let function = std::env::var("AWS_LAMBDA_FUNCTION_NAME")
             .ok()
             .or_else(|| config.wiring_function.clone())
             .ok_or(ConfigError::Missing("TRACKSES_WIRING_FUNCTION"))?;
         Ok(Wiring {
-            guard: Guard::subscribing_under(&webhook_prefix(&public_url)),
-            public_url,
+            guard: Guard::subscribing_under(&webhook_prefix(&webhook_bases.current)),
+            webhook_bases,
             store: Store::connect(config, aws),
             envelope: Envelope::new(
                 aws_sdk_kms::Client::new(aws),
@@ -328,7 +329,13 @@ impl Wiring {
     /// Where SNS delivers for the connection: this deployment's webhook, never a URL a request
     /// named.
     fn webhook_url(&self, connection: &Connection) -> String {
-        webhook_url(&self.public_url, &connection.id)
+        webhook_url(&self.webhook_bases.current, &connection.id)
+    }
+
+    /// Where a subscription made before the webhook had its own URL delivers.
+    fn earlier_webhook_url(&self, connection: &Connection) -> Option<String> {
+        let earlier = self.webhook_bases.earlier.as_ref()?;
+        Some(webhook_url(earlier, &connection.id))
     }
 }
 

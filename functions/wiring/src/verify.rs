@@ -38,11 +38,30 @@ impl Wiring {
         };
         // Without access nothing else can be checked; the one problem says why.
         if reachable {
-            let webhook_url = self.webhook_url(connection);
-            check_wiring(&account, connection, &webhook_url, &mut problems).await?;
+            let webhook_urls: Vec<String> = [
+                Some(self.webhook_url(connection)),
+                self.earlier_webhook_url(connection),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            check_wiring(&account, connection, &webhook_urls, &mut problems).await?;
         }
         Ok(verdict(connection, reachable, sending, problems))
     }
+}
+
+async fn subscribed_at_any(
+    account: &CustomerAccount,
+    topic_arn: &str,
+    webhook_urls: &[String],
+) -> Result<bool, AccountError> {
+    for url in webhook_urls {
+        if account.subscribed(topic_arn, url).await? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Verified only when trackses reached the account and found nothing to fix.
@@ -77,15 +96,16 @@ fn note(problems: &mut Vec<String>, error: AccountError) -> Result<(), WiringErr
     }
 }
 
+/// `webhook_urls`: where the connection's subscription may deliver, the current webhook first.
 async fn check_wiring(
     account: &CustomerAccount,
     connection: &Connection,
-    webhook_url: &str,
+    webhook_urls: &[String],
     problems: &mut Vec<String>,
 ) -> Result<(), WiringError> {
     let set = connection.configuration_set_name();
     match account.topic_exists(&connection.topic_arn).await {
-        Ok(true) => match account.subscribed(&connection.topic_arn, webhook_url).await {
+        Ok(true) => match subscribed_at_any(account, &connection.topic_arn, webhook_urls).await {
             Ok(true) => {}
             Ok(false) => problems.push(format!(
                 "trackses' webhook is not a confirmed subscriber of {}: no events can arrive",

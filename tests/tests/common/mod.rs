@@ -116,7 +116,7 @@ impl Harness {
         let aws = runtime::sdk_config();
         consume_stream(&config);
         let store = Store::connect(&config, &aws);
-        let app = local::app_tuned(&config, &aws, tune)
+        let app = local::app_tuned(&config, &aws, &base.parse().unwrap(), tune)
             .await
             .expect("the configuration names a public URL");
         let requests: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
