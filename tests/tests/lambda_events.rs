@@ -92,10 +92,7 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
     let envelope: Value = serde_json::from_str(event["body"].as_str().unwrap()).unwrap();
     let topic = envelope["TopicArn"].as_str().unwrap();
     let (cid, _) = h.proven_connection(&pid, &key, topic).await;
-    let path = format!("/v1/hooks/sns/{cid}");
-    event["rawPath"] = Value::String(path.clone());
-    event["requestContext"]["http"]["path"] = Value::String(path);
-    event["pathParameters"]["cid"] = Value::String(cid.clone());
+    aim_at(&mut event, &cid);
     // Signed in 2021: today it can only be a replay, and is refused as one.
     let today = finish(webhook::App::from_config(&h.config, &h.aws).routes());
     let (status, problem) = invoke(today, &event.to_string()).await;
@@ -107,11 +104,7 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
     assert!(h.events(&pid, &key, "").await.is_empty());
 
     // On the day SNS delivered it, it is stored once.
-    let router = || {
-        let delivered: DateTime<Utc> = "2021-11-01T08:31:10Z".parse().unwrap();
-        let ingestor = Ingestor::from_config(&h.config, h.store.clone());
-        finish(webhook::App::new(ingestor.with_clock(move || delivered)).routes())
-    };
+    let router = || delivery_day_webhook(&h);
 
     let (status, body) = invoke(router(), &event.to_string()).await;
     assert_eq!(
@@ -141,6 +134,57 @@ async fn the_webhook_event_carries_a_real_amazon_signed_ses_bounce_into_storage(
         "smtp; 550 5.1.1 user unknown"
     );
     assert_eq!(bounce["tags"]["ses:configuration-set"][0], "keila");
+}
+
+/// The webhook as it ran on the day SNS delivered the sample bounce (signed in 2021).
+fn delivery_day_webhook(h: &Harness) -> axum::Router {
+    let delivered: DateTime<Utc> = "2021-11-01T08:31:10Z".parse().unwrap();
+    let ingestor = Ingestor::from_config(&h.config, h.store.clone());
+    finish(webhook::App::new(ingestor.with_clock(move || delivered)).routes())
+}
+
+/// Points a sample webhook event at connection `cid`.
+fn aim_at(event: &mut Value, cid: &str) {
+    let path = format!("/v1/hooks/sns/{cid}");
+    event["rawPath"] = Value::String(path.clone());
+    event["requestContext"]["http"]["path"] = Value::String(path);
+    if event.get("pathParameters").is_some() {
+        event["pathParameters"]["cid"] = Value::String(cid.to_owned());
+    }
+}
+
+/// GIVEN one SNS delivery as the webhook's Lambda function URL receives it and as its HTTP API
+/// route does (subscriptions made before the function URL), WHEN both reach the webhook, THEN
+/// the first is stored and the second is its duplicate: one event, whichever route it took.
+#[tokio::test]
+async fn the_function_url_event_reaches_the_webhook_and_the_http_api_copy_is_a_duplicate() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let mut function_url: Value = serde_json::from_str(include_str!(
+        "../../events/webhook/function-url-ses-bounce.json"
+    ))
+    .unwrap();
+    let mut http_api: Value =
+        serde_json::from_str(include_str!("../../events/webhook/ses-bounce.json")).unwrap();
+    let envelope: Value = serde_json::from_str(function_url["body"].as_str().unwrap()).unwrap();
+    let (cid, _) = h
+        .proven_connection(&pid, &key, envelope["TopicArn"].as_str().unwrap())
+        .await;
+    aim_at(&mut function_url, &cid);
+    aim_at(&mut http_api, &cid);
+    let (status, body) = invoke(delivery_day_webhook(&h), &function_url.to_string()).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("stored")),
+        "{body}"
+    );
+    let (status, body) = invoke(delivery_day_webhook(&h), &http_api.to_string()).await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (200, Some("duplicate")),
+        "{body}"
+    );
+    assert_eq!(h.events(&pid, &key, "").await.len(), 1);
 }
 
 #[tokio::test]
@@ -181,4 +225,50 @@ async fn the_stack_callback_event_refuses_a_genuine_confirmation_of_a_foreign_to
             .contains("not from one of trackses' callback topics"),
         "{body}"
     );
+}
+
+/// GIVEN the sample window of the table's stream (a stored Permanent bounce, in the window's
+/// last invocation), WHEN `aggregate` handles it, and again as Lambda does when it retries a
+/// window whose answer it lost, THEN the project counts the bounce once and suppresses its
+/// recipient.
+#[tokio::test]
+async fn the_aggregate_window_event_counts_its_event_once_however_often_it_comes() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let mut event: Value =
+        serde_json::from_str(include_str!("../../events/aggregate/window-final.json")).unwrap();
+    let image = &mut event["Records"][0]["dynamodb"]["NewImage"];
+    let pk = image["pk"]["S"]
+        .as_str()
+        .unwrap()
+        .replace("prj_example", &pid);
+    image["pk"]["S"] = Value::String(pk);
+    image["o"]["N"] = Value::String(Utc::now().timestamp_millis().to_string());
+    // A shard of its own, so that its window marks are this test's alone.
+    event["shardId"] = Value::String(format!("shardId-{}", model::ids::random_hex(8)));
+    let app = aggregate::App::from_config(&h.config, &h.aws);
+    for _ in 0..2 {
+        let window: aws_lambda_events::event::dynamodb::TimeWindowEvent =
+            serde_json::from_value(event.clone()).unwrap();
+        let answer = app.handle(window).await.unwrap();
+        assert!(
+            answer
+                .time_window_event_response_properties
+                .state
+                .is_empty()
+        );
+    }
+    let stats_path = format!("/v1/projects/{pid}/stats");
+    let stats = counted(&h, &stats_path, &key, |s| s["totals"]["bounce"] == 1).await;
+    assert_eq!(stats["totals"]["send"], 0);
+    let suppressions = format!("/v1/projects/{pid}/suppressions");
+    let listed = counted(&h, &suppressions, &key, |s| {
+        s["items"].as_array().unwrap().len() == 1
+    })
+    .await;
+    assert_eq!(
+        listed["items"][0]["recipient"],
+        "bounce@simulator.amazonses.com"
+    );
+    assert_eq!(listed["items"][0]["reason"], "bounce");
 }
