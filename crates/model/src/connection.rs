@@ -135,18 +135,16 @@ impl Transition {
     }
 }
 
-/// Where SNS delivers for connection `cid`, under the deployment's public URL.
-pub fn webhook_url(public_url: &Url, cid: &str) -> String {
-    [webhook_prefix(public_url).as_str(), cid].concat()
+/// Where SNS delivers for connection `cid`, under `base` (the webhook's function URL, or the
+/// deployment's public URL where it has none).
+pub fn webhook_url(base: &Url, cid: &str) -> String {
+    [webhook_prefix(base).as_str(), cid].concat()
 }
 
-/// What every webhook URL of the deployment starts with: the only endpoints trackses ever
-/// subscribes to a customer's topic.
-pub fn webhook_prefix(public_url: &Url) -> String {
-    format!(
-        "{}/v1/hooks/sns/",
-        public_url.as_str().trim_end_matches('/')
-    )
+/// What every webhook URL under `base` starts with: the only endpoints trackses ever subscribes
+/// to a customer's topic.
+pub fn webhook_prefix(base: &Url) -> String {
+    format!("{}/v1/hooks/sns/", base.as_str().trim_end_matches('/'))
 }
 
 /// What a manual connection's owner publishes to the topic to prove control of it for the direct

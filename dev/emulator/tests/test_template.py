@@ -299,17 +299,43 @@ def test_every_path_reaches_the_function_that_serves_it():
     assert route_for(routes, "POST", "/v1/hooks/cloudformation") == "StackCallbackFunction"
 
 
+def deployed_resources():
+    """The resources as SAM's translator (the one `sam deploy` uses) turns them into
+    CloudFormation's, with what SAM adds itself (permissions, roles, function URLs)."""
+    import os
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
+
+    class NoManagedPolicies:
+        def load(self):
+            return {}
+
+    os.environ.setdefault("AWS_DEFAULT_REGION", "eu-west-1")
+    # CodeUri: . is what `sam build` replaces; the translator wants an S3 location.
+    text = TEMPLATE.read_text().replace("CodeUri: .", "CodeUri: s3://bucket/key")
+    return transform(yaml_parse(text), {}, NoManagedPolicies())["Resources"]
+
+
 def test_sns_delivers_to_the_webhook_function_url_and_earlier_subscriptions_keep_their_route():
     found = resources()
     webhook = found["WebhookFunction"]["Properties"]
-    # Public like the HTTP API route (every message is verified by its signature); the only
-    # Invoke grant to everyone is through the function URL.
     assert webhook["FunctionUrlConfig"] == {"AuthType": "NONE"}
-    grants = [r["Properties"] for r in found.values() if r["Type"] == "AWS::Lambda::Permission"
-              and r["Properties"].get("FunctionName") == {"Ref": "WebhookFunction"}]
-    assert grants == [{"Action": "lambda:InvokeFunction", "FunctionName": {"Ref": "WebhookFunction"},
-                       "Principal": "*", "InvokedViaFunctionUrl": True}]
     for name in ("ApiFunction", "WiringFunction"):
         variables = found[name]["Properties"]["Environment"]["Variables"]
         assert variables["TRACKSES_WEBHOOK_URL"] == {"Fn::GetAtt": ["WebhookFunctionUrl", "FunctionUrl"]}, name
     assert webhook["Events"]["SnsHook"]["Properties"]["Path"] == "/v1/hooks/sns/{cid}"
+    # What everyone may do, once deployed: call the function URL, and invoke the function only
+    # through it (AWS wants both since October 2025); nothing else is granted to "*".
+    public = [r["Properties"] for r in deployed_resources().values()
+              if r["Type"] == "AWS::Lambda::Permission" and r["Properties"]["Principal"] == "*"]
+    webhook_grants = sorted((p["Action"], p.get("FunctionUrlAuthType"), p.get("InvokedViaFunctionUrl"))
+                            for p in public if p["FunctionName"] == {"Ref": "WebhookFunction"})
+    assert webhook_grants == [("lambda:InvokeFunction", None, True),
+                              ("lambda:InvokeFunctionUrl", "NONE", None)]
+    assert all(p["FunctionName"] == {"Ref": "WebhookFunction"} for p in public), public
+
+
+def test_the_webhook_function_url_5xx_are_watched():
+    alarm = resources()["WebhookUrl5xxAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/Lambda", "Url5xxCount")
+    assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": "WebhookFunction"}}]
