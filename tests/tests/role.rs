@@ -29,6 +29,37 @@ async fn set_production(account: &str, production: bool) {
         .unwrap();
 }
 
+/// A project whose role connection, in a fresh customer account, is wired and active.
+struct Connected {
+    pid: String,
+    key: String,
+    customer: local::customer::CustomerAccount,
+    created: Value,
+}
+
+impl Connected {
+    async fn new(h: &Harness, account_prefix: &str) -> Connected {
+        let (pid, key) = h.project().await;
+        let external_id = h.external_id(&pid, &key).await;
+        let customer = h.customer(&fresh_account(account_prefix)).await;
+        let role_arn = trusting_role(&customer, "TrackSesAccess", &external_id).await;
+        let (status, created) = connect(h, &pid, &key, &role_arn).await;
+        assert_eq!(status, 202, "{created}");
+        h.wait_status(&pid, &key, created["id"].as_str().unwrap(), "active")
+            .await;
+        Connected {
+            pid,
+            key,
+            customer,
+            created,
+        }
+    }
+
+    fn cid(&self) -> &str {
+        self.created["id"].as_str().unwrap()
+    }
+}
+
 #[tokio::test]
 async fn a_role_trusting_the_external_id_is_wired_verified_and_torn_down() {
     let h = Harness::start().await;
@@ -196,14 +227,13 @@ async fn an_attacker_cannot_register_a_role_that_does_not_demand_its_external_id
 #[tokio::test]
 async fn a_role_loosened_after_connecting_is_no_longer_used() {
     let h = Harness::start().await;
-    let (pid, key) = h.project().await;
-    let external_id = h.external_id(&pid, &key).await;
-    let customer = h.customer(&fresh_account("5002")).await;
-    let role_arn = trusting_role(&customer, "TrackSesAccess", &external_id).await;
-    let (status, created) = connect(&h, &pid, &key, &role_arn).await;
-    assert_eq!(status, 202, "{created}");
+    let Connected {
+        pid,
+        key,
+        customer,
+        created,
+    } = Connected::new(&h, "5002").await;
     let cid = created["id"].as_str().unwrap();
-    h.wait_status(&pid, &key, cid, "active").await;
 
     let loosened = json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow",
@@ -254,14 +284,8 @@ async fn a_role_loosened_after_connecting_is_no_longer_used() {
 #[tokio::test]
 async fn a_subscription_made_before_the_function_url_still_verifies() {
     let before = Harness::start().await;
-    let (pid, key) = before.project().await;
-    let external_id = before.external_id(&pid, &key).await;
-    let customer = before.customer(&fresh_account("5100")).await;
-    let role_arn = trusting_role(&customer, "TrackSesAccess", &external_id).await;
-    let (status, created) = connect(&before, &pid, &key, &role_arn).await;
-    assert_eq!(status, 202, "{created}");
-    let cid = created["id"].as_str().unwrap();
-    before.wait_status(&pid, &key, cid, "active").await;
+    let connected = Connected::new(&before, "5100").await;
+    let (pid, key, cid) = (&connected.pid, &connected.key, connected.cid());
 
     let function_url = "https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.eu-west-1.on.aws/";
     let public_url = before.config.public_url.clone();
@@ -274,16 +298,17 @@ async fn a_subscription_made_before_the_function_url_still_verifies() {
         .call(
             Method::POST,
             &format!("/v1/projects/{pid}/connections/{cid}/verify"),
-            &key,
+            key,
             None,
         )
         .await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["verified"], true, "{verified}");
-    let topic = customer
+    let topic = connected
+        .customer
         .create_topic(&unique("trackses-new"), "2")
         .await
         .unwrap();
-    let (new_cid, webhook_url) = after.connection(&pid, &key, &topic).await;
+    let (new_cid, webhook_url) = after.connection(pid, key, &topic).await;
     assert_eq!(webhook_url, format!("{function_url}v1/hooks/sns/{new_cid}"));
 }
