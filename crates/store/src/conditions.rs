@@ -3,8 +3,9 @@
 
 use crate::StoreError;
 
-/// A conditional update on a connection deleted meanwhile (or in another state) changes nothing,
-/// which is what the caller wants; says whether it applied.
+/// A conditional update whose condition does not hold (a connection deleted meanwhile or in
+/// another state, a counter that took this window already, a newer suppression) changes
+/// nothing, which is what the caller wants; says whether it applied.
 pub(crate) fn ignore_missing<T>(
     result: Result<
         T,

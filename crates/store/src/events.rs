@@ -196,18 +196,7 @@ impl Store {
         from: &PageFrom,
         limit: usize,
     ) -> Result<SourceRead, StoreError> {
-        let (filter_expression, names, mut values) = filter.expression();
-        values.insert(":pk".into(), s(keys::message(pid, ses_message_id)));
-        values.insert(":e".into(), s(keys::EVENT_PREFIX));
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
-            .set_filter_expression(filter_expression)
-            .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
-            .set_expression_attribute_values(Some(values));
-        let items = self.message_items(query).await?;
+        let items = self.message_items(pid, ses_message_id, filter).await?;
         let mut events = items
             .iter()
             .map(event_item::event)
@@ -230,14 +219,29 @@ impl Store {
         })
     }
 
-    /// A message partition's items, at most `MESSAGE_EVENTS_READ` of them: a project that
-    /// publishes forged notifications reusing one message id (to its own topic) makes only its
-    /// own message long, and not without bound to read.
+    /// A message partition's events that match `filter`, at most `MESSAGE_EVENTS_READ` of them:
+    /// a project that publishes forged notifications reusing one message id (to its own topic)
+    /// makes only its own message long, and not without bound to read.
     async fn message_items(
         &self,
-        query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+        pid: &str,
+        ses_message_id: &str,
+        filter: &EventFilter,
     ) -> Result<Vec<Item>, StoreError> {
-        let mut pages = query.into_paginator().items().send();
+        let (filter_expression, names, mut values) = filter.expression();
+        values.insert(":pk".into(), s(keys::message(pid, ses_message_id)));
+        values.insert(":e".into(), s(keys::EVENT_PREFIX));
+        let mut pages = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
+            .set_filter_expression(filter_expression)
+            .set_expression_attribute_names(Some(names).filter(|n| !n.is_empty()))
+            .set_expression_attribute_values(Some(values))
+            .into_paginator()
+            .items()
+            .send();
         let mut items = Vec::new();
         while items.len() < MESSAGE_EVENTS_READ {
             match pages.next().await {
@@ -331,14 +335,9 @@ impl Store {
         pid: &str,
         ses_message_id: &str,
     ) -> Result<Option<MessageTimeline>, StoreError> {
-        let query = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :e)")
-            .expression_attribute_values(":pk", s(keys::message(pid, ses_message_id)))
-            .expression_attribute_values(":e", s(keys::EVENT_PREFIX));
-        let items = self.message_items(query).await?;
+        let items = self
+            .message_items(pid, ses_message_id, &EventFilter::default())
+            .await?;
         let Some(first) = items.first() else {
             return Ok(None);
         };

@@ -339,28 +339,22 @@ impl Shard {
         properties.event_source_arn = Some(self.stream_arn.clone());
         properties.is_final_invoke_for_window = last;
         event.time_window_properties = properties;
-        let mut delay = FIRST_RETRY_DELAY;
-        loop {
-            match self.app.handle(event.clone()).await {
-                Ok(TimeWindowEventResponse {
-                    time_window_event_response_properties: response,
-                    ..
-                }) => return response.state,
-                Err(e) => {
-                    tracing::warn!(error = %e, "aggregate failed a window; Lambda would retry it with the same records and state");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(MAX_RETRY_DELAY);
-                }
-            }
-        }
+        // A failed window: Lambda retries it with the same records and state.
+        let answer: TimeWindowEventResponse = retrying("run aggregate on a window", || {
+            self.app.handle(event.clone())
+        })
+        .await;
+        answer.time_window_event_response_properties.state
     }
 }
 
-/// What Lambda's poller does with a failing stream call: tries again, until it works.
-async fn retrying<T, F, Fut>(what: &str, mut call: F) -> T
+/// What Lambda's poller does with a failing stream call or invocation: tries again, until it
+/// works.
+async fn retrying<T, E, F, Fut>(what: &str, mut call: F) -> T
 where
+    E: std::fmt::Display,
     F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T, StreamError>>,
+    Fut: std::future::Future<Output = Result<T, E>>,
 {
     let mut delay = FIRST_RETRY_DELAY;
     loop {
