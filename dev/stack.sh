@@ -74,9 +74,11 @@ case "$mode" in
             openssl speed -seconds 5 rsa2048 2>/dev/null | tail -n 2
         fi
         cargo bench -p store --bench ingest
-        cargo build --release -p local --bin load
+        cargo build --release -p local --bin load --bin paths
         start_emulator .dev/bench-emulator.log
         target/release/load
+        # The two delivery paths end to end: SES to the API through SNS and through EventBridge.
+        target/release/paths
         ;;
     test)
         cargo fmt --all -- --check
@@ -85,7 +87,7 @@ case "$mode" in
         # The deploy path's own check (SAM's translator and its lint), offline: no credentials
         # or network needed, so the README's `sam build` / `sam deploy` template cannot rot.
         SAM_CLI_TELEMETRY=0 .venv/bin/sam validate --lint --template template.yaml --region "$AWS_REGION"
-        .venv/bin/cfn-lint cloudformation/customer-role.yaml cloudformation/callback-topic.yaml
+        .venv/bin/cfn-lint cloudformation/*.yaml dev/local/templates/*.yaml
         .venv/bin/python -m pytest -q -p no:cacheprovider dev/emulator/tests | tee .dev/pytest.log
         bash dev/browser.sh
         start_emulator .dev/test-emulator.log

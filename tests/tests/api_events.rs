@@ -147,7 +147,7 @@ async fn store_directly(h: &Harness, pid: &str, mail: &Mail) {
     let write = ingest::IngestWrite {
         project_id: pid,
         connection_id: "con_direct",
-        sns_message_id: &model::ids::random_hex(16),
+        delivery_id: &model::ids::random_hex(16),
         notification: &notification,
         received_at,
         expires_at: (received_at + Duration::days(1)).timestamp(),

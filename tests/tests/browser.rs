@@ -281,7 +281,48 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
     );
     browser.screenshot("suppressions").await;
 
+    // An account connected through EventBridge, whose sending was just paused.
+    let paused_account = fresh_account("8200");
+    let set = format!("trackses-{}", model::ids::random_hex(8));
+    let eventbridge_cid = eventbridge_connection(&h, &pid, &paused_account, &set).await;
+    let paused = include_str!("../../events/eventbridge/sending-status-disabled.json")
+        .replace("210987654321", &paused_account);
+    let batch = serde_json::json!({"Records": [{"messageId": "m-1", "body": paused}]});
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/2015-03-31/functions/ingest-eventbridge/invocations",
+            h.api.base
+        ))
+        .json(&batch)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        answer["batchItemFailures"],
+        serde_json::json!([]),
+        "{answer}"
+    );
+
     browser.click("#nav a[href='#connections']").await;
+    let eventbridge_card = format!("article[data-connection='{eventbridge_cid}']");
+    let signal = browser
+        .wait_text(
+            &format!("{eventbridge_card} [data-signal='sending']"),
+            |t| t.starts_with("Sending paused since"),
+        )
+        .await;
+    assert!(
+        !signal.contains("undefined") && !signal.contains("[object"),
+        "{signal}"
+    );
+    let eventbridge_shown = browser.text(&format!("{eventbridge_card} dl")).await;
+    assert!(
+        eventbridge_shown.contains("EventBridge"),
+        "{eventbridge_shown}"
+    );
     let card = format!("article[data-connection='{cid}']");
     browser
         .wait_text(&format!("{card} h2"), |t| t.ends_with("active"))
@@ -364,7 +405,11 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
         .iter()
         .filter(|(_, p)| p.starts_with("/v1/projects/"));
     assert!(dashboard_calls.count() > 10, "{served:?}");
-    for (method, path) in &served {
+    // The test's own calls of the local Lambda Invoke API are no part of the dashboard's.
+    for (method, path) in served
+        .iter()
+        .filter(|(_, p)| !p.starts_with("/2015-03-31/functions/"))
+    {
         assert!(
             common::contract::documented(&document, method, path),
             "{method} {path} is not in the OpenAPI document"

@@ -272,3 +272,50 @@ async fn the_aggregate_window_event_counts_its_event_once_however_often_it_comes
     );
     assert_eq!(listed["items"][0]["reason"], "bounce");
 }
+
+/// GIVEN the sample queue batch (a Bounce of a connected account, its sending paused, and a
+/// message that is no EventBridge event), WHEN `ingest-eventbridge` handles it through the Lambda
+/// Invoke API, and again as the queue delivers at least once, THEN the bounce is stored once,
+/// the pause shows on the connection, and the poisoned message is refused without failing its
+/// batch.
+#[tokio::test]
+async fn the_eventbridge_queue_batch_stores_once_and_refuses_its_poisoned_record() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    // The sample's account and set, made this run's own.
+    let account = fresh_account("8100");
+    let set = format!("trackses-{}", model::ids::random_hex(8));
+    let batch = include_str!("../../events/ingest-eventbridge/batch.json")
+        .replace("210987654321", &account)
+        .replace("trackses-6f1d3c2e-8b7a-4c5d-9e0f-1a2b3c4d5e6f", &set);
+    let cid = eventbridge_connection(&h, &pid, &account, &set).await;
+    let invoke = format!(
+        "{}/2015-03-31/functions/ingest-eventbridge/invocations",
+        h.api.base
+    );
+    for _ in 0..2 {
+        let answer: Value = reqwest::Client::new()
+            .post(&invoke)
+            .body(batch.clone())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer["batchItemFailures"],
+            serde_json::json!([]),
+            "{answer}"
+        );
+    }
+    let bounces = h.events(&pid, &key, "type=bounce").await;
+    assert_eq!(bounces.len(), 2, "{bounces:?}");
+    assert!(bounces.iter().all(|e| e["connection_id"] == cid.as_str()));
+    let path = format!("/v1/projects/{pid}/connections/{cid}");
+    let (_, connection) = h.call(Method::GET, &path, &key, None).await;
+    assert_eq!(
+        connection["signals"]["sending"]["enabled"], false,
+        "{connection}"
+    );
+}

@@ -16,7 +16,7 @@ use model::region::is_ses_region;
 use model::role_arn::RoleArn;
 use model::topic_arn::TopicArn;
 use model::wiring::Command;
-use model::{Access, Connection, ConnectionStatus, Sealed, Source, ids};
+use model::{Access, Connection, ConnectionStatus, Delivery, Sealed, Source, ids};
 
 pub use connector::{AskError, Connector};
 pub use disconnect::{Disconnected, disconnect};
@@ -55,7 +55,9 @@ pub async fn connect<S: ConnectionStore>(
             let source = Source {
                 account_id: topic.account_id().to_owned(),
                 region: topic.region().to_owned(),
-                topic_arn: topic.to_string(),
+                delivery: Delivery::Sns {
+                    topic_arn: topic.to_string(),
+                },
             };
             let connection = Connection::new(
                 ids::connection_id(),
@@ -69,7 +71,7 @@ pub async fn connect<S: ConnectionStore>(
                 .create_connection(&connection, None, Some(&proof))
                 .await
                 .map_err(store_failed)?;
-            tracing::info!(connection_id = %connection.id, topic_arn = %connection.topic_arn, "manual connection registered");
+            tracing::info!(connection_id = %connection.id, topic_arn = %topic, "manual connection registered");
             Ok(Registered::Manual {
                 connection,
                 proof_message,
@@ -173,7 +175,9 @@ fn wired_source(cid: &str, account_id: &str, region: &str) -> Source {
     Source {
         account_id: account_id.to_owned(),
         region: region.to_owned(),
-        topic_arn: topic_arn(region, account_id, &resource_name(cid)),
+        delivery: Delivery::Sns {
+            topic_arn: topic_arn(region, account_id, &resource_name(cid)),
+        },
     }
 }
 

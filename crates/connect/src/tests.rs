@@ -173,7 +173,12 @@ async fn given_a_proven_role_when_connected_then_it_is_wired_once_per_account_an
         stored.configuration_set,
         Some(resource_name(&connection.id))
     );
-    assert!(stored.topic_arn.ends_with(&resource_name(&connection.id)));
+    assert!(
+        stored
+            .topic_arn()
+            .unwrap()
+            .ends_with(&resource_name(&connection.id))
+    );
     assert_eq!(work.num_calls(), 1, "one wiring run started");
 
     // The same account and region again in the same project: refused, the first untouched.

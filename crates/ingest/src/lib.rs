@@ -3,6 +3,7 @@
 //! through the store port it defines (`port`). No AWS SDK: what it stores with is an adapter's.
 
 pub mod direct;
+pub mod eventbridge;
 #[cfg(any(test, feature = "test-util"))]
 pub mod memory;
 pub mod pipeline;

@@ -14,6 +14,8 @@ use crate::port::{ConnectionRecords, IngestStore, IngestWrite, WriteOutcome};
 
 #[path = "memory_connections.rs"]
 mod connections;
+#[path = "memory_eventbridge.rs"]
+mod eventbridge;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MemoryError {
@@ -29,7 +31,7 @@ pub enum MemoryError {
 pub struct StoredRow {
     pub project_id: String,
     pub connection_id: String,
-    pub sns_message_id: String,
+    pub delivery_id: String,
     pub event_type: EventType,
     pub recipient: String,
     pub ses_message_id: String,
@@ -51,6 +53,8 @@ struct State {
     /// (project, account, region) → the connection that claimed it.
     claims: HashMap<(String, String, String), String>,
     secrets: HashMap<String, Sealed>,
+    /// (account, region) → its EventBridge routes.
+    eventbridge_routes: HashMap<(String, String), Vec<model::connection::EventBridgeRoute>>,
     failing_calls: usize,
     failing_writes: usize,
 }
@@ -220,7 +224,7 @@ impl IngestStore for MemoryStore {
         // The topic may have changed since the connection was read: a proof of the old one
         // proves nothing of the new one.
         if let Some(c) = state.connections.get_mut(&connection.id)
-            && c.topic_arn == connection.topic_arn
+            && c.delivery == connection.delivery
         {
             c.topic_proven_at = Some(millis(now));
         }
@@ -229,9 +233,11 @@ impl IngestStore for MemoryStore {
 
     async fn route_topic(&self, connection: &Connection) -> Result<(), MemoryError> {
         let mut state = self.write("route_topic")?;
-        state
-            .routes
-            .insert(connection.topic_arn.clone(), connection.id.clone());
+        if let Some(topic_arn) = connection.topic_arn() {
+            state
+                .routes
+                .insert(topic_arn.to_owned(), connection.id.clone());
+        }
         Ok(())
     }
 
@@ -260,26 +266,32 @@ impl IngestStore for MemoryStore {
     }
 
     async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, MemoryError> {
-        let mut state = self.write("write_ingest")?;
-        let (cid, message_id) = (write.connection_id, write.sns_message_id);
-        if !state
+        Ok(self.write("write_ingest")?.write_ingest(write))
+    }
+}
+
+impl State {
+    /// The table's conditional puts: a delivery already stored changes nothing.
+    fn write_ingest(&mut self, write: &IngestWrite<'_>) -> WriteOutcome {
+        let (cid, message_id) = (write.connection_id, write.delivery_id);
+        if !self
             .delivered
             .insert((cid.to_owned(), message_id.to_owned()))
         {
-            return Ok(WriteOutcome::Duplicate);
+            return WriteOutcome::Duplicate;
         }
         let recipients = &write.notification.recipients;
         let rows = write.events(recipients).map(|e| StoredRow {
             project_id: write.project_id.to_owned(),
             connection_id: e.connection_id.into_owned(),
-            sns_message_id: message_id.to_owned(),
+            delivery_id: message_id.to_owned(),
             event_type: e.event_type,
             recipient: e.recipient.into_owned(),
             ses_message_id: e.ses_message_id.into_owned(),
         });
-        state.events.extend(rows);
-        Ok(WriteOutcome::Stored {
+        self.events.extend(rows);
+        WriteOutcome::Stored {
             events: recipients.len(),
-        })
+        }
     }
 }

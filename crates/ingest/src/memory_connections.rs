@@ -83,8 +83,10 @@ impl ConnectionStore for MemoryStore {
         if connection.mode() != ConnectionMode::Manual {
             state.claims.remove(&claim(connection));
         }
-        if state.routes.get(&connection.topic_arn) == Some(&connection.id) {
-            state.routes.remove(&connection.topic_arn);
+        if let Some(topic_arn) = connection.topic_arn()
+            && state.routes.get(topic_arn) == Some(&connection.id)
+        {
+            state.routes.remove(topic_arn);
         }
         Ok(())
     }

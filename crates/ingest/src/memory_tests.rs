@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use model::connection::{TopicProof, Transition};
-use model::{Access, Connection, ConnectionStatus, SesNotification, Source};
+use model::{Access, Connection, ConnectionStatus, Delivery, SesNotification, Source};
 
 use crate::memory::MemoryStore;
 use crate::port::{ConnectionRecords, IngestStore, IngestWrite, WriteOutcome};
@@ -19,7 +19,9 @@ fn connection(cid: &str, status: ConnectionStatus) -> Connection {
     let source = Source {
         account_id: String::new(),
         region: String::new(),
-        topic_arn: TOPIC.into(),
+        delivery: Delivery::Sns {
+            topic_arn: TOPIC.into(),
+        },
     };
     let mut c = Connection::new(cid.into(), "prj_a".into(), Access::Manual, status, source);
     c.created_at = t0();
@@ -146,7 +148,9 @@ async fn a_topic_is_proven_only_while_the_connection_still_names_it() {
     let pending = connection("con_a", ConnectionStatus::Pending);
     let store = store_with(&pending);
     let mut renamed = pending.clone();
-    renamed.topic_arn = "arn:aws:sns:eu-west-1:111111111111:other".into();
+    renamed.delivery = Delivery::Sns {
+        topic_arn: "arn:aws:sns:eu-west-1:111111111111:other".into(),
+    };
 
     store.prove_topic(&renamed, t0()).await.unwrap();
     assert_eq!(store.connection("con_a"), Some(pending.clone()));
@@ -211,7 +215,7 @@ fn write<'a>(cid: &'a str, message_id: &'a str, n: &'a SesNotification) -> Inges
     IngestWrite {
         project_id: "prj_a",
         connection_id: cid,
-        sns_message_id: message_id,
+        delivery_id: message_id,
         notification: n,
         received_at: t0(),
         expires_at: 0,

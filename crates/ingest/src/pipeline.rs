@@ -99,6 +99,13 @@ impl IngestError {
     }
 }
 
+/// When a stored event expires. A stored event is what a copy or replay of its delivery finds:
+/// however short the retention, it stays until no copy inside the replay window can arrive (SNS
+/// signs for 23 days; EventBridge retries for a day and the queue keeps for 14).
+pub(crate) fn expires_at(received_at: DateTime<Utc>, retention: Duration) -> i64 {
+    (received_at + retention.max(REPLAY_WINDOW + Duration::days(1))).timestamp()
+}
+
 pub struct Ingestor<S> {
     store: S,
     certs: CertStore,
@@ -166,7 +173,7 @@ impl<S: IngestStore> Ingestor<S> {
                 .map_err(store_failed)?,
             None => self.named_connection(envelope, target).await?,
         }
-        .filter(|c| c.topic_arn == envelope.topic_arn)
+        .filter(|c| c.topic_arn() == Some(envelope.topic_arn.as_str()))
         .ok_or(IngestError::UnregisteredTopic)?;
         verify(envelope, &self.certs).await?;
         if proof.is_some() {
@@ -260,13 +267,10 @@ impl<S: IngestStore> Ingestor<S> {
         let write = IngestWrite {
             project_id: &connection.project_id,
             connection_id: &connection.id,
-            sns_message_id: &envelope.message_id,
+            delivery_id: &envelope.message_id,
             notification: &notification,
             received_at,
-            // A stored event is what a copy or replay of its message finds: however short the
-            // retention, it stays until no copy inside the replay window can arrive.
-            expires_at: (received_at + self.retention.max(REPLAY_WINDOW + Duration::days(1)))
-                .timestamp(),
+            expires_at: expires_at(received_at, self.retention),
         };
         let writing = std::time::Instant::now();
         let outcome = self

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Duration, Utc};
-use model::{Access, Connection, ConnectionStatus, EventType, Source, TopicArn};
+use model::{Access, Connection, ConnectionStatus, Delivery, EventType, Source, TopicArn};
 
 use crate::memory::{MemoryStore, StoredRow};
 use crate::sns::freshness::{REPLAY_WINDOW, StaleMessage};
@@ -45,7 +45,9 @@ fn proven(cid: &str, topic_arn: &str) -> Connection {
     let source = Source {
         account_id: topic.account_id().into(),
         region: topic.region().into(),
-        topic_arn: topic_arn.into(),
+        delivery: Delivery::Sns {
+            topic_arn: topic_arn.into(),
+        },
     };
     let mut connection = Connection::new(
         cid.into(),
@@ -75,7 +77,7 @@ fn bounce_row(cid: &str) -> StoredRow {
     StoredRow {
         project_id: format!("prj_of_{cid}"),
         connection_id: cid.into(),
-        sns_message_id: BOUNCE_MESSAGE_ID.into(),
+        delivery_id: BOUNCE_MESSAGE_ID.into(),
         event_type: EventType::Bounce,
         recipient: "bounce@simulator.amazonses.com".into(),
         ses_message_id: "0107017cda9fa5c6-be6757c7-8954-4f49-bea4-259cb6e602de-000000".into(),

@@ -10,11 +10,13 @@ use model::connection::TopicProof;
 use model::connection::Transition;
 use model::{Connection, Event, Onboarding, Project, RecipientEvent, Sealed, SesNotification, ids};
 
-/// One verified SES notification, ready to store: idempotent on `sns_message_id`.
+/// One verified SES notification, ready to store: idempotent on `delivery_id`, the id its
+/// carrier gave this delivery (SNS's `MessageId`, EventBridge's event `id`), which every
+/// redelivered copy repeats.
 pub struct IngestWrite<'a> {
     pub project_id: &'a str,
     pub connection_id: &'a str,
-    pub sns_message_id: &'a str,
+    pub delivery_id: &'a str,
     pub notification: &'a SesNotification,
     pub received_at: DateTime<Utc>,
     /// Epoch seconds after which the event expires (DynamoDB's TTL removes it).

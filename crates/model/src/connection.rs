@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::digest::sha256_hex;
+use crate::signals::AccountSignals;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -223,12 +224,45 @@ impl Access {
     }
 }
 
-/// Where a connection's events come from: the account and region, and the topic SES publishes to.
+/// How SES's events reach trackses for a connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(tag = "delivery", rename_all = "snake_case")]
+pub enum Delivery {
+    /// SES publishes to a topic; SNS delivers to the connection's webhook URL or, for a manual
+    /// connection, to the direct SNS → Lambda function.
+    Sns { topic_arn: String },
+    /// SES publishes to the account's default EventBridge bus, whose rules (the customer stack's)
+    /// forward the configuration set's events and the account's signals to trackses' bus.
+    #[serde(rename = "eventbridge")]
+    EventBridge,
+}
+
+impl Delivery {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Delivery::Sns { .. } => "sns",
+            Delivery::EventBridge => "eventbridge",
+        }
+    }
+}
+
+/// A connection an account's forwarded EventBridge events may be stored for: its configuration
+/// set's mail events, and every signal of the account. Only a role that proved the account
+/// (with the project's external id) makes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventBridgeRoute {
+    pub configuration_set: String,
+    pub connection_id: String,
+    pub project_id: String,
+}
+
+/// Where a connection's events come from: the account and region, and how SES delivers them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Source {
     pub account_id: String,
     pub region: String,
-    pub topic_arn: String,
+    pub delivery: Delivery,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -243,15 +277,19 @@ pub struct Connection {
     pub status: ConnectionStatus,
     pub account_id: String,
     pub region: String,
-    pub topic_arn: String,
+    #[serde(flatten)]
+    pub delivery: Delivery,
     pub configuration_set: Option<String>,
     pub last_error: Option<String>,
     #[serde(skip_serializing)]
     pub wiring_steps: Vec<WiringStep>,
     /// When the project proved control of the topic (a subscription confirmation at this
     /// connection's URL, or its proof published to the topic). Until then no event of the topic
-    /// is stored for it.
+    /// is stored for it. For EventBridge delivery: when the role first proved the account.
     pub topic_proven_at: Option<DateTime<Utc>>,
+    /// What the account's own EventBridge events last said (EventBridge delivery only).
+    #[serde(skip_serializing_if = "AccountSignals::is_empty")]
+    pub signals: AccountSignals,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -274,11 +312,12 @@ impl Connection {
             status,
             account_id: source.account_id,
             region: source.region,
-            topic_arn: source.topic_arn,
+            delivery: source.delivery,
             configuration_set: None,
             last_error: None,
             wiring_steps: Vec::new(),
             topic_proven_at: None,
+            signals: AccountSignals::default(),
             created_at: now,
             updated_at: now,
         }
@@ -286,6 +325,14 @@ impl Connection {
 
     pub fn mode(&self) -> ConnectionMode {
         self.access.mode()
+    }
+
+    /// The topic SES publishes to, for SNS delivery.
+    pub fn topic_arn(&self) -> Option<&str> {
+        match &self.delivery {
+            Delivery::Sns { topic_arn } => Some(topic_arn),
+            Delivery::EventBridge => None,
+        }
     }
 
     /// The role trackses assumes (role mode).
@@ -320,7 +367,9 @@ mod tests {
         let source = Source {
             account_id: "123456789012".into(),
             region: "eu-west-1".into(),
-            topic_arn: "arn:aws:sns:eu-west-1:123456789012:trackses-x".into(),
+            delivery: Delivery::Sns {
+                topic_arn: "arn:aws:sns:eu-west-1:123456789012:trackses-x".into(),
+            },
         };
         Connection::new(
             "con_x".into(),

@@ -12,12 +12,13 @@ pub mod project;
 pub mod region;
 pub mod role_arn;
 pub mod sealed;
+pub mod signals;
 pub mod stored_event;
 pub mod topic_arn;
 pub mod wiring;
 
 pub use connection::{
-    Access, Connection, ConnectionMode, ConnectionStatus, Source, Stack, WiringStep,
+    Access, Connection, ConnectionMode, ConnectionStatus, Delivery, Source, Stack, WiringStep,
 };
 pub use digest::sha256_hex;
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};

@@ -8,7 +8,7 @@
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use chrono::Utc;
 
-use super::refusal::{StackRefusal, checked};
+use super::refusal::{Checked, StackRefusal, checked};
 use super::request::{
     Answer, ConnectionProperties, CustomResourceRequest, NotARequest, RequestType,
 };
@@ -23,7 +23,7 @@ use ingest::{ConnectionStore, PortError, StoreFailure};
 use model::naming::topic_arn;
 use model::region::is_ses_region;
 use model::{
-    Access, Connection, ConnectionStatus, Source, Stack, TopicArn, WiringStep, sha256_hex,
+    Access, Connection, ConnectionStatus, Delivery, Source, Stack, TopicArn, WiringStep, sha256_hex,
 };
 use runtime::ConfigError;
 use wiring_client::{Command, InvokeError, WiringClient};
@@ -207,8 +207,8 @@ impl<S: ConnectionStore> StackCallback<S> {
             Ok(properties) => properties,
             Err(reason) => return Ok(Err(StackRefusal::Properties(reason))),
         };
-        let stack = match checked(request, &properties) {
-            Ok(stack) => stack,
+        let Checked { stack, delivery } = match checked(request, &properties) {
+            Ok(checked) => checked,
             Err(reason) => return Ok(Err(reason)),
         };
         let token_sha256 = sha256_hex(&properties.connection_token);
@@ -250,7 +250,7 @@ impl<S: ConnectionStore> StackCallback<S> {
         let source = Source {
             account_id: stack.account_id.to_owned(),
             region: stack.region.to_owned(),
-            topic_arn: properties.topic_arn.clone(),
+            delivery,
         };
         let mut connection = Connection::new(
             onboarding.connection_id.clone(),
@@ -293,14 +293,19 @@ impl<S: ConnectionStore> StackCallback<S> {
             Ok(properties) => properties,
             Err(reason) => return Ok(Err(StackRefusal::Properties(reason))),
         };
-        if let Err(reason) = checked(request, &properties) {
-            return Ok(Err(reason));
-        }
+        let delivery = match checked(request, &properties) {
+            Ok(checked) => checked.delivery,
+            Err(reason) => return Ok(Err(reason)),
+        };
         if !holds_token(&connection, &properties) {
             return Ok(Err(StackRefusal::TokenChanged));
         }
-        if properties.topic_arn != connection.topic_arn {
-            return Ok(Err(StackRefusal::TopicChanged(connection.topic_arn)));
+        if delivery != connection.delivery {
+            let now = match &connection.delivery {
+                Delivery::Sns { topic_arn } => format!("from {topic_arn}"),
+                Delivery::EventBridge => "through EventBridge".to_owned(),
+            };
+            return Ok(Err(StackRefusal::DeliveryChanged(now)));
         }
         if let Err(reason) = self
             .external_id_matches(&connection.project_id, &properties)

@@ -78,6 +78,40 @@ fn one_account_one_region_and_trackses_names_only() {
     );
 }
 
+/// EventBridge delivery names no topic, SNS delivery names its own; a stack saying one and
+/// carrying the other's property is refused before anything is registered.
+#[test]
+fn a_stack_delivers_one_way_with_what_that_way_needs() {
+    let create = sample("create");
+    let delivered = |delivery: &str, keep_topic: bool| {
+        let mut request = create.clone();
+        let properties = request.resource_properties.as_object_mut().unwrap();
+        properties.insert("Delivery".into(), serde_json::json!(delivery));
+        if !keep_topic {
+            properties.remove("TopicArn");
+        }
+        checked(&request, &request.properties().unwrap())
+            .map(|c| c.delivery)
+            .map_err(|refusal| refusal.to_string())
+    };
+    assert_eq!(delivered("eventbridge", false), Ok(Delivery::EventBridge));
+    assert!(matches!(delivered("sns", true), Ok(Delivery::Sns { .. })));
+    for (delivery, keep_topic) in [("eventbridge", true), ("sns", false)] {
+        let refused = delivered(delivery, keep_topic).unwrap_err();
+        assert!(
+            refused.contains("Delivery=eventbridge names no TopicArn"),
+            "{refused}"
+        );
+    }
+    let mut unknown = create.clone();
+    unknown.resource_properties["Delivery"] = serde_json::json!("carrier-pigeon");
+    assert!(
+        unknown
+            .properties()
+            .is_err_and(|e| e.contains("not trackses'"))
+    );
+}
+
 #[test]
 fn delete_of_a_resource_never_created_still_gets_an_id() {
     let mut request = sample("delete");

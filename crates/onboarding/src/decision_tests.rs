@@ -180,7 +180,7 @@ async fn given_a_stack_connection_when_its_stack_updates_then_only_the_token_hol
     );
     let refused = refusal(callback.decide(&other_topic).await.unwrap());
     assert!(
-        matches!(refused, StackRefusal::TopicChanged(_)),
+        matches!(refused, StackRefusal::DeliveryChanged(_)),
         "{refused}"
     );
     let unchanged = callback.store.connection(CID).unwrap();

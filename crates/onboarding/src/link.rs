@@ -4,13 +4,14 @@
 use url::Url;
 use url::form_urlencoded;
 
-/// What a deployment needs to hand out links: set by `TRACKSES_ACCOUNT_ID` and
-/// `TRACKSES_ROLE_TEMPLATE_URL` (and `TRACKSES_CALLBACK_TOPIC`).
+/// What a deployment needs to hand out links: set by `TRACKSES_ACCOUNT_ID`,
+/// `TRACKSES_ROLE_TEMPLATE_URL` and `TRACKSES_EVENT_BUS_ARN` (and `TRACKSES_CALLBACK_TOPIC`).
 #[derive(Debug, Clone)]
 pub struct RoleLinks {
     pub account_id: String,
     pub template_url: Url,
     pub callback_topic: String,
+    pub event_bus_arn: String,
 }
 
 impl RoleLinks {
@@ -19,6 +20,7 @@ impl RoleLinks {
             account_id: config.account_id.clone()?,
             template_url: config.role_template_url.clone()?,
             callback_topic: config.callback_topic.clone(),
+            event_bus_arn: config.event_bus_arn.clone()?,
         })
     }
 }
@@ -28,6 +30,9 @@ impl RoleLinks {
 pub struct StackParameters<'a> {
     pub trackses_account_id: &'a str,
     pub external_id: &'a str,
+    /// `eventbridge` or `sns`.
+    pub delivery: &'a str,
+    pub event_bus_arn: &'a str,
     pub webhook_url: &'a str,
     pub connection_token: &'a str,
     pub callback_topic_arn: &'a str,
@@ -46,6 +51,8 @@ pub fn quick_create_url(
         ("stackName", stack_name),
         ("param_TrackSesAccountId", parameters.trackses_account_id),
         ("param_ExternalId", parameters.external_id),
+        ("param_Delivery", parameters.delivery),
+        ("param_EventBusArn", parameters.event_bus_arn),
         ("param_WebhookUrl", parameters.webhook_url),
         ("param_ConnectionToken", parameters.connection_token),
         ("param_CallbackTopicArn", parameters.callback_topic_arn),
@@ -80,6 +87,8 @@ mod tests {
             &StackParameters {
                 trackses_account_id: "123456789012",
                 external_id: "trackses-3f9a+b/c=d,e.f@g:h-i_j",
+                delivery: "eventbridge",
+                event_bus_arn: "arn:aws:events:eu-west-1:123456789012:event-bus/trackses-ses-events",
                 webhook_url: "https://api.trackses.example/v1/hooks/sns/con_01jd8x2k7vq3m9zt5w4r6y1b0c",
                 connection_token: "ct_0123456789abcdef0123456789abcdef0123456789abcdef",
                 callback_topic_arn: "arn:aws:sns:eu-west-1:123456789012:trackses-cfn-callback",
@@ -93,6 +102,8 @@ mod tests {
              &stackName=trackses-con-01jd8x2k7vq3m9zt5w4r6y1b0c\
              &param_TrackSesAccountId=123456789012\
              &param_ExternalId=trackses-3f9a%2Bb%2Fc%3Dd%2Ce.f%40g%3Ah-i_j\
+             &param_Delivery=eventbridge\
+             &param_EventBusArn=arn%3Aaws%3Aevents%3Aeu-west-1%3A123456789012%3Aevent-bus%2Ftrackses-ses-events\
              &param_WebhookUrl=https%3A%2F%2Fapi.trackses.example%2Fv1%2Fhooks%2Fsns%2Fcon_01jd8x2k7vq3m9zt5w4r6y1b0c\
              &param_ConnectionToken=ct_0123456789abcdef0123456789abcdef0123456789abcdef\
              &param_CallbackTopicArn=arn%3Aaws%3Asns%3Aeu-west-1%3A123456789012%3Atrackses-cfn-callback"

@@ -6,7 +6,8 @@ use model::naming::PREFIX;
 use model::role_arn::{InvalidRoleArn, RoleArn};
 use model::topic_arn::{InvalidTopicArn, TopicArn};
 
-use crate::request::{ConnectionProperties, CustomResourceRequest, StackArn};
+use crate::request::{ConnectionProperties, CustomResourceRequest, DeliveryProperty, StackArn};
+use model::Delivery;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StackRefusal {
@@ -62,9 +63,13 @@ pub enum StackRefusal {
     )]
     TokenChanged,
     #[error(
-        "the topic cannot change (trackses receives events from {0}): create a new stack instead"
+        "how events are delivered cannot change (trackses receives them {0}): create a new stack instead"
     )]
-    TopicChanged(String),
+    DeliveryChanged(String),
+    #[error(
+        "Delivery=eventbridge names no TopicArn, and Delivery=sns needs one: keep the template's Connection resource as it is"
+    )]
+    DeliveryWithoutItsTopic,
     #[error(
         "trackses is removing this connection: delete the stack and create a new one from a fresh link"
     )]
@@ -73,12 +78,19 @@ pub enum StackRefusal {
     NotTheOwner,
 }
 
+/// What a Create or Update may register: the stack's account and region, and how its events
+/// arrive.
+pub struct Checked<'a> {
+    pub stack: StackArn<'a>,
+    pub delivery: Delivery,
+}
+
 /// What must hold of a Create or Update whoever sent it: one account and region throughout, and
 /// only trackses-* resources.
 pub fn checked<'a>(
     request: &'a CustomResourceRequest,
     properties: &ConnectionProperties,
-) -> Result<StackArn<'a>, StackRefusal> {
+) -> Result<Checked<'a>, StackRefusal> {
     let stack = request.stack().ok_or(StackRefusal::NotAStack)?;
     // CloudFormation only uses a custom resource topic of the stack's own region.
     let callback_region = request.service_token.split(':').nth(3);
@@ -92,13 +104,25 @@ pub fn checked<'a>(
             account_id: stack.account_id.to_owned(),
         });
     }
-    let topic: TopicArn = properties.topic_arn.parse()?;
-    if topic.account_id() != stack.account_id || topic.region() != stack.region {
-        return Err(StackRefusal::TopicElsewhere(properties.topic_arn.clone()));
-    }
     let set = &properties.configuration_set_name;
-    if !topic.name().starts_with(PREFIX) || !set.starts_with(PREFIX) || set.len() > 64 {
+    if !set.starts_with(PREFIX) || set.len() > 64 {
         return Err(StackRefusal::NotOurNames);
     }
-    Ok(stack)
+    let delivery = match (properties.delivery, &properties.topic_arn) {
+        (DeliveryProperty::EventBridge, None) => Delivery::EventBridge,
+        (DeliveryProperty::Sns, Some(topic_arn)) => {
+            let topic: TopicArn = topic_arn.parse()?;
+            if topic.account_id() != stack.account_id || topic.region() != stack.region {
+                return Err(StackRefusal::TopicElsewhere(topic_arn.clone()));
+            }
+            if !topic.name().starts_with(PREFIX) {
+                return Err(StackRefusal::NotOurNames);
+            }
+            Delivery::Sns {
+                topic_arn: topic_arn.clone(),
+            }
+        }
+        _ => return Err(StackRefusal::DeliveryWithoutItsTopic),
+    };
+    Ok(Checked { stack, delivery })
 }

@@ -18,16 +18,32 @@ pub struct ConnectionProperties {
     pub service_token: String,
     pub connection_token: String,
     pub role_arn: String,
-    pub topic_arn: String,
+    /// Absent from stacks made before EventBridge delivery, which all deliver through SNS.
+    #[serde(default)]
+    pub delivery: DeliveryProperty,
+    /// The stack's topic, with SNS delivery only.
+    #[serde(default)]
+    pub topic_arn: Option<String>,
     pub configuration_set_name: String,
     pub external_id: String,
+}
+
+/// The template's `Delivery` parameter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryProperty {
+    #[default]
+    Sns,
+    EventBridge,
 }
 
 impl ConnectionProperties {
     pub fn redacted(&self) -> String {
         format!(
             "role {} topic {} set {}",
-            self.role_arn, self.topic_arn, self.configuration_set_name
+            self.role_arn,
+            self.topic_arn.as_deref().unwrap_or("(none: EventBridge)"),
+            self.configuration_set_name
         )
     }
 }
@@ -156,7 +172,10 @@ mod tests {
         for name in ["create", "update", "delete", "wrong-token", "foreign-role"] {
             let request = CustomResourceRequest::parse(&sample(name)).unwrap();
             let properties = request.properties().unwrap();
-            assert!(properties.topic_arn.contains(":trackses-"), "{name}");
+            assert!(
+                properties.topic_arn.unwrap().contains(":trackses-"),
+                "{name}"
+            );
             let stack = request.stack().unwrap();
             assert_eq!(
                 (stack.region, stack.account_id),

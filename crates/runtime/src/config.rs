@@ -46,6 +46,9 @@ pub struct Config {
     pub role_template_url: Option<Url>,
     /// The name of trackses' SNS topic, in each region, that customer stacks report to.
     pub callback_topic: String,
+    /// trackses' event bus (eventbridge-ingest.yaml's), which role-mode stacks' rules forward
+    /// their account's SES events to.
+    pub event_bus_arn: Option<String>,
 }
 
 // Deliberately not Debug-derived: the admin token must never reach a log line.
@@ -66,6 +69,7 @@ impl std::fmt::Debug for Config {
             .field("account_id", &self.account_id)
             .field("role_template_url", &self.role_template_url)
             .field("callback_topic", &self.callback_topic)
+            .field("event_bus_arn", &self.event_bus_arn)
             .finish()
     }
 }
@@ -113,6 +117,7 @@ impl Config {
             role_template_url: url_var("TRACKSES_ROLE_TEMPLATE_URL")?,
             callback_topic: var("TRACKSES_CALLBACK_TOPIC")
                 .unwrap_or_else(|| "trackses-cfn-callback".to_owned()),
+            event_bus_arn: var("TRACKSES_EVENT_BUS_ARN"),
         })
     }
 
@@ -221,6 +226,7 @@ mod tests {
             account_id: None,
             role_template_url: None,
             callback_topic: "c".into(),
+            event_bus_arn: None,
         }
     }
 

@@ -39,7 +39,7 @@ fn ingest_one(body: &[u8], certs: &CertStore, store: &Store) -> usize {
     let write = IngestWrite {
         project_id: "prj_bench",
         connection_id: "con_bench",
-        sns_message_id: &envelope.message_id,
+        delivery_id: &envelope.message_id,
         notification: &notification,
         received_at: Utc::now(),
         expires_at: 0,
@@ -106,7 +106,7 @@ fn bench(c: &mut Criterion) {
                     let write = IngestWrite {
                         project_id: "prj_bench",
                         connection_id: "con_bench",
-                        sns_message_id: message_id,
+                        delivery_id: message_id,
                         notification,
                         received_at: Utc::now(),
                         expires_at: 0,

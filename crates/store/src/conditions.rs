@@ -62,3 +62,24 @@ pub(crate) fn cancellation_codes<R>(
         _ => Vec::new(),
     }
 }
+
+/// A conditional delete whose condition does not hold leaves someone else's item alone.
+pub(crate) fn ignore_missing_delete<T>(
+    result: Result<
+        T,
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::delete_item::DeleteItemError,
+            aws_sdk_dynamodb::config::http::HttpResponse,
+        >,
+    >,
+) -> Result<(), StoreError> {
+    match result {
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(())
+        }
+        other => other.map(|_| ()).map_err(Into::into),
+    }
+}

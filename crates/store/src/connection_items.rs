@@ -2,7 +2,10 @@
 
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::AttributeValue;
-use model::{Access, Connection, ConnectionMode, ConnectionStatus, Sealed, Stack, WiringStep};
+use model::signals::{AccountSignals, AdvisorSignal, AdvisorStatus, SendingSignal};
+use model::{
+    Access, Connection, ConnectionMode, ConnectionStatus, Delivery, Sealed, Stack, WiringStep,
+};
 
 use crate::attrs::{Item, get_s, get_time, n, opt_s, s, time};
 use crate::{StoreError, keys};
@@ -16,6 +19,17 @@ fn parsed<T>(item: &Item, name: &str, parse: fn(&str) -> Option<T>) -> Result<T,
 /// events rather than going silent, as SNS never confirms an existing subscription again.
 const SCHEMA: &str = "schema";
 const CURRENT_SCHEMA: u32 = 2;
+
+/// Present only for EventBridge delivery: every connection before it delivered through SNS and
+/// names its topic.
+const DELIVERY: &str = "delivery";
+
+/// The account signals' attributes (`Store::record_signal` writes them).
+pub(crate) const SENDING_ENABLED: &str = "sending_enabled";
+pub(crate) const SENDING_AT: &str = "sending_at";
+pub(crate) const ADVISOR_STATUS: &str = "advisor_status";
+pub(crate) const ADVISOR_RECOMMENDATION: &str = "advisor_recommendation";
+pub(crate) const ADVISOR_AT: &str = "advisor_at";
 
 pub(crate) fn connection_item(c: &Connection) -> Item {
     let mut item = Item::from([
@@ -31,11 +45,14 @@ pub(crate) fn connection_item(c: &Connection) -> Item {
         ("status".into(), s(c.status.as_str())),
         ("account_id".into(), s(&c.account_id)),
         ("region".into(), s(&c.region)),
-        ("topic_arn".into(), s(&c.topic_arn)),
         ("created_at".into(), time(c.created_at)),
         ("updated_at".into(), time(c.updated_at)),
         (SCHEMA.into(), n(CURRENT_SCHEMA)),
     ]);
+    match &c.delivery {
+        Delivery::Sns { topic_arn } => item.insert("topic_arn".into(), s(topic_arn)),
+        Delivery::EventBridge => item.insert(DELIVERY.into(), s(c.delivery.as_str())),
+    };
     if let Some(set) = &c.configuration_set {
         item.insert("configuration_set".into(), s(set));
     }
@@ -69,6 +86,36 @@ pub(crate) fn connection_item(c: &Connection) -> Item {
         );
     }
     item
+}
+
+fn delivery_from(item: &Item) -> Result<Delivery, StoreError> {
+    match opt_s(item, DELIVERY).as_deref() {
+        None => Ok(Delivery::Sns {
+            topic_arn: get_s(item, "topic_arn")?.to_owned(),
+        }),
+        Some("eventbridge") => Ok(Delivery::EventBridge),
+        Some(_) => Err(StoreError::Corrupt(format!("attribute {DELIVERY}"))),
+    }
+}
+
+fn signals_from(item: &Item) -> Result<AccountSignals, StoreError> {
+    let sending = match item.get(SENDING_ENABLED).map(|v| v.as_bool()) {
+        None => None,
+        Some(Ok(enabled)) => Some(SendingSignal {
+            enabled: *enabled,
+            at: get_time(item, SENDING_AT)?,
+        }),
+        Some(Err(_)) => return Err(StoreError::Corrupt(SENDING_ENABLED.into())),
+    };
+    let advisor = match item.contains_key(ADVISOR_STATUS) {
+        false => None,
+        true => Some(AdvisorSignal {
+            status: parsed(item, ADVISOR_STATUS, AdvisorStatus::parse)?,
+            recommendation: opt_s(item, ADVISOR_RECOMMENDATION).unwrap_or_default(),
+            at: get_time(item, ADVISOR_AT)?,
+        }),
+    };
+    Ok(AccountSignals { sending, advisor })
 }
 
 fn binary(item: &Item, name: &str) -> Result<Vec<u8>, StoreError> {
@@ -145,7 +192,7 @@ pub(crate) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
         status,
         account_id: get_s(item, "account_id")?.to_owned(),
         region: get_s(item, "region")?.to_owned(),
-        topic_arn: get_s(item, "topic_arn")?.to_owned(),
+        delivery: delivery_from(item)?,
         configuration_set: opt_s(item, "configuration_set"),
         last_error: opt_s(item, "last_error"),
         wiring_steps: steps_from(item),
@@ -158,6 +205,7 @@ pub(crate) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
             }
             false => None,
         },
+        signals: signals_from(item)?,
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
     })

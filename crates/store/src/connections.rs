@@ -9,7 +9,7 @@ use super::connection_items::{connection_from, connection_item, sealed_from, sec
 use super::{Store, StoreError, keys};
 use model::Sealed;
 use model::connection::{TopicProof, Transition};
-use model::{Connection, ConnectionMode, ConnectionStatus, WiringStep};
+use model::{Connection, ConnectionMode, ConnectionStatus, Delivery, WiringStep};
 
 impl Store {
     pub(crate) fn connection_update(&self, cid: &str) -> UpdateBuilder {
@@ -250,26 +250,9 @@ impl Store {
             )?);
         }
         transaction.send().await?;
-        // The topic's route, only if it is still this connection's (another project of the same
-        // owner may have proven the topic since).
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::topic(&connection.topic_arn)))
-            .key(keys::SK, s(keys::TOPIC_SK))
-            .condition_expression("connection_id = :cid")
-            .expression_attribute_values(":cid", s(&connection.id))
-            .send()
-            .await;
-        match result {
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(())
-            }
-            other => other.map(|_| ()).map_err(Into::into),
+        match &connection.delivery {
+            Delivery::Sns { topic_arn } => self.unroute_topic(topic_arn, &connection.id).await,
+            Delivery::EventBridge => self.unroute_eventbridge(connection).await,
         }
     }
 }

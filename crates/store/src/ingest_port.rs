@@ -1,8 +1,11 @@
 //! The ingest core's port, served by the table: each method is the `Store` method of that name.
 
 use chrono::{DateTime, Utc};
+use ingest::eventbridge::EventBridgeStore;
 use ingest::{IngestStore, IngestWrite, WriteOutcome};
 use model::Connection;
+use model::connection::EventBridgeRoute;
+use model::signals::Signal;
 
 use crate::{Store, StoreError};
 
@@ -50,6 +53,26 @@ impl IngestStore for Store {
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
         Store::resubscribed(self, cid, signed_at, now).await
+    }
+
+    async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, StoreError> {
+        Store::write_ingest(self, write).await
+    }
+}
+
+impl EventBridgeStore for Store {
+    type Error = StoreError;
+
+    async fn eventbridge_routes(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<EventBridgeRoute>, StoreError> {
+        Store::eventbridge_routes(self, account_id, region).await
+    }
+
+    async fn record_signal(&self, cid: &str, signal: &Signal) -> Result<bool, StoreError> {
+        Store::record_signal(self, cid, signal).await
     }
 
     async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, StoreError> {

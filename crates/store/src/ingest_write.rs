@@ -23,7 +23,7 @@ impl Store {
             .map(|event| {
                 EventRow {
                     project_id: write.project_id,
-                    sk: keys::event_sk(write.sns_message_id, &event.recipient),
+                    sk: keys::event_sk(write.delivery_id, &event.recipient),
                     sent_at: notification.mail.sent_at,
                     expires_at: write.expires_at,
                     event: &event,

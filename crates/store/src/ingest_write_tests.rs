@@ -67,11 +67,11 @@ fn worst_bounce(bounce_type: &str) -> SesNotification {
     ses::parse(&document.to_string()).expect("the worst case is within the parser's limits")
 }
 
-fn write<'n>(notification: &'n SesNotification, sns_message_id: &'n str) -> IngestWrite<'n> {
+fn write<'n>(notification: &'n SesNotification, delivery_id: &'n str) -> IngestWrite<'n> {
     IngestWrite {
         project_id: "prj_01j0000000000000000000000",
         connection_id: "con_01j0000000000000000000000",
-        sns_message_id,
+        delivery_id,
         notification,
         received_at: Utc::now(),
         expires_at: (Utc::now() + chrono::Duration::days(90)).timestamp(),
@@ -120,8 +120,8 @@ fn corpus() -> Vec<(String, SesNotification)> {
 #[test]
 fn typical_events_are_one_write_unit_and_read_back_whole() {
     let store = store();
-    for (sns_message_id, notification) in corpus() {
-        let write = write(&notification, &sns_message_id);
+    for (delivery_id, notification) in corpus() {
+        let write = write(&notification, &delivery_id);
         let items = store.ingest_items(&write).unwrap();
         let events: Vec<_> = write.events(&notification.recipients).collect();
         for (item, written) in items.iter().zip(&events) {
@@ -153,7 +153,7 @@ fn typical_events_are_one_write_unit_and_read_back_whole() {
 #[test]
 fn a_copy_lands_on_the_same_keys() {
     let store = store();
-    let (sns_message_id, notification) = corpus().swap_remove(0);
+    let (delivery_id, notification) = corpus().swap_remove(0);
     let keys_of = |id: &str| -> Vec<String> {
         store
             .ingest_items(&write(&notification, id))
@@ -162,9 +162,9 @@ fn a_copy_lands_on_the_same_keys() {
             .map(|i| format!("{:?}/{:?}", i[keys::PK], i[keys::SK]))
             .collect()
     };
-    let first = keys_of(&sns_message_id);
+    let first = keys_of(&delivery_id);
     assert_eq!(first.len(), notification.recipients.len());
-    assert_eq!(first, keys_of(&sns_message_id));
+    assert_eq!(first, keys_of(&delivery_id));
     assert!(
         keys_of("another-sns-message")
             .iter()

@@ -6,6 +6,7 @@
 //! | API key (hash only) | `P#<pid>` | `KEY#<kid>` | `K#<kid>` / `KEY` |
 //! | connection | `C#<cid>` | `CONN` | `P#<pid>#CONNS` / `<cid>` |
 //! | topic route (a proven topic's connection) | `T#<topic arn>` | `TOPIC` | |
+//! | EventBridge route (a proven account's connection) | `EB#<account>#<region>` | `<configuration set>` | |
 //! | topic proof (token hash only) | `TP#<token sha256>` | `TOPIC_PROOF` | |
 //! | role onboarding (token hash only) | `OB#<token sha256>` | `ONBOARDING` | |
 //! | event | `M#<pid>#<ses message id>` | `E#<delivery key>` | `E#<pid>#<shard>` / `E#<event id>` |
@@ -98,6 +99,12 @@ pub fn onboarding(token_sha256: &str) -> String {
 
 pub fn topic(arn: &str) -> String {
     ["T#", arn].concat()
+}
+
+/// The EventBridge routes of one account and region: one per configuration set, so the account's
+/// signals reach each of its connections and its mail events only the set's own.
+pub fn eventbridge_routes(account_id: &str, region: &str) -> String {
+    ["EB#", account_id, "#", region].concat()
 }
 
 pub fn topic_proof(token_sha256: &str) -> String {

@@ -8,6 +8,7 @@ mod connection_port;
 pub mod connections;
 pub mod counters;
 pub mod event_item;
+pub mod eventbridge;
 pub mod events;
 mod ingest_port;
 pub mod ingest_write;

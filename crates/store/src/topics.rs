@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use model::Connection;
 
 use crate::attrs::{Item, get_n, get_s, s, time};
-use crate::conditions::ignore_missing;
+use crate::conditions::{ignore_missing, ignore_missing_delete};
 use crate::{Store, StoreError, keys};
 
 impl Store {
@@ -34,12 +34,15 @@ impl Store {
         connection: &Connection,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
+        let Some(topic_arn) = connection.topic_arn() else {
+            return Ok(());
+        };
         let result = self
             .connection_update(&connection.id)
             .update_expression("SET topic_proven_at = :t")
             .condition_expression("attribute_exists(pk) AND topic_arn = :topic")
             .expression_attribute_values(":t", time(now))
-            .expression_attribute_values(":topic", s(&connection.topic_arn))
+            .expression_attribute_values(":topic", s(topic_arn))
             .send()
             .await;
         ignore_missing(result).map(|_| ())
@@ -50,11 +53,14 @@ impl Store {
     /// prove it); a subscription confirmation names no endpoint, so it proves only its own
     /// connection and never moves a route.
     pub async fn route_topic(&self, connection: &Connection) -> Result<(), StoreError> {
+        let Some(topic_arn) = connection.topic_arn() else {
+            return Ok(());
+        };
         self.client
             .put_item()
             .table_name(&self.table)
             .set_item(Some(Item::from([
-                (keys::PK.into(), s(keys::topic(&connection.topic_arn))),
+                (keys::PK.into(), s(keys::topic(topic_arn))),
                 (keys::SK.into(), s(keys::TOPIC_SK)),
                 ("connection_id".into(), s(&connection.id)),
             ])))
@@ -74,5 +80,21 @@ impl Store {
             return Ok(None);
         };
         self.get_connection(get_s(&item, "connection_id")?).await
+    }
+
+    /// Forgets the topic's route, only if it is still this connection's (another project of the
+    /// same owner may have proven the topic since).
+    pub(crate) async fn unroute_topic(&self, topic_arn: &str, cid: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::topic(topic_arn)))
+            .key(keys::SK, s(keys::TOPIC_SK))
+            .condition_expression("connection_id = :cid")
+            .expression_attribute_values(":cid", s(cid))
+            .send()
+            .await;
+        ignore_missing_delete(result)
     }
 }

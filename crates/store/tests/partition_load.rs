@@ -71,11 +71,11 @@ fn ten_thousand_events_a_second_keep_every_partition_key_under_its_limit() {
         notification.mail.ses_message_id =
             format!("0102019{i:09x}-5e4f3a2b-1c0d-4e9f-8a7b-6c5d4e3f2a1b-000000");
         notification.recipients.truncate(1);
-        let sns_message_id = format!("7f1c2a5e-0b8d-5d3e-9f4a-{i:012x}");
+        let delivery_id = format!("7f1c2a5e-0b8d-5d3e-9f4a-{i:012x}");
         let write = IngestWrite {
             project_id,
             connection_id: connections[i % connections.len()],
-            sns_message_id: &sns_message_id,
+            delivery_id: &delivery_id,
             notification: &notification,
             received_at: Utc::now(),
             expires_at: (Utc::now() + chrono::Duration::days(90)).timestamp(),

@@ -4,6 +4,7 @@ gets a signed SubscriptionConfirmation; outputs resolve; DeleteStack removes eve
 
 import json
 import time
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -216,3 +217,83 @@ def test_event_destination_storage_contract():
         cfn.delete_stack(StackName="contract")
         assert backend.event_destinations == {}
         assert "contract" not in backend.core_backend.config_sets
+
+
+INGEST = Path(__file__).resolve().parents[3] / "cloudformation" / "eventbridge-ingest.yaml"
+
+
+def client_in(emulator, service, account, region=REGION):
+    c = emulator.client(service, region)
+    c.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.add_header(
+        "x-moto-account-id", account))
+    return c
+
+
+def test_eventbridge_ingest_stack_goes_with_its_policies(emulator):
+    """eventbridge-ingest.yaml (test_eventbridge.py checks what it creates): DeleteStack removes
+    the bus with its policy and rule, and the queues."""
+    account = "222222222222"
+    cfn = client_in(emulator, "cloudformation", account)
+    events, sqs = client_in(emulator, "events", account), client_in(emulator, "sqs", account)
+    stack_id = cfn.create_stack(
+        StackName="ingest", TemplateBody=INGEST.read_text(),
+        Parameters=[{"ParameterKey": "BusName", "ParameterValue": "trackses-cfn"}])["StackId"]
+    outputs = {o["OutputKey"]: o["OutputValue"]
+               for o in wait_status(cfn, stack_id, "CREATE_COMPLETE")["Outputs"]}
+    assert outputs["BusArn"] == f"arn:aws:events:{REGION}:{account}:event-bus/trackses-cfn"
+    assert json.loads(events.describe_event_bus(Name="trackses-cfn")["Policy"])["Statement"]
+    assert len(sqs.list_queues()["QueueUrls"]) == 3
+    cfn.delete_stack(StackName=stack_id)
+    wait_status(cfn, stack_id, "DELETE_COMPLETE")
+    assert [b["Name"] for b in events.list_event_buses()["EventBuses"]] == ["default"]
+    assert not sqs.list_queues().get("QueueUrls")
+
+
+def test_event_bus_policy_older_properties(emulator):
+    """AWS::Events::EventBusPolicy without Statement: Action, Principal (an account or "*") and a
+    Condition {Type, Key, Value}, as PutPermission takes them; deleting the stack removes them."""
+    account = "222222222222"
+    template = {"Resources": {
+        "One": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+            "StatementId": "one", "Action": "events:PutEvents", "Principal": "444444444444"}},
+        "Org": {"Type": "AWS::Events::EventBusPolicy", "Properties": {
+            "StatementId": "org", "Action": "events:PutEvents", "Principal": "*",
+            "Condition": {"Type": "StringEquals", "Key": "aws:PrincipalOrgID",
+                          "Value": "o-1234567890"}}},
+    }}
+    cfn, events = client_in(emulator, "cloudformation", account), client_in(emulator, "events",
+                                                                             account)
+    stack_id = cfn.create_stack(StackName="bus-policy",
+                                TemplateBody=json.dumps(template))["StackId"]
+    wait_status(cfn, stack_id, "CREATE_COMPLETE")
+    bus = f"arn:aws:events:{REGION}:{account}:event-bus/default"
+    statements = json.loads(events.describe_event_bus()["Policy"])["Statement"]
+    assert sorted(statements, key=lambda s: s["Sid"]) == [
+        {"Sid": "one", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444444444444:root"},
+         "Action": "events:PutEvents", "Resource": bus},
+        {"Sid": "org", "Effect": "Allow", "Principal": "*",
+         "Action": "events:PutEvents", "Resource": bus,
+         "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1234567890"}}},
+    ], statements
+    cfn.delete_stack(StackName=stack_id)
+    wait_status(cfn, stack_id, "DELETE_COMPLETE")
+    assert "Policy" not in events.describe_event_bus()
+
+
+def test_eventbridge_destination_must_be_the_default_bus(emulator):
+    account = "222222222222"
+    cfn = client_in(emulator, "cloudformation", account)
+    template = {"Resources": {
+        "Set": {"Type": "AWS::SES::ConfigurationSet", "Properties": {"Name": "eb-set"}},
+        "Dest": {"Type": "AWS::SES::ConfigurationSetEventDestination", "Properties": {
+            "ConfigurationSetName": {"Ref": "Set"},
+            "EventDestination": {"Name": "eb", "Enabled": True, "MatchingEventTypes": ["send"],
+                                 "EventBridgeDestination": {"EventBusArn": {"Fn::Sub": (
+                                     "arn:aws:events:${AWS::Region}:${AWS::AccountId}:"
+                                     "event-bus/trackses-ses-events")}}}}},
+    }}
+    with pytest.raises(ClientError) as exc:  # moto fails CreateStack itself (README)
+        cfn.create_stack(StackName="eb-destination", TemplateBody=json.dumps(template))
+    error = exc.value.response["Error"]
+    assert error["Code"] == "ValidationError", error
+    assert "only the default event bus" in error["Message"], error

@@ -128,8 +128,11 @@ def recorded(emulator, request_id):
 
 
 def parameters(webhook, callback_arn, token=TOKEN):
-    values = {"TrackSesAccountId": TRACKSES, "ExternalId": EXTERNAL_ID, "WebhookUrl": webhook,
-              "ConnectionToken": token, "CallbackTopicArn": callback_arn}
+    """Delivery=sns: SES -> the stack's topic -> trackses' webhook (test_eventbridge.py deploys
+    the template with Delivery=eventbridge)."""
+    values = {"TrackSesAccountId": TRACKSES, "ExternalId": EXTERNAL_ID, "Delivery": "sns",
+              "EventBusArn": f"arn:aws:events:{REGION}:{TRACKSES}:event-bus/trackses-ses-events",
+              "WebhookUrl": webhook, "ConnectionToken": token, "CallbackTopicArn": callback_arn}
     return [{"ParameterKey": k, "ParameterValue": v} for k, v in values.items()]
 
 
@@ -156,7 +159,7 @@ def test_customer_stack_registers_through_the_callback_topic(emulator, receiver)
         "ResourceType": "Custom::TrackSesConnection",
         "ResourceProperties": {
             "ServiceToken": callback, "ServiceTimeout": "900", "ConnectionToken": TOKEN,
-            "RoleArn": role_arn,
+            "RoleArn": role_arn, "Delivery": "sns",
             "TopicArn": topic, "ConfigurationSetName": f"trackses-{stack_uuid}",
             "ExternalId": EXTERNAL_ID,
         },

@@ -376,6 +376,52 @@ def test_open_and_click_via_emulator_endpoint_and_v1_sends(emulator, receiver):
     receiver.expect_nothing("/engagement", wait=0.5)
 
 
+def test_later_events_in_aws_shapes_each_only_to_destinations_matching_its_type(emulator, receiver):
+    """AWS's "Examples of event data that Amazon SES publishes to Amazon SNS": Reject
+    (`reject.reason`), Rendering Failure (`failure.errorMessage`/`templateName`), DeliveryDelay
+    (`deliveryDelay` with `delayType`, `expirationTime`, one `delayedRecipients` entry per
+    recipient) and Subscription (`subscription` with `contactList`, `source`, new and old topic
+    preferences)."""
+    s = Setup(emulator, receiver)
+    topic = s.topic("/later")
+    kinds = {"reject": ("REJECT", "Reject", "reject"),
+             "renderingFailure": ("RENDERING_FAILURE", "Rendering Failure", "failure"),
+             "deliveryDelay": ("DELIVERY_DELAY", "DeliveryDelay", "deliveryDelay"),
+             "subscription": ("SUBSCRIPTION", "Subscription", "subscription")}
+    config_set = s.config_set(d=(topic, [m for m, _, _ in kinds.values()], True))
+    ses = emulator.client("ses", REGION)
+    ses.verify_email_identity(EmailAddress="later@example.net")
+    message_id = ses.send_email(
+        Source="later@example.net", Destination={"ToAddresses": ["a@example.com", "b@example.com"]},
+        Message={"Subject": {"Data": "Later"}, "Body": {"Text": {"Data": "x"}}},
+        ConfigurationSetName=config_set,
+    )["MessageId"]
+    for kind, (_, event_type, key) in kinds.items():
+        status, body = post(emulator, "/_trackses/ses/engagement",
+                            {"message_id": message_id, "type": kind})
+        assert status == 200 and body == {"eventType": event_type, "published": 1}, body
+        [event] = s.events("/later", 1)
+        assert event["eventType"] == event_type and event["mail"]["messageId"] == message_id
+        detail = event[key]
+        if kind == "reject":
+            assert detail == {"reason": "Bad content"}
+        elif kind == "renderingFailure":
+            assert detail["errorMessage"] and detail["templateName"], detail
+        elif kind == "deliveryDelay":
+            assert detail["delayType"] == "TransientCommunicationFailure", detail
+            assert TS.fullmatch(detail["timestamp"]) and TS.fullmatch(detail["expirationTime"])
+            assert [r["emailAddress"] for r in detail["delayedRecipients"]] == [
+                "a@example.com", "b@example.com"], detail
+        else:
+            assert detail["source"] == "UnsubscribeHeader" and detail["contactList"], detail
+            assert detail["newTopicPreferences"]["unsubscribeAll"] is True, detail
+    # Open is not among the destination's types: nothing is published.
+    status, body = post(emulator, "/_trackses/ses/engagement",
+                        {"message_id": message_id, "type": "open"})
+    assert status == 200 and body["published"] == 0, body
+    receiver.expect_nothing("/later", wait=0.5)
+
+
 def signed_get(emulator, service, region, path):
     """A GET as current SDKs send it (boto3's model lists with POST) -> (status, JSON body)."""
     request = AWSRequest(method="GET", url=f"{emulator.base}{path}")
@@ -408,3 +454,33 @@ def test_identities_page_and_a_foreign_next_token_is_a_bad_request(emulator):
     status, refused = signed_get(emulator, "ses", region, "/v2/email/identities?NextToken=nope")
     assert status == 400 and refused["__type"] == "BadRequestException", refused
     assert error_code(ses.list_email_identities, NextToken="not-a-token") == "BadRequestException"
+
+
+def test_eventbridge_destinations_name_the_accounts_default_bus(emulator):
+    """SES publishes only to the default bus ("Only the default bus is supported"), the sending
+    account's in the set's region: any other EventBusArn is a BadRequestException."""
+    sesv2 = emulator.client("sesv2", REGION)
+    account = emulator.client("sts", REGION).get_caller_identity()["Account"]
+    name = unique("bus-set")
+    sesv2.create_configuration_set(ConfigurationSetName=name)
+
+    def definition(bus_arn):
+        return {"Enabled": True, "MatchingEventTypes": ["SEND"],
+                "EventBridgeDestination": {"EventBusArn": bus_arn}}
+
+    for bus in (f"arn:aws:events:{REGION}:{account}:event-bus/trackses-ses-events",
+                f"arn:aws:events:{REGION}:210987654321:event-bus/default",
+                f"arn:aws:events:eu-west-1:{account}:event-bus/default", "default"):
+        assert error_code(sesv2.create_configuration_set_event_destination,
+                          ConfigurationSetName=name, EventDestinationName="bus",
+                          EventDestination=definition(bus)) == "BadRequestException", bus
+    default = f"arn:aws:events:{REGION}:{account}:event-bus/default"
+    sesv2.create_configuration_set_event_destination(
+        ConfigurationSetName=name, EventDestinationName="bus",
+        EventDestination=definition(default))
+    assert error_code(sesv2.update_configuration_set_event_destination,
+                      ConfigurationSetName=name, EventDestinationName="bus",
+                      EventDestination=definition(default.replace("default", "other"))) == \
+        "BadRequestException"
+    got = sesv2.get_configuration_set_event_destinations(ConfigurationSetName=name)
+    assert got["EventDestinations"] == [{"Name": "bus", **definition(default)}], got

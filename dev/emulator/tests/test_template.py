@@ -55,7 +55,7 @@ def test_only_wiring_decrypts_or_assumes_and_never_in_its_own_account():
 
 def test_every_function_has_reserved_concurrency_and_a_throttle_alarm():
     found = resources()
-    assert len(functions(found)) == 6
+    assert len(functions(found)) == 7
     watched = {
         r["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for r in found.values()

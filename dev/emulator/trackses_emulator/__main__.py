@@ -19,6 +19,7 @@ from . import (
     cfn_patches,
     dynamodb_patches,
     dynamodb_streams_patches,
+    events_patches,
     faults,
     lambda_delivery,
     request_log,
@@ -45,6 +46,7 @@ def main() -> None:
     dynamodb_streams_patches.apply()  # AWS-shaped stream records, iterators, retention
     capacity_meter.apply()  # units AWS would bill; GET/DELETE /_trackses/dynamodb/capacity
     ses_patches.apply()  # SESv2 event destinations and account, SES event publishing
+    events_patches.apply()  # EventBridge forwarding, bus and queue policies, PutEvents rules
     sts_iam_patches.apply()  # AssumeRole trust policies, IAM user and customer role policies
     faults.apply()  # POST/GET/DELETE /_trackses/faults (inside the request log: 500s are logged)
     request_log.apply()  # GET/DELETE /_trackses/requests

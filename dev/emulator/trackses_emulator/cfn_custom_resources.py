@@ -74,9 +74,10 @@ _orig: dict = {}
 
 
 def _cfn_strings(value):
-    """Properties as CloudFormation sends them to providers: every scalar a string."""
+    """Properties as CloudFormation sends them to providers: every scalar a string, and no
+    property that `!Ref AWS::NoValue` removed (moto resolves it to None)."""
     if isinstance(value, dict):
-        return {k: _cfn_strings(v) for k, v in value.items()}
+        return {k: _cfn_strings(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
         return [_cfn_strings(v) for v in value]
     if isinstance(value, bool):

@@ -11,10 +11,20 @@ referencing them and still reports CREATE_COMPLETE):
                                         {configuration set name: [destination, ...]} with each
                                         destination in SESv2 API shape
                                         {Name, Enabled, MatchingEventTypes, SnsDestination:
-                                        {TopicArn}} (moto has no place for it)
+                                        {TopicArn}} (moto has no place for it); an
+                                        EventBridgeDestination must name the account's default
+                                        bus, as in the SESv2 API
+
+- AWS::Events::EventBusPolicy        -> one statement (StatementId) of the bus's resource
+                                        policy: the Statement form, or the older
+                                        Action/Principal/Condition properties; Ref = StatementId
+- AWS::SQS::QueuePolicy              -> the Policy attribute of every queue (URL) in Queues,
+                                        removed again on delete
 
 and AWS::IAM::Role's inline Policies are stored as JSON text, as iam:PutRolePolicy stores them
-(moto keeps the template's dict, and GetRolePolicy then serves its Python repr).
+(moto keeps the template's dict, and GetRolePolicy then serves its Python repr); `!Ref` of an
+AWS::Events::EventBus is its name, as in AWS (moto handed the bus object itself to whatever
+referenced it).
 
 moto registers models through CloudFormationModel.__subclasses__() (direct subclasses only), so
 defining the classes registers them; apply() clears moto's cached model map.
@@ -25,12 +35,18 @@ import re
 from typing import Any
 
 from moto.cloudformation import parsing
+from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
+from moto.events.models import EventBus, EventBusPolicyStatement, events_backends
 from moto.iam.models import Role
 from moto.ses.exceptions import ConfigurationSetDoesNotExist, EventDestinationAlreadyExists
 from moto.ses.models import ses_backends
 from moto.sesv2.models import sesv2_backends
 from moto.sns.models import sns_backends
+from moto.sqs.exceptions import QueueDoesNotExist
+from moto.sqs.models import sqs_backends
+
+from .ses_patches import eventbridge_destination_problem
 
 
 def _sns(arn: str):
@@ -223,6 +239,9 @@ class SESConfigurationSetEventDestinationResource(_Base, CloudFormationModel):
         if config_set not in ses_backends[account_id][region_name].config_sets:
             raise ConfigurationSetDoesNotExist(f"Configuration set <{config_set}> does not exist.")
         dest = cls.to_sesv2(props["EventDestination"])
+        problem = eventbridge_destination_problem(dest, account_id, region_name)
+        if problem:
+            raise ValidationError(message=problem)
         listed = event_destinations(account_id, region_name).setdefault(config_set, [])
         if any(d["Name"] == dest["Name"] for d in listed):
             raise EventDestinationAlreadyExists(f"Event destination {dest['Name']} already exists.")
@@ -238,6 +257,79 @@ class SESConfigurationSetEventDestinationResource(_Base, CloudFormationModel):
             store.pop(self.config_set, None)
 
 
+# --- EventBridge and SQS policies ------------------------------------------------------
+
+
+class EventBusPolicyResource(_Base, CloudFormationModel):
+    def __init__(self, bus_name: str, statement_id: str):
+        self.physical_resource_id = statement_id
+        self.bus_name = bus_name
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::Events::EventBusPolicy"
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        backend = events_backends[account_id][region_name]
+        bus = backend.describe_event_bus(props.get("EventBusName") or "default")
+        sid = props["StatementId"]
+        statement = props.get("Statement")
+        if statement is None:  # the older properties, validated as PutPermission does
+            backend.put_permission(bus.name, props.get("Action"), props.get("Principal"), sid,
+                                   props.get("Condition"), None)
+        else:
+            bus._statements[sid] = EventBusPolicyStatement.from_dict({
+                "Sid": sid, "Effect": statement.get("Effect", "Allow"),
+                "Principal": statement["Principal"], "Action": statement["Action"],
+                "Resource": statement.get("Resource", bus.arn),
+                "Condition": statement.get("Condition"),
+            })
+        return cls(bus.name, sid)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        bus = events_backends[account_id][region_name].event_buses.get(self.bus_name)
+        if bus is not None:
+            bus.remove_statement(self.physical_resource_id)
+
+
+class SQSQueuePolicyResource(_Base, CloudFormationModel):
+    def __init__(self, name: str, queue_urls: list[str]):
+        self.physical_resource_id = name
+        self.queue_urls = queue_urls
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::SQS::QueuePolicy"
+
+    @staticmethod
+    def _set_policy(url: str, region_name: str, policy: str) -> None:
+        account, name = url.rstrip("/").split("/")[-2:]  # https://sqs.<region>.../<account>/<name>
+        sqs_backends[account][region_name].set_queue_attributes(name, {"Policy": policy})
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[misc]
+        cls, resource_name, cloudformation_json, account_id, region_name, **kwargs
+    ):
+        props = cloudformation_json["Properties"]
+        policy = props["PolicyDocument"]
+        if not isinstance(policy, str):
+            policy = json.dumps(policy)
+        for url in props["Queues"]:
+            cls._set_policy(url, region_name, policy)
+        return cls(resource_name, list(props["Queues"]))
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        for url in self.queue_urls:
+            try:
+                self._set_policy(url, region_name, "")
+            except QueueDoesNotExist:  # deleted before its policy
+                pass
+
+
 _orig: dict = {}
 
 
@@ -251,5 +343,6 @@ def apply() -> None:
     if not _orig:
         _orig["role_put_policy"] = Role.put_policy
         Role.put_policy = _role_put_policy
+        EventBus.physical_resource_id = property(lambda bus: bus.name)  # what Ref returns
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

@@ -3,7 +3,9 @@
 SESv2 API (state lives on moto's backends, so moto's reset clears it):
 - Create/Get/Update/DeleteConfigurationSetEventDestination(s), stored as cfn_patches expects;
 - PutEmailIdentityConfigurationSetAttributes (GetEmailIdentity returns ConfigurationSetName);
-- GetAccount: sandbox quota (200/day, 1/s) unless switched to production (50000/day, 14/s);
+- GetAccount: sandbox quota (200/day, 1/s) unless switched to production (50000/day, 14/s), and
+  SendingEnabled as PutAccountSendingAttributes (v1: UpdateAccountSendingEnabled) left it; while
+  it is off, sends fail (v2 SendingPausedException, v1 AccountSendingPausedException);
 - GetConfigurationSet: SendingOptions.SendingEnabled is a boolean (moto nests an object);
 - operations on the paths current SDKs use (sesv2_routes), e.g. GET /v2/email/configuration-sets;
 - identities are verified for sending on creation (VerifiedForSendingStatus true);
@@ -13,27 +15,38 @@ SESv2 API (state lives on moto's backends, so moto's reset clears it):
 Event publishing (https://docs.aws.amazon.com/ses/latest/dg/event-publishing-retrieving-sns-contents.html):
 SESv2 SendEmail and v1 SendEmail/SendRawEmail with a configuration set (explicit or the identity's
 default) publish Send, then Delivery/Bounce/Complaint per recipient (mailbox simulator addresses
-bounce/complain like AWS's) to every enabled SNS event destination matching the event type,
-through SNS's normal Publish path.
+bounce/complain like AWS's) to every enabled event destination matching the event type: an SNS
+destination through SNS's normal Publish path, an EventBridge destination (only the account's
+default bus in the set's region, as AWS allows: "Only the default bus is supported") as an
+`aws.ses` event on that bus (https://docs.aws.amazon.com/ses/latest/dg/monitoring-eventbridge.html):
+detail-type by event type (DETAIL_TYPES), detail the same document SNS gets, resources the
+configuration set's ARN. A change of the account's sending status publishes `Sending Status
+Enabled`/`Disabled` there too.
 
 Emulator-only endpoints (unsigned JSON POSTs):
 - /_trackses/ses/account    {"account_id"?, "region", "production": bool} -> GetAccount-like JSON
 - /_trackses/ses/engagement {"message_id", "type": "open"|"click", "link"?, "link_tags"?}
                             -> publishes an Open/Click event for a message sent with a set
+- /_trackses/ses/advisor    {"account_id"?, "region", "status": "open"|"resolved", "type"?,
+                             "impact"?, "description"?, "resource_arn"?}
+                            -> an `Advisor Recommendation Status Open/Resolved` event on the
+                               account's default bus -> {"id", "detail-type"}
 """
 
 import base64
 import email
 import json
 import logging
+import re
 import threading
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.utils import formataddr, getaddresses, parseaddr
 from urllib.parse import unquote, urlparse
 
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.core.exceptions import InvalidToken, JsonRESTError
+from moto.core.responses import ActionResult, EmptyResult
 from moto.iam.models import iam_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.ses.exceptions import ConfigurationSetDoesNotExist, NotFoundException, SesError
@@ -45,7 +58,7 @@ from moto.sesv2.responses import SESV2Response
 from moto.sns.models import sns_backends
 from moto.utilities.utils import get_partition
 
-from . import sesv2_routes
+from . import events_patches, sesv2_routes
 
 log = logging.getLogger("trackses_emulator.ses")
 
@@ -58,6 +71,15 @@ SIMULATOR = "simulator.amazonses.com"
 OUTGOING_IP, REMOTE_MTA_IP = "54.240.7.18", "198.51.100.25"  # documentation addresses
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0"
 CLIENT_IP = "192.0.2.44"
+# EventBridge detail-type of each SES event type (monitoring-eventbridge.html, "SES events").
+DETAIL_TYPES = {"Send": "Email Sent", "Delivery": "Email Delivered", "Bounce": "Email Bounced",
+                "Complaint": "Email Complaint Received", "Reject": "Email Rejected",
+                "Open": "Email Opened", "Click": "Email Clicked",
+                "Rendering Failure": "Email Rendering Failed",
+                "DeliveryDelay": "Email Delivery Delayed", "Subscription": "Email Subscribed"}
+ADVISOR_DETAIL_TYPES = {"open": "Advisor Recommendation Status Open",
+                        "resolved": "Advisor Recommendation Status Resolved"}
+_EVENT_BUS = re.compile(r"arn:aws[a-z0-9-]*:events:([a-z0-9-]+):(\d{12}):event-bus/(.+)")
 
 _orig: dict = {}
 _sent: dict[str, dict] = {}  # SES MessageId -> {account, region, config_set, mail}
@@ -80,6 +102,10 @@ class BadRequestException(JsonRESTError):
 
 class ConfigurationSetSendingPaused(SesError):  # v1 (query API) error
     code = "ConfigurationSetSendingPausedException"
+
+
+class AccountSendingPaused(SesError):  # v1 (query API) error
+    code = "AccountSendingPausedException"
 
 
 class SendingPausedException(JsonRESTError):
@@ -142,6 +168,36 @@ def _production(backend: SESBackend) -> bool:
     return getattr(backend, "trackses_production", False)
 
 
+def _account_sending(backend: SESBackend) -> bool:
+    return getattr(backend, "trackses_sending_enabled", True)
+
+
+def _set_account_sending(backend: SESBackend, enabled: bool) -> None:
+    """Enable or pause the account's sending; a change is published to its default bus."""
+    if enabled == _account_sending(backend):
+        return
+    backend.trackses_sending_enabled = enabled
+    events_patches.put_aws_event(
+        backend.account_id, backend.region_name, "aws.ses",
+        f"Sending Status {'Enabled' if enabled else 'Disabled'}", _sending_status(enabled), [])
+
+
+def _sending_status(enabled: bool) -> dict:
+    """The detail of a Sending Status event. AWS documents it only for tenants (SES Developer
+    Guide, "Tenants" > "Setting up EventBridge notifications": resources the tenant's ARN, this
+    detail); the account's own status is given the same detail, with no resource (an account
+    has no SES ARN). The owner's PutAccountSendingAttributes is the CUSTOMER_MANAGED origin;
+    lastUpdatedTimestamp is a Java date-time array, nanoseconds last."""
+    now = _now()
+    return {"version": "1.0.0", "data": {
+        "origin": "CUSTOMER_MANAGED",
+        "record": {"status": "ENABLED" if enabled else "DISABLED",
+                   "cause": "Status manually updated.",
+                   "lastUpdatedTimestamp": [now.year, now.month, now.day, now.hour, now.minute,
+                                            now.second, now.microsecond * 1000]},
+    }}
+
+
 def _account(backend: SESBackend) -> dict:
     max_day, max_rate = PRODUCTION_QUOTA if _production(backend) else SANDBOX_QUOTA
     return {
@@ -153,7 +209,7 @@ def _account(backend: SESBackend) -> dict:
             "MaxSendRate": max_rate,
             "SentLast24Hours": float(backend.sent_message_count),
         },
-        "SendingEnabled": True,
+        "SendingEnabled": _account_sending(backend),
         "SuppressionAttributes": {"SuppressedReasons": ["BOUNCE", "COMPLAINT"]},
     }
 
@@ -164,7 +220,7 @@ def _v2_config_set(backend: SESBackend, name: str) -> ConfigurationSet:
     return backend.config_sets[name]
 
 
-def _event_destination(name: str, definition) -> dict:
+def _event_destination(name: str, definition, account: str, region: str) -> dict:
     definition = definition or {}
     types = definition.get("MatchingEventTypes") or []
     if not types or any(t not in EVENT_TYPES for t in types):
@@ -174,7 +230,23 @@ def _event_destination(name: str, definition) -> dict:
     for key, value in definition.items():
         if key.endswith("Destination"):
             dest[key] = value
+    problem = eventbridge_destination_problem(dest, account, region)
+    if problem:  # "The input you provided is invalid"
+        raise BadRequestException(problem)
     return dest
+
+
+def eventbridge_destination_problem(dest: dict, account: str, region: str) -> str | None:
+    """Why SES would refuse the destination's bus, or None: SES publishes only to the default
+    bus ("Only the default bus is supported"), the sending account's in the set's region."""
+    if "EventBridgeDestination" not in dest:
+        return None
+    bus = (dest["EventBridgeDestination"] or {}).get("EventBusArn")
+    match = _EVENT_BUS.fullmatch(str(bus))
+    if match and match.groups() == (region, account, "default"):
+        return None
+    return (f"Invalid EventBusArn {bus}: only the default event bus of account {account} in "
+            f"{region} is supported.")
 
 
 # --- SESv2 operations (methods added to SESV2Response) -------------------------------
@@ -185,7 +257,8 @@ def create_configuration_set_event_destination(self):
     name = self._get_param("EventDestinationName")
     if any(d["Name"] == name for d in dests):
         raise AlreadyExistsException(f"Event destination {name} already exists.")
-    dests.append(_event_destination(name, self._get_param("EventDestination")))
+    dests.append(_event_destination(name, self._get_param("EventDestination"),
+                                    self.current_account, self.region))
     return "{}"
 
 
@@ -196,7 +269,8 @@ def get_configuration_set_event_destinations(self):
 def update_configuration_set_event_destination(self):
     _, dests = _set_destinations(self)
     name = self._get_param("EventDestinationName")
-    dests[_find(dests, name)] = _event_destination(name, self._get_param("EventDestination"))
+    dests[_find(dests, name)] = _event_destination(name, self._get_param("EventDestination"),
+                                                   self.current_account, self.region)
     return "{}"
 
 
@@ -217,6 +291,21 @@ def put_email_identity_configuration_set_attributes(self):
 
 def get_account(self):
     return json.dumps(_account(self.sesv2_backend.core_backend))
+
+
+def put_account_sending_attributes(self):
+    _set_account_sending(self.sesv2_backend.core_backend,  # omitted counts as false
+                         self._get_param("SendingEnabled") is True)
+    return "{}"
+
+
+def update_account_sending_enabled(self):  # SES v1 (query API)
+    _set_account_sending(self.backend, self._get_bool_param("Enabled", False))
+    return EmptyResult()
+
+
+def get_account_sending_enabled(self):  # SES v1 (query API)
+    return ActionResult({"Enabled": _account_sending(self.backend)})
 
 
 def list_email_identities(self):
@@ -403,6 +492,9 @@ def _wrap_send(key, params, v2: bool):
         if not p["source"] and p["raw_message"] is not None:
             p["source"] = p["raw_message"].get("From", "")
         p["source"] = p["source"] or ""
+        if not _account_sending(backend):
+            paused = SendingPausedException if v2 else AccountSendingPaused
+            raise paused("Email sending is paused for this account.")
         config_set = _resolve_config_set(backend, p, v2)
         result = _orig[key](self)
         if config_set is None:
@@ -437,24 +529,38 @@ def _event(record, event_type, key, detail, delivered=False) -> dict:
 
 
 def _publish(record, matching_type: str, event: dict) -> int:
-    """Publish one event to the enabled SNS destinations of the record's configuration set."""
+    """Publish one event to the enabled destinations of the record's configuration set."""
     if record["config_set"] not in ses_backends[record["account"]][record["region"]].config_sets:
         return 0
     count = 0
-    body = json.dumps(event, separators=(",", ":"))
     dests = event_destinations(record["account"], record["region"]).get(record["config_set"], [])
     for dest in list(dests):
-        topic_arn = (dest.get("SnsDestination") or {}).get("TopicArn")
-        if not dest.get("Enabled") or matching_type not in dest["MatchingEventTypes"] or not topic_arn:
+        if not dest.get("Enabled") or matching_type not in dest["MatchingEventTypes"]:
             continue
         try:
-            _, _, _, region, account, _ = topic_arn.split(":", 5)
-            sns_backends[account][region].publish(body, arn=topic_arn, subject=SUBJECT)
-            count += 1
+            count += _deliver(record, dest, event)
         except Exception as exc:  # noqa: BLE001 - a broken destination must not stop others
             log.warning("%s event for %s not published to %s: %s",
-                        event["eventType"], event["mail"]["messageId"], topic_arn, exc)
+                        event["eventType"], event["mail"]["messageId"], dest["Name"], exc)
     return count
+
+
+def _deliver(record, dest: dict, event: dict) -> bool:
+    """Publish to one destination; False for kinds the emulator does not deliver to."""
+    topic_arn = (dest.get("SnsDestination") or {}).get("TopicArn")
+    if topic_arn:
+        _, _, _, region, account, _ = topic_arn.split(":", 5)
+        sns_backends[account][region].publish(json.dumps(event, separators=(",", ":")),
+                                              arn=topic_arn, subject=SUBJECT)
+        return True
+    if "EventBridgeDestination" in dest:
+        account, region = record["account"], record["region"]
+        set_arn = (f"arn:{get_partition(region)}:ses:{region}:{account}:"
+                   f"configuration-set/{record['config_set']}")
+        events_patches.put_aws_event(account, region, "aws.ses",
+                                     DETAIL_TYPES[event["eventType"]], event, [set_arn])
+        return True
+    return False
 
 
 def _outcome(recipient: str) -> str:
@@ -543,7 +649,70 @@ def _control(request, full_url, headers):
         backend = ses_backends[str(body.get("account_id") or DEFAULT_ACCOUNT_ID)][body["region"]]
         backend.trackses_production = body.get("production") is True
         return _json_response(200, _account(backend))
+    if request.path.endswith("/advisor"):
+        return _advisor(body)
     return _engagement(body)
+
+
+def _advisor(body: dict):
+    """A Virtual Deliverability Manager advisor event, in the detail shape AWS documents (SES
+    Developer Guide, "Tenants" > "Setting up EventBridge notifications", the reputation-finding
+    example: version, the recommendation's text as data, its impact and type as metadata); the
+    resource is the one the recommendation concerns (ListRecommendations' ResourceArn)."""
+    detail_type = ADVISOR_DETAIL_TYPES.get(body.get("status"))
+    if detail_type is None or not body.get("region"):
+        return _json_response(400, {"message": 'region and status "open"|"resolved" are required'})
+    account, region = str(body.get("account_id") or DEFAULT_ACCOUNT_ID), body["region"]
+    resource = (body.get("resource_arn")
+                or f"arn:{get_partition(region)}:ses:{region}:{account}:identity/example.com")
+    detail = {"version": "1.0.0",
+              "data": body.get("description") or "DMARC is not configured for example.com.",
+              "metadata": {"impact": body.get("impact") or "HIGH",
+                           "type": body.get("type") or "DMARC"}}
+    event = events_patches.put_aws_event(account, region, "aws.ses", detail_type, detail,
+                                         [resource])
+    return _json_response(200, {"id": event["id"], "detail-type": detail_type})
+
+
+def _later_event(record, kind: str, body: dict, now: str):
+    """(MatchingEventTypes name, event) of what SES reports after a send, in the shapes of AWS's
+    "Examples of event data that Amazon SES publishes to Amazon SNS"; None for an unknown kind.
+    Reject and Rendering Failure replace a send in AWS (a virus, a template missing data); here
+    they are reported for a sent message, which is all a test of their delivery needs."""
+    later = datetime.fromisoformat(now.replace("Z", "+00:00")) + timedelta(hours=23)
+    details = {
+        "open": ("OPEN", "Open", "open",
+                 {"timestamp": now, "userAgent": USER_AGENT, "ipAddress": CLIENT_IP}),
+        "click": ("CLICK", "Click", "click", {
+            "timestamp": now, "ipAddress": CLIENT_IP, "userAgent": USER_AGENT,
+            "link": body.get("link") or "https://example.com/",
+            "linkTags": body.get("link_tags") or {},
+        }),
+        "reject": ("REJECT", "Reject", "reject", {"reason": "Bad content"}),
+        "renderingFailure": ("RENDERING_FAILURE", "Rendering Failure", "failure", {
+            "errorMessage": "Attribute 'name' is not present in the rendering data.",
+            "templateName": "trackses-emulator-template",
+        }),
+        "deliveryDelay": ("DELIVERY_DELAY", "DeliveryDelay", "deliveryDelay", {
+            "timestamp": now, "delayType": "TransientCommunicationFailure",
+            "expirationTime": _iso(later),
+            "delayedRecipients": [{
+                "emailAddress": address, "status": "4.4.1",
+                "diagnosticCode": "smtp; 421 4.4.1 Unable to connect to remote host",
+            } for address in record["mail"]["destination"]],
+            "reportingMTA": f"a8-10.smtp-out.{record['region']}.amazonses.com",
+        }),
+        "subscription": ("SUBSCRIPTION", "Subscription", "subscription", {
+            "contactList": "trackses-emulator-list", "timestamp": now,
+            "source": "UnsubscribeHeader",
+            "newTopicPreferences": {"unsubscribeAll": True, "topicSubscriptionStatus": {}},
+            "oldTopicPreferences": {"unsubscribeAll": False, "topicSubscriptionStatus": {}},
+        }),
+    }
+    if kind not in details:
+        return None
+    matching, event_type, key, detail = details[kind]
+    return matching, _event(record, event_type, key, detail)
 
 
 def _engagement(body: dict):
@@ -551,31 +720,25 @@ def _engagement(body: dict):
         record = _sent.get(str(body.get("message_id")))
     if record is None:
         return _json_response(404, {"message": f"unknown message_id {body.get('message_id')}"})
-    kind = body.get("type")
-    now = _iso(_now())
-    if kind == "open":
-        event = _event(record, "Open", "open",
-                       {"timestamp": now, "userAgent": USER_AGENT, "ipAddress": CLIENT_IP})
-    elif kind == "click":
-        event = _event(record, "Click", "click", {
-            "timestamp": now, "ipAddress": CLIENT_IP, "userAgent": USER_AGENT,
-            "link": body.get("link") or "https://example.com/",
-            "linkTags": body.get("link_tags") or {},
-        })
-    else:
-        return _json_response(400, {"message": 'type must be "open" or "click"'})
-    published = _publish(record, kind.upper(), event)
+    found = _later_event(record, str(body.get("type")), body, _iso(_now()))
+    if found is None:
+        return _json_response(400, {"message": "type must be open, click, reject, "
+                                               "renderingFailure, deliveryDelay or subscription"})
+    matching, event = found
+    published = _publish(record, matching, event)
     return _json_response(200, {"eventType": event["eventType"], "published": published})
 
 
 _SESV2_PATHS = (
     "/v2/email/account",
+    "/v2/email/account/sending",
     "/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/event-destinations",
     "/v2/email/configuration-sets/(?P<ConfigurationSetName>[^/]+)/event-destinations/"
     "(?P<EventDestinationName>[^/]+)",
     "/v2/email/identities/(?P<EmailIdentity>[^/]+)/configuration-set",
 )
-_CONTROL_PATHS = ("/_trackses/ses/account", "/_trackses/ses/engagement")
+_CONTROL_PATHS = ("/_trackses/ses/account", "/_trackses/ses/engagement",
+                  "/_trackses/ses/advisor")
 
 
 def _sesv2_get_action(self):
@@ -617,8 +780,10 @@ def apply() -> None:
                  update_configuration_set_event_destination,
                  delete_configuration_set_event_destination,
                  put_email_identity_configuration_set_attributes, get_account,
-                 list_email_identities):
+                 put_account_sending_attributes, list_email_identities):
         setattr(SESV2Response, func.__name__, func)
+    for func in (update_account_sending_enabled, get_account_sending_enabled):
+        setattr(EmailResponse, func.__name__, func)
 
     def patch(key, cls, name, func):
         _orig[key] = getattr(cls, name)

@@ -24,6 +24,7 @@ ROUTES = [(method, re.compile(path), op) for method, path, op in [
      "GetConfigurationSetEventDestinations"),
     ("POST", r"/v2/email/outbound-emails", "SendEmail"),
     ("GET", r"/v2/email/account", "GetAccount"),
+    ("PUT", r"/v2/email/account/sending", "PutAccountSendingAttributes"),
 ]]
 
 

@@ -137,13 +137,19 @@ def _condition_holds(operator: str, expected: list, actual) -> bool:
         return (actual is None) == (str(expected[0]).lower() == "true")
     base = operator.removesuffix("IfExists")
     if actual is None:
-        return operator.endswith("IfExists") or base.startswith("StringNot")
+        return operator.endswith("IfExists") or base.startswith(("StringNot", "ArnNot"))
     tests = {
         "StringEquals": lambda e: e == actual,
         "StringNotEquals": lambda e: e != actual,
         "StringEqualsIgnoreCase": lambda e: e.lower() == actual.lower(),
         "StringLike": lambda e: _like(e, actual),
         "StringNotLike": lambda e: not _like(e, actual),
+        # ARNs compare like strings, wildcards allowed in both (IAM's ArnEquals and ArnLike
+        # are the same operator).
+        "ArnEquals": lambda e: _like(e, actual),
+        "ArnLike": lambda e: _like(e, actual),
+        "ArnNotEquals": lambda e: not _like(e, actual),
+        "ArnNotLike": lambda e: not _like(e, actual),
     }
     test = tests.get(base)
     if test is None:  # unsupported operator: never grant access through it
@@ -165,19 +171,21 @@ def _principal_matches(principal, account: str, arns: set[str]) -> bool:
     return False
 
 
-def trust_allows(policy: dict, account: str, caller_arn: str, context: dict) -> bool:
-    """Evaluate a role trust policy for sts:AssumeRole by (account, caller_arn)."""
-    arns = {caller_arn}
-    session = re.fullmatch(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.*", caller_arn)
-    if session:  # a role session is also matched by its role's ARN
-        arns.add(f"arn:{session[1]}:iam::{session[2]}:role/{session[3]}")
+def policy_allows(policy: dict, action: str, principal_matches, context: dict,
+                  resource: str | None = None) -> bool:
+    """Whether a policy's statements allow `action` (an explicit Deny wins): the statement's
+    Action matches, its Principal satisfies `principal_matches`, every Condition holds for
+    `context`, and, for resource policies (`resource` given), its Resource matches."""
     context = {k.lower(): v for k, v in context.items() if v is not None}
     allowed = False
     for statement in _as_list(policy.get("Statement", [])):
         actions = _as_list(statement.get("Action", []))
-        if not any(_like(a.lower(), "sts:assumerole") for a in actions):
+        if not any(_like(a.lower(), action.lower()) for a in actions):
             continue
-        if not _principal_matches(statement.get("Principal"), account, arns):
+        if resource is not None and not any(
+                _like(r, resource) for r in _as_list(statement.get("Resource", "*"))):
+            continue
+        if not principal_matches(statement.get("Principal")):
             continue
         conditions = statement.get("Condition", {})
         if not all(
@@ -190,6 +198,31 @@ def trust_allows(policy: dict, account: str, caller_arn: str, context: dict) -> 
             return False
         allowed = allowed or statement.get("Effect") == "Allow"
     return allowed
+
+
+def trust_allows(policy: dict, account: str, caller_arn: str, context: dict) -> bool:
+    """Evaluate a role trust policy for sts:AssumeRole by (account, caller_arn)."""
+    arns = {caller_arn}
+    session = re.fullmatch(r"arn:(aws[a-z-]*):sts::(\d{12}):assumed-role/([^/]+)/.*", caller_arn)
+    if session:  # a role session is also matched by its role's ARN
+        arns.add(f"arn:{session[1]}:iam::{session[2]}:role/{session[3]}")
+    return policy_allows(policy, "sts:AssumeRole",
+                         lambda principal: _principal_matches(principal, account, arns), context)
+
+
+def service_principal_matches(principal, service: str) -> bool:
+    """Whether a statement's Principal names the AWS service `service` (or everyone)."""
+    if principal == "*":
+        return True
+    if not isinstance(principal, dict):
+        return False
+    return "*" in _as_list(principal.get("AWS", [])) \
+        or service in _as_list(principal.get("Service", []))
+
+
+def account_principal_matches(principal, account: str) -> bool:
+    """Whether a statement's Principal grants `account` (its id, its root, or everyone)."""
+    return _principal_matches(principal, account, set())
 
 
 def check_assume_role(role_arn: str, access_key_id: str, external_id, region: str,

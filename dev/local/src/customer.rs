@@ -2,8 +2,12 @@
 
 use ::customer::account::sns_event_destination;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+
+use crate::role_stack::parameter;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_types::SdkConfig;
+
+const FORWARD_TEMPLATE: &str = include_str!("../templates/forward-ses-events.yaml");
 
 pub const SES_SUBJECT: &str = "Amazon SES Email Event Notification";
 
@@ -209,6 +213,40 @@ impl CustomerAccount {
             .send()
             .await
             .map_err(|e| failed("CreateConfigurationSetEventDestination", e))?;
+        self.ses
+            .put_email_identity_configuration_set_attributes()
+            .email_identity(identity)
+            .configuration_set_name(set)
+            .send()
+            .await
+            .map_err(|e| failed("PutEmailIdentityConfigurationSetAttributes", e))?;
+        Ok(())
+    }
+
+    /// What anyone can deploy in their own account (dev/local/templates/forward-ses-events.yaml):
+    /// configuration set `set` (the identity's default from now on) publishing every type to the
+    /// account's default bus, and a rule there forwarding the set's events to `bus_arn` through
+    /// a role EventBridge assumes; no trackses connection involved.
+    pub async fn forward_ses_events(
+        &self,
+        set: &str,
+        identity: &str,
+        bus_arn: &str,
+    ) -> Result<(), String> {
+        let stack_id = self
+            .cloudformation
+            .create_stack()
+            .stack_name(format!("forward-{set}"))
+            .template_body(FORWARD_TEMPLATE)
+            .parameters(parameter("ConfigurationSetName", set))
+            .parameters(parameter("EventBusArn", bus_arn))
+            .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityIam)
+            .send()
+            .await
+            .map_err(|e| failed("CreateStack (forward SES events)", e))?
+            .stack_id
+            .ok_or("CreateStack returned no stack id")?;
+        crate::role_stack::wait_stack(&self.cloudformation, &stack_id, "CREATE_COMPLETE").await?;
         self.ses
             .put_email_identity_configuration_set_attributes()
             .email_identity(identity)

@@ -1,8 +1,10 @@
 //! The live demo of `make dev`: a project with a manual connection in one emulated customer
 //! account, an automatic one (a scoped IAM key, wired by trackses) in another and a role one (a
 //! stack created from the quick-create link) in a third, set up through the public API, and mail
-//! sent through the emulated SES of all three until Ctrl-C: SES publishes the events to the
-//! customer's topic, SNS delivers them to the webhook.
+//! sent through the emulated SES of all three until Ctrl-C: SES publishes the first two accounts'
+//! events to their topics, SNS delivers them to the webhook; the role account's stack delivers
+//! through EventBridge, and that account pauses its sending once and resumes it, so the
+//! connection shows both signals.
 
 use std::time::Duration;
 
@@ -244,7 +246,7 @@ const AUDIENCE: [&str; 6] = [
 
 /// Asks the emulated SES to report that a recipient opened (and clicked in) a message: no real
 /// mailbox will, here.
-async fn engage(emulator: &str, message_id: &str, kind: &str) -> Result<(), String> {
+pub async fn engage(emulator: &str, message_id: &str, kind: &str) -> Result<(), String> {
     reqwest::Client::new()
         .post(format!("{emulator}/_trackses/ses/engagement"))
         .json(&json!({"message_id": message_id, "type": kind, "link": "https://demo.trackses.test/offer"}))
@@ -253,6 +255,36 @@ async fn engage(emulator: &str, message_id: &str, kind: &str) -> Result<(), Stri
         .and_then(reqwest::Response::error_for_status)
         .map(|_| ())
         .map_err(|e| e.to_string())
+}
+
+/// While the role account's sending is paused (by its owner, as AWS would on a review).
+const ROLE_PAUSED: std::ops::Range<usize> = 12..24;
+
+/// Whether the role account's sending changes before email `n`: paused at the start of
+/// `ROLE_PAUSED`, resumed at its end.
+fn role_sending_at(n: usize) -> Option<bool> {
+    match n {
+        _ if n == ROLE_PAUSED.start => Some(false),
+        _ if n == ROLE_PAUSED.end => Some(true),
+        _ => None,
+    }
+}
+
+async fn pause_or_resume(customer: &CustomerAccount, enabled: bool) -> Result<(), String> {
+    customer
+        .ses
+        .put_account_sending_attributes()
+        .sending_enabled(enabled)
+        .send()
+        .await
+        .map_err(|e| {
+            format!(
+                "PutAccountSendingAttributes: {}",
+                aws_sdk_sesv2::error::DisplayErrorContext(&e)
+            )
+        })?;
+    tracing::info!(account = %customer.account_id, enabled, "demo role account's sending changed");
+    Ok(())
 }
 
 /// Sends one email through SES every `pace`, for `emails` emails (None: until stopped); some of
@@ -282,6 +314,14 @@ pub async fn traffic(
     while emails.is_none_or(|max| n < max) {
         let recipient = AUDIENCE[n % AUDIENCE.len()];
         let (customer, sender) = &senders[(n / 2) % senders.len()];
+        if let Some(enabled) = role_sending_at(n) {
+            pause_or_resume(&senders[2].0, enabled).await?;
+        }
+        if *sender == ROLE_SENDER && ROLE_PAUSED.contains(&n) {
+            // SES refuses to send for a paused account.
+            n += 1;
+            continue;
+        }
         let message_id = customer
             .send_email(sender, &[recipient], &format!("Your weekly digest #{n}"))
             .await?;

@@ -3,6 +3,7 @@
 
 pub mod customer;
 pub mod demo;
+pub mod eventbridge;
 pub mod role_stack;
 pub mod ses_traffic;
 pub mod stream;
@@ -47,6 +48,7 @@ pub async fn app_tuned(
     let api = api::App::from_config(config, aws, lambda.clone()).await?;
     let webhook = webhook::App::from_config(config, aws);
     let ingest_sns = Arc::new(ingest_sns::App::from_config(config, aws));
+    let ingest_eventbridge = Arc::new(ingest_eventbridge::App::from_config(config, aws));
     let wiring = match Wiring::from_config(config, aws, lambda.clone()) {
         Ok(wiring) => Some(Arc::new(tune(wiring))),
         Err(e) => {
@@ -57,7 +59,7 @@ pub async fn app_tuned(
     let mut routes = api
         .routes()
         .merge(webhook.routes())
-        .merge(lambda_invoke_routes(ingest_sns, wiring));
+        .merge(lambda_invoke_routes(ingest_sns, ingest_eventbridge, wiring));
     match stack_callback::App::from_config(config, aws, lambda) {
         Ok(callback) => routes = routes.merge(callback.routes()),
         Err(e) => {
@@ -68,14 +70,27 @@ pub async fn app_tuned(
 }
 
 /// The Lambda Invoke API paths, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand
-/// `ingest-sns` the same event Lambda would, and the API can hand `wiring` its commands.
-fn lambda_invoke_routes(ingest_sns: Arc<ingest_sns::App>, wiring: Option<Arc<Wiring>>) -> Router {
+/// `ingest-sns` the same event Lambda would (and `curl -d @events/ingest-eventbridge/…` an SQS
+/// batch to `ingest-eventbridge`), and the API can hand `wiring` its commands.
+fn lambda_invoke_routes(
+    ingest_sns: Arc<ingest_sns::App>,
+    ingest_eventbridge: Arc<ingest_eventbridge::App>,
+    wiring: Option<Arc<Wiring>>,
+) -> Router {
     let router = Router::new()
         .route(
             "/2015-03-31/functions/ingest-sns/invocations",
             post(invoke_ingest_sns),
         )
-        .with_state(ingest_sns);
+        .with_state(ingest_sns)
+        .merge(
+            Router::new()
+                .route(
+                    "/2015-03-31/functions/ingest-eventbridge/invocations",
+                    post(invoke_ingest_eventbridge),
+                )
+                .with_state(ingest_eventbridge),
+        );
     match wiring {
         Some(wiring) => router.merge(
             Router::new()
@@ -160,5 +175,15 @@ async fn invoke_ingest_sns(State(app): State<Arc<ingest_sns::App>>, body: Bytes)
     match app.handle(&event).await {
         Ok(reports) => (StatusCode::OK, axum::Json(reports)).into_response(),
         Err(diagnostic) => function_error(diagnostic),
+    }
+}
+
+async fn invoke_ingest_eventbridge(
+    State(app): State<Arc<ingest_eventbridge::App>>,
+    body: Bytes,
+) -> Response {
+    match serde_json::from_slice(&body) {
+        Ok(event) => (StatusCode::OK, axum::Json(app.handle(&event).await)).into_response(),
+        Err(e) => Problem::bad_request(format!("not an SQS event: {e}")).into_response(),
     }
 }

@@ -18,7 +18,7 @@ fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
     )
 }
 
-fn parameter(key: &str, value: &str) -> Parameter {
+pub fn parameter(key: &str, value: &str) -> Parameter {
     Parameter::builder()
         .parameter_key(key)
         .parameter_value(value)

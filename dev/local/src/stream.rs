@@ -350,7 +350,7 @@ impl Shard {
 
 /// What Lambda's poller does with a failing stream call or invocation: tries again, until it
 /// works.
-async fn retrying<T, E, F, Fut>(what: &str, mut call: F) -> T
+pub(crate) async fn retrying<T, E, F, Fut>(what: &str, mut call: F) -> T
 where
     E: std::fmt::Display,
     F: FnMut() -> Fut,

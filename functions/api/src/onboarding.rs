@@ -33,6 +33,29 @@ pub fn routes() -> OpenApiRouter<Arc<ApiState>> {
 struct LinkQuery {
     /// A region SES v2 serves (`GET /v1/regions`), where the stack is made.
     region: String,
+    /// How the stack delivers SES's events: `eventbridge` (the default: the account's default
+    /// bus forwards them, with its sending-status and advisor events) or `sns` (a topic
+    /// subscribed to the connection's webhook URL).
+    #[serde(default)]
+    #[param(inline)]
+    delivery: LinkDelivery,
+}
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum LinkDelivery {
+    #[default]
+    EventBridge,
+    Sns,
+}
+
+impl LinkDelivery {
+    fn as_str(self) -> &'static str {
+        match self {
+            LinkDelivery::EventBridge => "eventbridge",
+            LinkDelivery::Sns => "sns",
+        }
+    }
 }
 
 /// Every call mints a new link (a new connection id and token, valid for seven days): a link
@@ -46,16 +69,16 @@ async fn role_link(
     Path(Pid { pid }): Path<Pid>,
     query: Result<Query<LinkQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, Problem> {
-    let Query(LinkQuery { region }) = query.map_err(|e| {
+    let Query(LinkQuery { region, delivery }) = query.map_err(|e| {
         Problem::bad_request(format!(
-            "`region` (one where SES v2 exists) is required: {}",
+            "`region` (one where SES v2 exists) is required, and `delivery` is eventbridge or sns: {}",
             e.body_text()
         ))
     })?;
     connect::ses_region(&region).map_err(connect_problem)?;
     let links = state.role_links.as_ref().ok_or_else(|| {
         Problem::mode_not_available(
-            "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL) or has no account id (TRACKSES_ACCOUNT_ID)",
+            "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL), or has no account id (TRACKSES_ACCOUNT_ID) or event bus (TRACKSES_EVENT_BUS_ARN)",
         )
     })?;
     let project = state
@@ -76,12 +99,14 @@ async fn role_link(
         &StackParameters {
             trackses_account_id: &links.account_id,
             external_id: &project.external_id,
+            delivery: delivery.as_str(),
+            event_bus_arn: &links.event_bus_arn,
             webhook_url: &webhook_url,
             connection_token: &token,
             callback_topic_arn: &callback_topic_arn,
         },
     );
-    tracing::info!(project_id = %pid, connection_id = %cid, region, "role-mode link issued");
+    tracing::info!(project_id = %pid, connection_id = %cid, region, delivery = delivery.as_str(), "role-mode link issued");
     let body = RoleLink {
         quick_create_url: url,
         template_url: links.template_url.to_string(),
@@ -90,6 +115,8 @@ async fn role_link(
         trackses_account_id: links.account_id.clone(),
         region,
         connection_id: cid.clone(),
+        delivery: delivery.as_str(),
+        event_bus_arn: links.event_bus_arn.clone(),
         webhook_url,
         expires_at: store::attrs::time_string(onboarding.expires_at),
     };

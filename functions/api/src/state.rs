@@ -44,7 +44,9 @@ impl ApiState {
     pub fn view(&self, connection: &Connection) -> ConnectionView {
         ConnectionView {
             connection: connection.clone(),
-            webhook_url: self.webhook_url(&connection.id),
+            webhook_url: connection
+                .topic_arn()
+                .map(|_| self.webhook_url(&connection.id)),
             topic_proof: None,
         }
     }

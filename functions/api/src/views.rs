@@ -55,8 +55,9 @@ pub struct ApiKeyCreated {
 pub struct ConnectionView {
     #[serde(flatten)]
     pub connection: Connection,
-    /// Where SNS must deliver this connection's events over HTTPS.
-    pub webhook_url: String,
+    /// Where SNS must deliver this connection's events over HTTPS (SNS delivery only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
     /// Only in the answer that registers a manual connection, once.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub topic_proof: Option<TopicProof>,
@@ -117,6 +118,11 @@ pub struct RoleLink {
     pub trackses_account_id: String,
     pub region: String,
     pub connection_id: String,
+    /// `eventbridge` or `sns`: how the stack will deliver SES's events.
+    pub delivery: &'static str,
+    /// The bus the stack's rules forward to (eventbridge delivery).
+    pub event_bus_arn: String,
+    /// Where SNS delivers (sns delivery).
     pub webhook_url: String,
     /// RFC 3339, in UTC.
     #[schema(value_type = String, format = DateTime)]

@@ -9,7 +9,7 @@ use super::{Wiring, WiringError};
 use customer::{AccountError, CustomerAccount};
 use model::connection::Transition;
 use model::naming::resource_name;
-use model::{Connection, ConnectionStatus, WiringStep};
+use model::{Connection, ConnectionStatus, Delivery, WiringStep};
 
 impl Wiring {
     pub(super) async fn wire(&self, connection: &Connection) -> Result<Reply, WiringError> {
@@ -23,9 +23,14 @@ impl Wiring {
         }
         // The account is reached (and a role proven) inside the same error handling as the
         // steps: a role that fails its proof stops the connection in `error`, in words.
-        let result = match self.account(connection).await {
-            Ok(account) => self.run_steps(&account, connection).await,
-            Err(error) => Err(error),
+        let result = match (self.account(connection).await, &connection.delivery) {
+            (Ok(account), Delivery::Sns { topic_arn }) => {
+                self.run_steps(&account, connection, topic_arn).await
+            }
+            (Ok(account), Delivery::EventBridge) => {
+                self.route_eventbridge(&account, connection).await
+            }
+            (Err(error), _) => Err(error),
         };
         match result {
             Ok(confirmed) => {
@@ -69,10 +74,10 @@ impl Wiring {
         &self,
         account: &CustomerAccount,
         connection: &Connection,
+        topic_arn: &str,
     ) -> Result<bool, WiringError> {
         let webhook_url = self.webhook_url(connection);
         let name = resource_name(&connection.id);
-        let topic_arn = &connection.topic_arn;
         let done = |step| connection.wiring_steps.contains(&step);
         let mut confirmed = false;
         for step in [
@@ -88,7 +93,7 @@ impl Wiring {
             let result: Result<(), AccountError> = match step {
                 WiringStep::Topic => account.create_topic(&name).await.and_then(|arn| {
                     // The registry already holds the ARN the API predicted from the account id.
-                    if &arn == topic_arn {
+                    if arn == topic_arn {
                         Ok(())
                     } else {
                         Err(AccountError::Failed {
@@ -116,6 +121,41 @@ impl Wiring {
             }
         }
         Ok(confirmed)
+    }
+}
+
+impl Wiring {
+    /// EventBridge delivery: the stack made everything, and the role just proved (with the
+    /// project's external id) that trackses may act in this account. That proof is what lets the
+    /// account's forwarded events reach this connection: its configuration set, checked to exist
+    /// through the role, is routed to it. Returns true: there is nothing left to confirm.
+    async fn route_eventbridge(
+        &self,
+        account: &CustomerAccount,
+        connection: &Connection,
+    ) -> Result<bool, WiringError> {
+        let set = connection.configuration_set_name();
+        if !account
+            .configuration_set_exists(&set)
+            .await
+            .map_err(WiringError::Account)?
+        {
+            return Err(WiringError::Account(AccountError::Failed {
+                permission: "ses:GetConfigurationSet",
+                message: format!(
+                    "the configuration set {set} does not exist in this account and region"
+                ),
+            }));
+        }
+        if !self.store.route_eventbridge(connection, Utc::now()).await? {
+            return Err(WiringError::Account(AccountError::Failed {
+                permission: "ses:GetConfigurationSet",
+                message: format!(
+                    "the configuration set {set} already delivers to another trackses connection"
+                ),
+            }));
+        }
+        Ok(true)
     }
 }
 

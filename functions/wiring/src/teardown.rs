@@ -152,7 +152,9 @@ async fn remove_resources(
         return Ok(Progress::StoppedBefore(token));
     }
     account.delete_configuration_set(&set).await?;
-    account.delete_topic(&connection.topic_arn).await?;
+    if let Some(topic_arn) = connection.topic_arn() {
+        account.delete_topic(topic_arn).await?;
+    }
     Ok(Progress::Done)
 }
 

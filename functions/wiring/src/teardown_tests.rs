@@ -15,7 +15,7 @@ use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_types::error::ErrorMetadata;
 use customer::guard::Guard;
 use ingest::memory::MemoryStore;
-use model::{Access, ConnectionStatus, Source};
+use model::{Access, ConnectionStatus, Delivery, Source};
 
 use std::time::Duration;
 
@@ -28,7 +28,9 @@ fn deleting() -> Connection {
     let source = Source {
         account_id: "111122223333".into(),
         region: "eu-west-1".into(),
-        topic_arn: TOPIC.into(),
+        delivery: Delivery::Sns {
+            topic_arn: TOPIC.into(),
+        },
     };
     let access = Access::Automatic {
         access_key_id_last4: "WXYZ".into(),

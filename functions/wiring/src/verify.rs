@@ -104,20 +104,21 @@ async fn check_wiring(
     problems: &mut Vec<String>,
 ) -> Result<(), WiringError> {
     let set = connection.configuration_set_name();
-    match account.topic_exists(&connection.topic_arn).await {
-        Ok(true) => match subscribed_at_any(account, &connection.topic_arn, webhook_urls).await {
-            Ok(true) => {}
+    // EventBridge delivery has no topic: the set and the stack's rules are all of it.
+    if let Some(topic_arn) = connection.topic_arn() {
+        match account.topic_exists(topic_arn).await {
+            Ok(true) => match subscribed_at_any(account, topic_arn, webhook_urls).await {
+                Ok(true) => {}
+                Ok(false) => problems.push(format!(
+                    "trackses' webhook is not a confirmed subscriber of {topic_arn}: no events can arrive"
+                )),
+                Err(error) => note(problems, error)?,
+            },
             Ok(false) => problems.push(format!(
-                "trackses' webhook is not a confirmed subscriber of {}: no events can arrive",
-                connection.topic_arn
+                "the topic {topic_arn} no longer exists (was the stack or the topic deleted?)"
             )),
             Err(error) => note(problems, error)?,
-        },
-        Ok(false) => problems.push(format!(
-            "the topic {} no longer exists (was the stack or the topic deleted?)",
-            connection.topic_arn
-        )),
-        Err(error) => note(problems, error)?,
+        }
     }
     match account.configuration_set_exists(&set).await {
         Ok(true) => {}

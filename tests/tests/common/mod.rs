@@ -26,6 +26,7 @@ use aws_config::SdkConfig;
 use ingest::direct::SnsLambdaEvent;
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
+use local::eventbridge::{IngestBus, QueueSource, deploy_ingest_bus};
 use local::stream::{StreamSettings, StreamSource};
 use model::connection::Transition;
 use model::ids;
@@ -91,6 +92,31 @@ fn consume_stream(config: &Config) {
     });
 }
 
+/// trackses' EventBridge entry point and `ingest-eventbridge` reading its queue, once per test
+/// process, as a deployment has one: each process its own bus, so what its customer stacks
+/// forward is consumed (and logged) by this process. Returns the bus and its queue.
+pub fn eventbridge_ingest(config: &Config) -> &'static IngestBus {
+    static BUS: std::sync::OnceLock<IngestBus> = std::sync::OnceLock::new();
+    BUS.get_or_init(|| {
+        let config = config.clone();
+        let (ready, deployed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime for the consumer");
+            runtime.block_on(async move {
+                let aws = runtime::sdk_config();
+                let name = unique("trackses-ses-events");
+                let bus = deploy_ingest_bus(&aws, &name, &name)
+                    .await
+                    .expect("the EventBridge entry point deploys in the emulator");
+                ready.send(bus.clone()).ok();
+                let app = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
+                QueueSource::new(&aws, bus).run(app).await;
+            });
+        });
+        deployed.recv().expect("the EventBridge consumer started")
+    })
+}
+
 impl Harness {
     pub async fn start() -> Harness {
         Self::start_with(|_| {}).await
@@ -112,6 +138,7 @@ impl Harness {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         config.public_url = Some(base.parse().unwrap());
+        config.event_bus_arn = Some(eventbridge_ingest(&config).bus_arn.clone());
         adjust(&mut config);
         let aws = runtime::sdk_config();
         consume_stream(&config);
@@ -405,4 +432,37 @@ where
 
 pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", &ids::random_hex(6))
+}
+
+/// A role connection of `pid` delivering through EventBridge from `account`'s set `set`, as its
+/// stack and the wiring function leave it: registered, active, and routed. Returns its id.
+pub async fn eventbridge_connection(h: &Harness, pid: &str, account: &str, set: &str) -> String {
+    let source = model::Source {
+        account_id: account.to_owned(),
+        region: REGION.to_owned(),
+        delivery: model::Delivery::EventBridge,
+    };
+    let access = model::Access::Role {
+        role_arn: format!("arn:aws:iam::{account}:role/trackses"),
+        stack: None,
+    };
+    let mut connection = model::Connection::new(
+        ids::connection_id(),
+        pid.to_owned(),
+        access,
+        model::ConnectionStatus::Active,
+        source,
+    );
+    connection.configuration_set = Some(set.to_owned());
+    h.store
+        .create_connection(&connection, None, None)
+        .await
+        .unwrap();
+    assert!(
+        h.store
+            .route_eventbridge(&connection, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    connection.id
 }

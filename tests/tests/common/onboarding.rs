@@ -45,12 +45,18 @@ pub async fn harness() -> (Harness, String) {
     (h, arn)
 }
 
-/// A quick-create link of the project for [`REGION`]: the API's answer, and the link parsed.
+/// A quick-create link of the project for [`REGION`], for a stack delivering through SNS: the
+/// API's answer, and the link parsed.
 pub async fn link(h: &Harness, pid: &str, key: &str) -> (Value, QuickCreate) {
+    link_for(h, pid, key, "sns").await
+}
+
+/// A quick-create link for a stack delivering through `delivery` (`eventbridge` or `sns`).
+pub async fn link_for(h: &Harness, pid: &str, key: &str, delivery: &str) -> (Value, QuickCreate) {
     let (status, body) = h
         .call(
             Method::GET,
-            &format!("/v1/projects/{pid}/onboarding/role?region={REGION}"),
+            &format!("/v1/projects/{pid}/onboarding/role?region={REGION}&delivery={delivery}"),
             key,
             None,
         )

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local::demo::{ApiClient, set_up, traffic};
+use local::eventbridge::{INGEST_BUS, INGEST_STACK, QueueSource, deploy_ingest_bus};
 use local::role_stack::deploy_callback_topic;
 use local::stream::{StreamSettings, StreamSource};
 use model::ids;
@@ -25,6 +26,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .clone();
     config.public_url.get_or_insert(base.parse()?);
     let aws = sdk_config();
+    // What template.yaml deploys beside the functions: the bus role-mode stacks forward to, and
+    // the queue ingest-eventbridge reads.
+    let bus = deploy_ingest_bus(&aws, INGEST_STACK, INGEST_BUS).await?;
+    config.event_bus_arn = Some(bus.bus_arn.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let server =
         axum::serve(listener, local::app(&config, &aws).await?).with_graceful_shutdown(async {
@@ -40,6 +45,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("the stream consumer stopped: counters no longer move: {e}");
         }
     });
+    let ingest_eventbridge = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
+    tokio::spawn(QueueSource::new(&aws, bus).run(ingest_eventbridge));
     let demo = std::env::var("TRACKSES_DEMO").as_deref() != Ok("0");
     let callback_topic = config.callback_topic.clone();
     tokio::spawn(async move {

@@ -116,26 +116,49 @@ async function identities(c, out) {
   }
 }
 
-function card(c) {
+/** What SES last said of the account itself (EventBridge delivery only). */
+function signals(c) {
+  const { sending, advisor } = c.signals || {};
+  const rows = [];
+  if (sending) {
+    rows.push(h('p', { class: `signal ${sending.enabled ? 'signal-ok' : 'signal-bad'}`, 'data-signal': 'sending' },
+      sending.enabled ? 'Sending enabled' : 'Sending paused', ' since ', time(sending.at)));
+  }
+  if (advisor) {
+    rows.push(h('p', { class: `signal ${advisor.status === 'open' ? 'signal-bad' : 'signal-ok'}`, 'data-signal': 'advisor' },
+      `Advisor recommendation ${advisor.status}: `, advisor.recommendation || '—', ' (', time(advisor.at), ')'));
+  }
+  return rows.length ? h('div', { class: 'signals', role: 'status' }, rows) : null;
+}
+
+/** Where SNS delivers: shown to copy, for SNS delivery only. */
+function webhook(c) {
+  if (!c.webhook_url) return null;
   const url = h('input', { readonly: true, value: c.webhook_url, id: `webhook-${c.id}`, class: 'mono', spellcheck: 'false' });
   const copied = h('span', { class: 'muted', role: 'status' });
+  return h('div', { class: 'copy' },
+    h('label', { for: url.id }, 'Webhook URL'),
+    url,
+    h('button', { type: 'button', onclick: () => copy(url, copied) }, 'Copy', h('span', { class: 'sr-only' }, ' webhook URL')),
+    copied);
+}
+
+function card(c) {
   const out = h('div', { class: 'connection-out' });
   const verifyButton = h('button', { type: 'button', onclick: () => verify(c, out, verifyButton) },
     'Verify', h('span', { class: 'sr-only' }, ` ${c.account_id} ${c.region}`));
   const fields = [
-    ['Mode', c.mode], ['Region', c.region], ['Account', c.account_id], ['Topic', c.topic_arn],
+    ['Mode', c.mode], ['Delivery', c.delivery === 'eventbridge' ? 'EventBridge' : 'SNS'],
+    ['Region', c.region], ['Account', c.account_id], ['Topic', c.topic_arn],
     ['Configuration set', c.configuration_set || '—'], ['Role', c.role_arn], ['Stack', c.stack_id],
     ['Access key', c.access_key_id_last4 && `…${c.access_key_id_last4}`],
     ['Created', time(c.created_at)], ['Last error', c.last_error],
   ].filter(([, v]) => v);
   return h('article', { class: 'card connection', 'data-connection': c.id },
     h('h2', null, `${c.account_id} · ${c.region} `, h('span', { class: `badge status status-${c.status}` }, c.status)),
+    signals(c),
     h('dl', { class: 'meta' }, fields.map(([k, v]) => [h('dt', null, k), h('dd', null, v)])),
-    h('div', { class: 'copy' },
-      h('label', { for: url.id }, 'Webhook URL'),
-      url,
-      h('button', { type: 'button', onclick: () => copy(url, copied) }, 'Copy', h('span', { class: 'sr-only' }, ' webhook URL')),
-      copied),
+    webhook(c),
     // Verify and identities take an admin key: a read-only key is not offered them.
     h('div', { class: 'actions admin-only' },
       verifyButton,
@@ -169,7 +192,7 @@ async function onboarding(event) {
   button.disabled = true;
   replace(out, h('p', { class: 'muted' }, 'Preparing the link…'));
   try {
-    const r = await get('/onboarding/role', { region: $('role-region').value });
+    const r = await get('/onboarding/role', { region: $('role-region').value, delivery: $('role-delivery').value });
     // Only an https link is made clickable: this value ends up in an href.
     const link = /^https:\/\//.test(r.quick_create_url || '')
       ? h('a', { href: r.quick_create_url, target: '_blank', rel: 'noopener noreferrer', class: 'button' },

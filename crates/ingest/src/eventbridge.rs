@@ -1,0 +1,408 @@
+//! EventBridge deliveries: SES events a customer account's rules forwarded to trackses' bus,
+//! queued, and read in batches. No signature to check: AWS writes each event's `account` and
+//! `region`, and only AWS can put an `aws.ses` event on a bus. So an event is stored only for a
+//! connection whose role proved that very account and region (a route), and a mail event only
+//! for the connection of its own configuration set.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use model::connection::EventBridgeRoute;
+use model::signals::{AdvisorSignal, AdvisorStatus, SendingSignal, Signal};
+use model::{EventType, SesNotification};
+
+use crate::pipeline::expires_at;
+use crate::port::{IngestWrite, PortError, StoreFailure, WriteOutcome};
+use crate::ses::{self, SesError};
+
+#[cfg(test)]
+#[path = "eventbridge_tests.rs"]
+mod tests;
+
+/// EventBridge's limit for one event (PutEvents entry); a queued message is never larger in
+/// earnest.
+pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// The tag SES adds to every event published through a configuration set.
+const CONFIGURATION_SET_TAG: &str = "ses:configuration-set";
+
+/// What the ingest-eventbridge function needs of storage.
+pub trait EventBridgeStore: Send + Sync + 'static {
+    type Error: StoreFailure;
+
+    /// The routes of the account in the region (one per connected configuration set).
+    fn eventbridge_routes(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> impl Future<Output = Result<Vec<EventBridgeRoute>, Self::Error>> + Send;
+
+    /// Keeps the signal on the connection unless a later one of its kind is there.
+    fn record_signal(
+        &self,
+        cid: &str,
+        signal: &Signal,
+    ) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+
+    /// Stores the notification's events once, however often it arrives.
+    fn write_ingest(
+        &self,
+        write: &IngestWrite<'_>,
+    ) -> impl Future<Output = Result<WriteOutcome, Self::Error>> + Send;
+}
+
+/// The EventBridge event as the rule queued it. `detail` stays raw: the SES parser reads it.
+#[derive(Debug, Deserialize)]
+struct EventEnvelope<'a> {
+    #[serde(borrow)]
+    id: &'a str,
+    #[serde(rename = "detail-type", borrow)]
+    detail_type: &'a str,
+    #[serde(borrow)]
+    source: &'a str,
+    #[serde(borrow)]
+    account: &'a str,
+    #[serde(borrow)]
+    region: &'a str,
+    time: DateTime<Utc>,
+    /// What the event concerns: for an advisor recommendation, the identity.
+    #[serde(default)]
+    resources: Vec<String>,
+    #[serde(borrow)]
+    detail: &'a RawValue,
+}
+
+/// What an event is, by its `detail-type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Mail,
+    Sending { enabled: bool },
+    Advisor(AdvisorStatus),
+}
+
+fn kind(detail_type: &str) -> Option<Kind> {
+    Some(match detail_type {
+        "Email Sent"
+        | "Email Delivered"
+        | "Email Bounced"
+        | "Email Complaint Received"
+        | "Email Rejected"
+        | "Email Opened"
+        | "Email Clicked"
+        | "Email Rendering Failed"
+        | "Email Delivery Delayed"
+        | "Email Subscribed" => Kind::Mail,
+        "Sending Status Enabled" => Kind::Sending { enabled: true },
+        "Sending Status Disabled" => Kind::Sending { enabled: false },
+        "Advisor Recommendation Status Open" => Kind::Advisor(AdvisorStatus::Open),
+        "Advisor Recommendation Status Resolved" => Kind::Advisor(AdvisorStatus::Resolved),
+        _ => return None,
+    })
+}
+
+/// What happened to an accepted event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum EventBridgeOutcome {
+    Stored {
+        events: usize,
+    },
+    Duplicate,
+    /// An account signal, kept on this many of the account's connections (fewer than it has
+    /// when a later signal was there already).
+    Signal {
+        connections: usize,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventBridgeError {
+    #[error("the event is {bytes} bytes, more than EventBridge allows ({MAX_EVENT_BYTES})")]
+    TooLarge { bytes: usize },
+    #[error("the message is not an EventBridge event: {0}")]
+    NotAnEvent(String),
+    #[error("the event's source is not aws.ses")]
+    NotSes,
+    #[error("the event's account or region is not an AWS account id and region")]
+    BadOrigin,
+    #[error("SES detail-type {0:?} is not one trackses stores")]
+    UnknownDetailType(String),
+    #[error("no connection of this account and region receives EventBridge deliveries")]
+    UnregisteredAccount,
+    #[error("the event's configuration set is not connected to trackses for this account")]
+    UnroutedConfigurationSet,
+    #[error("the SES event was sent by another account than the event's")]
+    ForeignSendingAccount,
+    #[error("the detail is not an SES event: {0}")]
+    NotSesDetail(#[from] SesError),
+    #[error(transparent)]
+    Store(PortError),
+}
+
+impl EventBridgeError {
+    /// A short, fixed name for metrics and log queries.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            EventBridgeError::TooLarge { .. } => "too_large",
+            EventBridgeError::NotAnEvent(_) => "not_an_event",
+            EventBridgeError::NotSes => "not_ses_source",
+            EventBridgeError::BadOrigin => "bad_origin",
+            EventBridgeError::UnknownDetailType(_) => "unknown_detail_type",
+            EventBridgeError::UnregisteredAccount => "unregistered_account",
+            EventBridgeError::UnroutedConfigurationSet => "unrouted_configuration_set",
+            EventBridgeError::ForeignSendingAccount => "foreign_sending_account",
+            EventBridgeError::NotSesDetail(_) => "not_ses",
+            EventBridgeError::Store(_) => "store",
+        }
+    }
+
+    /// Only a store failure is worth another delivery; everything else would be refused again.
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, EventBridgeError::Store(_))
+    }
+}
+
+fn store_failed(error: impl StoreFailure) -> EventBridgeError {
+    EventBridgeError::Store(Box::new(error))
+}
+
+type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+pub struct EventBridgeIngestor<S> {
+    store: S,
+    retention: Duration,
+    clock: Clock,
+}
+
+/// The routes of the (account, region) pairs of one batch, each read once.
+type RouteCache = HashMap<(String, String), Vec<EventBridgeRoute>>;
+
+impl<S: EventBridgeStore> EventBridgeIngestor<S> {
+    pub fn new(store: S, retention_days: u32) -> EventBridgeIngestor<S> {
+        EventBridgeIngestor {
+            store,
+            retention: Duration::days(i64::from(retention_days)),
+            clock: Arc::new(Utc::now),
+        }
+    }
+
+    /// One queued message per entry: each one's fate, in order. Messages of the same account
+    /// share one read of its routes.
+    pub async fn handle_batch(
+        &self,
+        bodies: &[&str],
+    ) -> Vec<Result<EventBridgeOutcome, EventBridgeError>> {
+        let mut routes = RouteCache::new();
+        let mut results = Vec::with_capacity(bodies.len());
+        for body in bodies {
+            results.push(self.handle(body, &mut routes).await);
+        }
+        results
+    }
+
+    async fn handle(
+        &self,
+        body: &str,
+        routes: &mut RouteCache,
+    ) -> Result<EventBridgeOutcome, EventBridgeError> {
+        if body.len() > MAX_EVENT_BYTES {
+            return Err(EventBridgeError::TooLarge { bytes: body.len() });
+        }
+        let event: EventEnvelope<'_> =
+            serde_json::from_str(body).map_err(|e| EventBridgeError::NotAnEvent(e.to_string()))?;
+        if event.source != "aws.ses" {
+            return Err(EventBridgeError::NotSes);
+        }
+        if !is_account_id(event.account) || !model::region::is_ses_region(event.region) {
+            return Err(EventBridgeError::BadOrigin);
+        }
+        let kind = kind(event.detail_type)
+            .ok_or_else(|| EventBridgeError::UnknownDetailType(event.detail_type.to_owned()))?;
+        let key = (event.account.to_owned(), event.region.to_owned());
+        if !routes.contains_key(&key) {
+            let found = self
+                .store
+                .eventbridge_routes(event.account, event.region)
+                .await
+                .map_err(store_failed)?;
+            routes.insert(key.clone(), found);
+        }
+        let account_routes = &routes[&key];
+        if account_routes.is_empty() {
+            return Err(EventBridgeError::UnregisteredAccount);
+        }
+        match kind {
+            Kind::Mail => self.store_mail(&event, account_routes).await,
+            Kind::Sending { enabled } => {
+                let signal = Signal::Sending(SendingSignal {
+                    enabled,
+                    at: status_changed_at(event.detail).unwrap_or(event.time),
+                });
+                self.record(&signal, account_routes).await
+            }
+            Kind::Advisor(status) => {
+                let signal = Signal::Advisor(AdvisorSignal {
+                    status,
+                    recommendation: recommendation(event.detail, &event.resources),
+                    at: event.time,
+                });
+                self.record(&signal, account_routes).await
+            }
+        }
+    }
+
+    async fn store_mail(
+        &self,
+        event: &EventEnvelope<'_>,
+        routes: &[EventBridgeRoute],
+    ) -> Result<EventBridgeOutcome, EventBridgeError> {
+        let notification = ses::parse(event.detail.get())?;
+        if notification
+            .mail
+            .sending_account_id
+            .as_deref()
+            .is_some_and(|sender| sender != event.account)
+        {
+            return Err(EventBridgeError::ForeignSendingAccount);
+        }
+        let route = match (configuration_set(&notification), routes) {
+            (Some(set), _) => routes.iter().find(|r| r.configuration_set == set),
+            // The older notification shape names no set; it can only be the account's one
+            // connection's, and is ambiguous when the account has several.
+            (None, [only]) => Some(only),
+            (None, _) => None,
+        }
+        .ok_or(EventBridgeError::UnroutedConfigurationSet)?;
+        if notification.event_type == EventType::Unknown {
+            tracing::warn!(raw_type = %notification.raw_type, connection_id = %route.connection_id, "storing an SES event type trackses does not know");
+        }
+        let received_at = (self.clock)();
+        let write = IngestWrite {
+            project_id: &route.project_id,
+            connection_id: &route.connection_id,
+            delivery_id: event.id,
+            notification: &notification,
+            received_at,
+            expires_at: expires_at(received_at, self.retention),
+        };
+        let writing = std::time::Instant::now();
+        let outcome = self
+            .store
+            .write_ingest(&write)
+            .await
+            .map_err(store_failed)?;
+        runtime::metrics::store_latency(writing.elapsed());
+        Ok(match outcome {
+            WriteOutcome::Stored { events } => {
+                runtime::metrics::events_stored(
+                    model::ConnectionMode::Role.as_str(),
+                    notification.event_type.ses_name().unwrap_or("Unknown"),
+                    events,
+                );
+                EventBridgeOutcome::Stored { events }
+            }
+            WriteOutcome::Duplicate => {
+                runtime::metrics::duplicate_delivery();
+                EventBridgeOutcome::Duplicate
+            }
+        })
+    }
+
+    async fn record(
+        &self,
+        signal: &Signal,
+        routes: &[EventBridgeRoute],
+    ) -> Result<EventBridgeOutcome, EventBridgeError> {
+        let mut connections = 0;
+        for route in routes {
+            let kept = self
+                .store
+                .record_signal(&route.connection_id, signal)
+                .await
+                .map_err(store_failed)?;
+            connections += usize::from(kept);
+        }
+        Ok(EventBridgeOutcome::Signal { connections })
+    }
+}
+
+/// When SES changed the status, to the nanosecond (`data.record.lastUpdatedTimestamp`, a
+/// `[year, month, day, hour, minute, second, nanosecond]` array): an event's `time` has whole
+/// seconds, and a pause and a resume can share one.
+fn status_changed_at(detail: &RawValue) -> Option<DateTime<Utc>> {
+    #[derive(Deserialize)]
+    struct Status {
+        data: Data,
+    }
+    #[derive(Deserialize)]
+    struct Data {
+        record: Record,
+    }
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Record {
+        last_updated_timestamp: [u32; 7],
+    }
+    let status: Status = serde_json::from_str(detail.get()).ok()?;
+    let [year, month, day, hour, minute, second, nanos] = status.data.record.last_updated_timestamp;
+    chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
+        .and_hms_nano_opt(hour, minute, second, nanos)
+        .map(|t| t.and_utc())
+}
+
+fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The configuration set SES published the event through (its own tag on every such event).
+fn configuration_set(notification: &SesNotification) -> Option<&str> {
+    notification
+        .mail
+        .tags
+        .get(CONFIGURATION_SET_TAG)
+        .and_then(|values| values.first())
+        .map(String::as_str)
+}
+
+/// How long the advisor's words may be on a connection.
+const MAX_RECOMMENDATION: usize = 300;
+
+/// The advisor's recommendation in a few words: its type and impact, the resource it concerns,
+/// and SES's text (`{"data": <text>, "metadata": {"type", "impact"}}`; anything else is kept as
+/// far as it fits that shape).
+fn recommendation(detail: &RawValue, resources: &[String]) -> String {
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Finding {
+        data: Option<serde_json::Value>,
+        metadata: Metadata,
+    }
+    #[derive(Deserialize, Default)]
+    #[serde(default)]
+    struct Metadata {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+        impact: Option<String>,
+    }
+    let finding: Finding = serde_json::from_str(detail.get()).unwrap_or_default();
+    let heading = match (finding.metadata.kind, finding.metadata.impact) {
+        (Some(kind), Some(impact)) => Some(format!("{kind} ({impact} impact)")),
+        (kind, impact) => kind.or(impact),
+    };
+    let text = match finding.data {
+        Some(serde_json::Value::String(text)) => Some(text),
+        Some(serde_json::Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    };
+    let words = [heading, resources.first().cloned(), text]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" · ");
+    words.chars().take(MAX_RECOMMENDATION).collect()
+}

@@ -1,0 +1,78 @@
+//! `MemoryStore` as ingest-eventbridge's store, with the table's conditions: a signal older than
+//! the one kept changes nothing.
+
+use model::connection::EventBridgeRoute;
+use model::signals::Signal;
+
+use super::{MemoryError, MemoryStore, millis};
+use crate::eventbridge::EventBridgeStore;
+use crate::port::{IngestWrite, WriteOutcome};
+
+impl MemoryStore {
+    /// What the wiring function writes once a role proved the account.
+    pub fn insert_eventbridge_route(
+        &self,
+        account_id: &str,
+        region: &str,
+        route: EventBridgeRoute,
+    ) {
+        self.state()
+            .eventbridge_routes
+            .entry((account_id.to_owned(), region.to_owned()))
+            .or_default()
+            .push(route);
+    }
+}
+
+impl EventBridgeStore for MemoryStore {
+    type Error = MemoryError;
+
+    async fn eventbridge_routes(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<EventBridgeRoute>, MemoryError> {
+        let state = self.read("eventbridge_routes")?;
+        let key = (account_id.to_owned(), region.to_owned());
+        Ok(state
+            .eventbridge_routes
+            .get(&key)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    async fn record_signal(&self, cid: &str, signal: &Signal) -> Result<bool, MemoryError> {
+        let mut state = self.write("record_signal")?;
+        let Some(connection) = state.connections.get_mut(cid) else {
+            return Ok(false);
+        };
+        let at = millis(signal.at());
+        let signals = &mut connection.signals;
+        let kept_at = match signal {
+            Signal::Sending(_) => signals.sending.as_ref().map(|s| s.at),
+            Signal::Advisor(_) => signals.advisor.as_ref().map(|a| a.at),
+        };
+        if kept_at.is_some_and(|kept| kept >= at) {
+            return Ok(false);
+        }
+        match signal {
+            Signal::Sending(sending) => {
+                signals.sending = Some(model::signals::SendingSignal {
+                    at,
+                    ..sending.clone()
+                })
+            }
+            Signal::Advisor(advisor) => {
+                signals.advisor = Some(model::signals::AdvisorSignal {
+                    at,
+                    ..advisor.clone()
+                })
+            }
+        }
+        Ok(true)
+    }
+
+    async fn write_ingest(&self, write: &IngestWrite<'_>) -> Result<WriteOutcome, MemoryError> {
+        Ok(self.write("write_ingest")?.write_ingest(write))
+    }
+}

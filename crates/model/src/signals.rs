@@ -1,0 +1,80 @@
+//! What SES says of an account itself, which only EventBridge carries: whether the account may
+//! send (AWS pauses it, or its owner does), and the deliverability advisor's recommendations.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// One account signal as it arrived, dated by the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Signal {
+    Sending(SendingSignal),
+    Advisor(AdvisorSignal),
+}
+
+impl Signal {
+    pub fn at(&self) -> DateTime<Utc> {
+        match self {
+            Signal::Sending(s) => s.at,
+            Signal::Advisor(a) => a.at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SendingSignal {
+    /// False from a `Sending Status Disabled` event until a later `Sending Status Enabled`.
+    pub enabled: bool,
+    /// When SES changed it (the event's time).
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AdvisorStatus {
+    Open,
+    Resolved,
+}
+
+impl AdvisorStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AdvisorStatus::Open => "open",
+            AdvisorStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AdvisorStatus> {
+        match s {
+            "open" => Some(AdvisorStatus::Open),
+            "resolved" => Some(AdvisorStatus::Resolved),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AdvisorSignal {
+    pub status: AdvisorStatus,
+    /// What the advisor recommends, and for which resource, as SES words it (bounded).
+    pub recommendation: String,
+    pub at: DateTime<Utc>,
+}
+
+/// The latest of each signal; empty for an account that sent none (or delivers through SNS).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct AccountSignals {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sending: Option<SendingSignal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advisor: Option<AdvisorSignal>,
+}
+
+impl AccountSignals {
+    pub fn is_empty(&self) -> bool {
+        self.sending.is_none() && self.advisor.is_none()
+    }
+}

@@ -1,0 +1,150 @@
+//! The EventBridge route registry: which connections an account's forwarded events belong to,
+//! and the account signals kept on those connections.
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use chrono::{DateTime, Utc};
+use model::connection::EventBridgeRoute;
+use model::signals::Signal;
+use model::{Connection, Delivery};
+
+use crate::attrs::{Item, get_s, s, time};
+use crate::conditions::{ignore_missing, ignore_missing_delete, is_condition_failure};
+use crate::connection_items::{
+    ADVISOR_AT, ADVISOR_RECOMMENDATION, ADVISOR_STATUS, SENDING_AT, SENDING_ENABLED,
+};
+use crate::{Store, StoreError, keys};
+
+impl Store {
+    /// Routes the account's events of the connection's configuration set to it, once its role
+    /// proved trackses may act in that account with the project's external id (the wiring
+    /// function calls this). A set routed to another connection stays theirs: false.
+    pub async fn route_eventbridge(
+        &self,
+        connection: &Connection,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        if connection.delivery != Delivery::EventBridge {
+            return Err(StoreError::Corrupt(
+                "an EventBridge route for an SNS connection".into(),
+            ));
+        }
+        let route = Item::from([
+            (
+                keys::PK.into(),
+                s(keys::eventbridge_routes(
+                    &connection.account_id,
+                    &connection.region,
+                )),
+            ),
+            (keys::SK.into(), s(connection.configuration_set_name())),
+            ("connection_id".into(), s(&connection.id)),
+            ("project_id".into(), s(&connection.project_id)),
+        ]);
+        let proven = Update::builder()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::connection(&connection.id)))
+            .key(keys::SK, s(keys::CONNECTION_SK))
+            .update_expression("SET topic_proven_at = if_not_exists(topic_proven_at, :t)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":t", time(now))
+            .build()?;
+        // A set routed to this connection already (a retried wiring run) is routed again.
+        let route = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(route))
+            .condition_expression("attribute_not_exists(pk) OR connection_id = :cid")
+            .expression_attribute_values(":cid", s(&connection.id))
+            .build()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(route).build())
+            .transact_items(TransactWriteItem::builder().update(proven).build())
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_condition_failure(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every route of the account in the region (one per connected configuration set).
+    pub async fn eventbridge_routes(
+        &self,
+        account_id: &str,
+        region: &str,
+    ) -> Result<Vec<EventBridgeRoute>, StoreError> {
+        let items = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(keys::eventbridge_routes(account_id, region)))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?;
+        items
+            .iter()
+            .map(|item| {
+                Ok(EventBridgeRoute {
+                    configuration_set: get_s(item, keys::SK)?.to_owned(),
+                    connection_id: get_s(item, "connection_id")?.to_owned(),
+                    project_id: get_s(item, "project_id")?.to_owned(),
+                })
+            })
+            .collect()
+    }
+
+    /// Forgets the connection's route, if it is still its own.
+    pub(crate) async fn unroute_eventbridge(
+        &self,
+        connection: &Connection,
+    ) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(
+                keys::PK,
+                s(keys::eventbridge_routes(
+                    &connection.account_id,
+                    &connection.region,
+                )),
+            )
+            .key(keys::SK, s(connection.configuration_set_name()))
+            .condition_expression("connection_id = :cid")
+            .expression_attribute_values(":cid", s(&connection.id))
+            .send()
+            .await;
+        ignore_missing_delete(result)
+    }
+
+    /// Keeps the signal on the connection unless a later one of its kind is already there
+    /// (EventBridge delivers in no particular order, and at least once). Whether it applied.
+    pub async fn record_signal(&self, cid: &str, signal: &Signal) -> Result<bool, StoreError> {
+        let update = self
+            .connection_update(cid)
+            .expression_attribute_values(":at", time(signal.at()));
+        let update = match signal {
+            Signal::Sending(sending) => update
+                .update_expression(format!("SET {SENDING_ENABLED} = :v, {SENDING_AT} = :at"))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND (attribute_not_exists({SENDING_AT}) OR {SENDING_AT} < :at)"
+                ))
+                .expression_attribute_values(":v", AttributeValue::Bool(sending.enabled)),
+            Signal::Advisor(advisor) => update
+                .update_expression(format!(
+                    "SET {ADVISOR_STATUS} = :v, {ADVISOR_RECOMMENDATION} = :r, {ADVISOR_AT} = :at"
+                ))
+                .condition_expression(format!(
+                    "attribute_exists(pk) AND (attribute_not_exists({ADVISOR_AT}) OR {ADVISOR_AT} < :at)"
+                ))
+                .expression_attribute_values(":v", s(advisor.status.as_str()))
+                .expression_attribute_values(":r", s(&advisor.recommendation)),
+        };
+        ignore_missing(update.send().await)
+    }
+}

@@ -1,0 +1,21 @@
+//! `ingest-eventbridge`'s Lambda binary: the library's `App` on the Lambda runtime, fed by the
+//! EventBridge queue's event source mapping (batch item failures reported).
+
+// The SQS event type and the SDK futures nest deeper than the default limit allows.
+#![recursion_limit = "256"]
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use lambda_runtime::{LambdaEvent, Runtime, service_fn};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_runtime::Error> {
+    let start = runtime::cold_start("ingest-eventbridge")?;
+    let app = &ingest_eventbridge::App::from_config(&start.config, &start.aws);
+    let handler = move |event: LambdaEvent<SqsEvent>| async move {
+        Ok::<_, lambda_runtime::Diagnostic>(app.handle(&event.payload).await)
+    };
+    runtime::run(Runtime::new(service_fn(handler)), start.metrics).await
+}
