@@ -339,3 +339,59 @@ async fn wait_queue_empty(sqs: &Sqs, queue: &str) {
     })
     .await;
 }
+
+/// GIVEN a connection deleted in trackses (its stack still forwarding), WHEN the account sends
+/// mail, THEN nothing more is stored for the project: the route went before the connection.
+#[tokio::test]
+async fn a_deleted_connection_stores_nothing_more() {
+    let h = harness().await.0;
+    let c = connected(&h, "7500").await;
+    let path = format!("/v1/projects/{}/connections/{}", c.pid, c.cid);
+    let (status, deleted) = h.call(Method::DELETE, &path, &c.key, None).await;
+    assert_eq!(status, 202, "{deleted}");
+    c.customer
+        .send_email(&c.sender, &["success@simulator.amazonses.com"], "After")
+        .await
+        .unwrap();
+    let sqs = Sqs::new(&h.aws);
+    wait_queue_empty(&sqs, &eventbridge_ingest(&h.config).queue_url).await;
+    assert!(types_of(&h, &c).await.is_empty());
+    assert!(
+        h.store
+            .eventbridge_routes(&c.customer.account_id, REGION)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// A stack update renaming the configuration set moves the route: the old set routes nowhere.
+#[tokio::test]
+async fn a_renamed_set_takes_the_route_and_the_old_one_routes_nowhere() {
+    let h = Harness::start().await;
+    let (pid, _) = h.project().await;
+    let account = fresh_account("7600");
+    let cid = eventbridge_connection(&h, &pid, &account, "trackses-before").await;
+    h.store
+        .update_stack_connection(
+            &cid,
+            &format!("arn:aws:iam::{account}:role/trackses"),
+            "trackses-after",
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+    let renamed = h.store.get_connection(&cid).await.unwrap().unwrap();
+    assert!(
+        h.store
+            .route_eventbridge(&renamed, chrono::Utc::now())
+            .await
+            .unwrap()
+    );
+    let routes = h.store.eventbridge_routes(&account, REGION).await.unwrap();
+    let sets: Vec<&str> = routes
+        .iter()
+        .map(|r| r.configuration_set.as_str())
+        .collect();
+    assert_eq!(sets, ["trackses-after"]);
+}

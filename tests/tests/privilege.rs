@@ -1,5 +1,6 @@
 //! The privilege line, held by the crate graph: the functions that face the internet (webhook,
-//! ingest-sns, stack-callback) do not link the code that opens customer credentials or acts in
+//! ingest-sns, stack-callback, and ingest-eventbridge, which any AWS account can reach through
+//! trackses' bus) do not link the code that opens customer credentials or acts in
 //! customer accounts (KMS, STS, SES, aws-config's credential providers), whatever their code
 //! says. `cargo metadata`'s resolved graph is what the release build links.
 
@@ -8,7 +9,12 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const INTERNET_FACING: [&str; 3] = ["webhook", "ingest-sns", "stack-callback"];
+const INTERNET_FACING: [&str; 4] = [
+    "webhook",
+    "ingest-sns",
+    "stack-callback",
+    "ingest-eventbridge",
+];
 const CREDENTIAL_CODE: [&str; 4] = ["aws-sdk-kms", "aws-sdk-sts", "aws-sdk-sesv2", "aws-config"];
 
 /// Every package `root` links: its normal (not dev, not build) dependencies, transitively.

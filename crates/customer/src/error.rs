@@ -35,6 +35,14 @@ pub enum AccountError {
     InvalidNextToken,
     #[error(transparent)]
     Refused(#[from] Refusal),
+    #[error(
+        "the configuration set {set} does not exist in this account and region (was the stack's set deleted?)"
+    )]
+    ConfigurationSetMissing { set: String },
+    #[error(
+        "the configuration set {set} already delivers to another trackses connection: delete that connection first"
+    )]
+    ConfigurationSetTaken { set: String },
     #[error("{permission} failed: {message}")]
     Failed {
         permission: &'static str,

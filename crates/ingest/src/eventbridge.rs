@@ -6,17 +6,17 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use futures_util::StreamExt;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use model::connection::EventBridgeRoute;
 use model::signals::{AdvisorSignal, AdvisorStatus, SendingSignal, Signal};
-use model::{EventType, SesNotification};
+use model::{ConnectionMode, SesNotification};
 
-use crate::pipeline::expires_at;
+use crate::pipeline::{ConnectionRef, count_write, ingest_write};
 use crate::port::{IngestWrite, PortError, StoreFailure, WriteOutcome};
 use crate::ses::{self, SesError};
 
@@ -27,6 +27,13 @@ mod tests;
 /// EventBridge's limit for one event (PutEvents entry); a queued message is never larger in
 /// earnest.
 pub const MAX_EVENT_BYTES: usize = 256 * 1024;
+
+/// Records of one batch stored at once: a batch's puts overlap instead of queueing behind each
+/// other (Lambda hands over up to 100).
+const CONCURRENT_RECORDS: usize = 16;
+
+/// How much of an unknown detail-type a log line repeats.
+const MAX_SHOWN_DETAIL_TYPE: usize = 64;
 
 /// The tag SES adds to every event published through a configuration set.
 const CONFIGURATION_SET_TAG: &str = "ses:configuration-set";
@@ -106,8 +113,7 @@ fn kind(detail_type: &str) -> Option<Kind> {
 }
 
 /// What happened to an accepted event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventBridgeOutcome {
     Stored {
         events: usize,
@@ -132,6 +138,10 @@ pub enum EventBridgeError {
     BadOrigin,
     #[error("SES detail-type {0:?} is not one trackses stores")]
     UnknownDetailType(String),
+    #[error("the account's routes could not be read")]
+    RoutesUnavailable,
+    #[error("the sending status is an SES tenant's, not the account's")]
+    NotTheAccounts,
     #[error("no connection of this account and region receives EventBridge deliveries")]
     UnregisteredAccount,
     #[error("the event's configuration set is not connected to trackses for this account")]
@@ -153,17 +163,21 @@ impl EventBridgeError {
             EventBridgeError::NotSes => "not_ses_source",
             EventBridgeError::BadOrigin => "bad_origin",
             EventBridgeError::UnknownDetailType(_) => "unknown_detail_type",
+            EventBridgeError::NotTheAccounts => "tenant_status",
             EventBridgeError::UnregisteredAccount => "unregistered_account",
             EventBridgeError::UnroutedConfigurationSet => "unrouted_configuration_set",
             EventBridgeError::ForeignSendingAccount => "foreign_sending_account",
             EventBridgeError::NotSesDetail(_) => "not_ses",
-            EventBridgeError::Store(_) => "store",
+            EventBridgeError::RoutesUnavailable | EventBridgeError::Store(_) => "store",
         }
     }
 
     /// Only a store failure is worth another delivery; everything else would be refused again.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, EventBridgeError::Store(_))
+        matches!(
+            self,
+            EventBridgeError::RoutesUnavailable | EventBridgeError::Store(_)
+        )
     }
 }
 
@@ -171,73 +185,115 @@ fn store_failed(error: impl StoreFailure) -> EventBridgeError {
     EventBridgeError::Store(Box::new(error))
 }
 
-type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
 pub struct EventBridgeIngestor<S> {
     store: S,
     retention: Duration,
-    clock: Clock,
 }
 
-/// The routes of the (account, region) pairs of one batch, each read once.
-type RouteCache = HashMap<(String, String), Vec<EventBridgeRoute>>;
+/// An event checked for everything that costs no read: small enough, EventBridge's shape, from
+/// SES, an AWS account and region, of a kind trackses keeps.
+struct Accepted<'a> {
+    event: EventEnvelope<'a>,
+    kind: Kind,
+}
+
+fn accept(body: &str) -> Result<Accepted<'_>, EventBridgeError> {
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(EventBridgeError::TooLarge { bytes: body.len() });
+    }
+    let event: EventEnvelope<'_> =
+        serde_json::from_str(body).map_err(|e| EventBridgeError::NotAnEvent(e.to_string()))?;
+    if event.source != "aws.ses" {
+        return Err(EventBridgeError::NotSes);
+    }
+    if !is_account_id(event.account) || !model::region::is_ses_region(event.region) {
+        return Err(EventBridgeError::BadOrigin);
+    }
+    let kind = kind(event.detail_type).ok_or_else(|| {
+        EventBridgeError::UnknownDetailType(
+            event
+                .detail_type
+                .chars()
+                .take(MAX_SHOWN_DETAIL_TYPE)
+                .collect(),
+        )
+    })?;
+    Ok(Accepted { event, kind })
+}
+
+/// The routes of the (account, region) pairs of one batch, each read once; `None` where the read
+/// failed (its records are delivered again).
+type Routes<'a> = HashMap<(&'a str, &'a str), Option<Vec<EventBridgeRoute>>>;
 
 impl<S: EventBridgeStore> EventBridgeIngestor<S> {
     pub fn new(store: S, retention_days: u32) -> EventBridgeIngestor<S> {
         EventBridgeIngestor {
             store,
             retention: Duration::days(i64::from(retention_days)),
-            clock: Arc::new(Utc::now),
         }
     }
 
-    /// One queued message per entry: each one's fate, in order. Messages of the same account
-    /// share one read of its routes.
+    /// One queued message per entry: each one's fate, in order. The batch's accounts' routes are
+    /// read once each, then its records stored side by side.
     pub async fn handle_batch(
         &self,
         bodies: &[&str],
     ) -> Vec<Result<EventBridgeOutcome, EventBridgeError>> {
-        let mut routes = RouteCache::new();
-        let mut results = Vec::with_capacity(bodies.len());
-        for body in bodies {
-            results.push(self.handle(body, &mut routes).await);
+        let accepted: Vec<_> = bodies.iter().map(|body| accept(body)).collect();
+        let routes = self.routes_of(&accepted).await;
+        // The futures made first, then run: a closure inside the stream would have to name the
+        // events' lifetime for every caller.
+        let handled: Vec<_> = accepted
+            .into_iter()
+            .map(|event| self.handle(event, &routes))
+            .collect();
+        futures_util::stream::iter(handled)
+            .buffered(CONCURRENT_RECORDS)
+            .collect()
+            .await
+    }
+
+    async fn routes_of<'a>(
+        &self,
+        accepted: &[Result<Accepted<'a>, EventBridgeError>],
+    ) -> Routes<'a> {
+        let mut routes = Routes::new();
+        for Accepted { event, .. } in accepted.iter().flatten() {
+            let key = (event.account, event.region);
+            if routes.contains_key(&key) {
+                continue;
+            }
+            let found = match self.store.eventbridge_routes(key.0, key.1).await {
+                Ok(found) => Some(found),
+                Err(error) => {
+                    tracing::error!(account = key.0, region = key.1, error = %error, "EventBridge routes not read");
+                    None
+                }
+            };
+            routes.insert(key, found);
         }
-        results
+        routes
     }
 
     async fn handle(
         &self,
-        body: &str,
-        routes: &mut RouteCache,
+        accepted: Result<Accepted<'_>, EventBridgeError>,
+        routes: &Routes<'_>,
     ) -> Result<EventBridgeOutcome, EventBridgeError> {
-        if body.len() > MAX_EVENT_BYTES {
-            return Err(EventBridgeError::TooLarge { bytes: body.len() });
-        }
-        let event: EventEnvelope<'_> =
-            serde_json::from_str(body).map_err(|e| EventBridgeError::NotAnEvent(e.to_string()))?;
-        if event.source != "aws.ses" {
-            return Err(EventBridgeError::NotSes);
-        }
-        if !is_account_id(event.account) || !model::region::is_ses_region(event.region) {
-            return Err(EventBridgeError::BadOrigin);
-        }
-        let kind = kind(event.detail_type)
-            .ok_or_else(|| EventBridgeError::UnknownDetailType(event.detail_type.to_owned()))?;
-        let key = (event.account.to_owned(), event.region.to_owned());
-        if !routes.contains_key(&key) {
-            let found = self
-                .store
-                .eventbridge_routes(event.account, event.region)
-                .await
-                .map_err(store_failed)?;
-            routes.insert(key.clone(), found);
-        }
-        let account_routes = &routes[&key];
+        let Accepted { event, kind } = accepted?;
+        let account_routes = routes
+            .get(&(event.account, event.region))
+            .and_then(Option::as_deref)
+            .ok_or(EventBridgeError::RoutesUnavailable)?;
         if account_routes.is_empty() {
             return Err(EventBridgeError::UnregisteredAccount);
         }
         match kind {
             Kind::Mail => self.store_mail(&event, account_routes).await,
+            // A status naming a resource is a tenant's (SES tenants), not the account's.
+            Kind::Sending { .. } if !event.resources.is_empty() => {
+                Err(EventBridgeError::NotTheAccounts)
+            }
             Kind::Sending { enabled } => {
                 let signal = Signal::Sending(SendingSignal {
                     enabled,
@@ -270,46 +326,34 @@ impl<S: EventBridgeStore> EventBridgeIngestor<S> {
         {
             return Err(EventBridgeError::ForeignSendingAccount);
         }
-        let route = match (configuration_set(&notification), routes) {
-            (Some(set), _) => routes.iter().find(|r| r.configuration_set == set),
-            // The older notification shape names no set; it can only be the account's one
-            // connection's, and is ambiguous when the account has several.
-            (None, [only]) => Some(only),
-            (None, _) => None,
-        }
-        .ok_or(EventBridgeError::UnroutedConfigurationSet)?;
-        if notification.event_type == EventType::Unknown {
-            tracing::warn!(raw_type = %notification.raw_type, connection_id = %route.connection_id, "storing an SES event type trackses does not know");
-        }
-        let received_at = (self.clock)();
-        let write = IngestWrite {
+        // SES tags every event it publishes through a configuration set with the set's name, and
+        // a stack's rule forwards only its own set's: an event naming no set, or another, is not
+        // the route's.
+        let route = configuration_set(&notification)
+            .and_then(|set| routes.iter().find(|r| r.configuration_set == set))
+            .ok_or(EventBridgeError::UnroutedConfigurationSet)?;
+        let route_ref = ConnectionRef {
+            id: &route.connection_id,
             project_id: &route.project_id,
-            connection_id: &route.connection_id,
-            delivery_id: event.id,
-            notification: &notification,
-            received_at,
-            expires_at: expires_at(received_at, self.retention),
         };
+        let write = ingest_write(
+            route_ref,
+            event.id,
+            &notification,
+            Utc::now(),
+            self.retention,
+        );
         let writing = std::time::Instant::now();
         let outcome = self
             .store
             .write_ingest(&write)
             .await
             .map_err(store_failed)?;
-        runtime::metrics::store_latency(writing.elapsed());
+        // Routes exist only for connections the quick-create stack made: role mode.
+        count_write(ConnectionMode::Role, &write, outcome, writing.elapsed());
         Ok(match outcome {
-            WriteOutcome::Stored { events } => {
-                runtime::metrics::events_stored(
-                    model::ConnectionMode::Role.as_str(),
-                    notification.event_type.ses_name().unwrap_or("Unknown"),
-                    events,
-                );
-                EventBridgeOutcome::Stored { events }
-            }
-            WriteOutcome::Duplicate => {
-                runtime::metrics::duplicate_delivery();
-                EventBridgeOutcome::Duplicate
-            }
+            WriteOutcome::Stored { events } => EventBridgeOutcome::Stored { events },
+            WriteOutcome::Duplicate => EventBridgeOutcome::Duplicate,
         })
     }
 
@@ -331,9 +375,9 @@ impl<S: EventBridgeStore> EventBridgeIngestor<S> {
     }
 }
 
-/// When SES changed the status, to the nanosecond (`data.record.lastUpdatedTimestamp`, a
-/// `[year, month, day, hour, minute, second, nanosecond]` array): an event's `time` has whole
-/// seconds, and a pause and a resume can share one.
+/// When SES changed the status (`data.record.lastUpdatedTimestamp`, a `[year, month, day, hour,
+/// minute, second, nanosecond]` array), kept to the millisecond as every stored time: an event's
+/// `time` has whole seconds, and a pause and a resume can share one.
 fn status_changed_at(detail: &RawValue) -> Option<DateTime<Utc>> {
     #[derive(Deserialize)]
     struct Status {

@@ -125,9 +125,8 @@ async fn every_ses_event_type_and_the_older_notification_shape_parse() {
     {
         let mut detail = ses_sample(sample);
         detail["mail"]["sendingAccountId"] = json!(ACCOUNT);
-        if detail["mail"]["tags"].is_object() {
-            detail["mail"]["tags"]["ses:configuration-set"] = json!([SET]);
-        }
+        // The older shape has no tags of its own; through a set, SES would add its name.
+        detail["mail"]["tags"]["ses:configuration-set"] = json!([SET]);
         let body = event(
             &format!("ev-{i}"),
             detail_type,
@@ -356,10 +355,10 @@ async fn account_signals_keep_the_latest_on_every_connection_of_the_account() {
     );
 }
 
-/// The older notification shape names no configuration set: it is the account's only
-/// connection's, and refused when the account has several.
+/// An event naming no configuration set (the older notification shape, untagged) parses, and
+/// is refused: it is no route's, whatever connections the account has.
 #[tokio::test]
-async fn an_untagged_event_goes_only_to_an_accounts_single_connection() {
+async fn an_event_naming_no_configuration_set_is_refused() {
     let store = store();
     let ingestor = EventBridgeIngestor::new(store.clone(), 30);
     let mut detail = ses_sample("notification-bounce");
@@ -371,15 +370,49 @@ async fn an_untagged_event_goes_only_to_an_accounts_single_connection() {
         "2026-05-01T10:00:00Z",
         detail,
     );
+    let refused = one(&ingestor, &body).await.unwrap_err();
+    assert_eq!(refused.reason(), "unrouted_configuration_set");
+    assert!(store.events().is_empty());
+}
+
+/// The account's routes could not be read: every record of that account is delivered again,
+/// the others of the batch are stored.
+#[tokio::test]
+async fn records_whose_routes_could_not_be_read_are_retried_alone() {
+    let store = store();
+    let ingestor = EventBridgeIngestor::new(store.clone(), 30);
+    store.fail_next_calls(1);
+    let results = ingestor.handle_batch(&[&bounce("ev-1"), "{"]).await;
+    let failed = results[0].as_ref().unwrap_err();
+    assert!(failed.is_retryable(), "{failed}");
+    assert_eq!(results[1].as_ref().unwrap_err().reason(), "not_an_event");
+    assert!(store.events().is_empty());
+    let again = ingestor.handle_batch(&[&bounce("ev-1")]).await;
     assert!(matches!(
-        one(&ingestor, &body).await,
-        Ok(EventBridgeOutcome::Stored { .. })
+        again[0],
+        Ok(EventBridgeOutcome::Stored { events: 2 })
     ));
-    store.insert_eventbridge_route(ACCOUNT, REGION, route("con_b", "trackses-other"));
-    let again = body.replace("n-1", "n-2");
+}
+
+/// A sending status naming a resource is an SES tenant's: the account's own stays as it was.
+#[tokio::test]
+async fn a_tenants_sending_status_is_not_the_accounts() {
+    let store = store();
+    let ingestor = EventBridgeIngestor::new(store.clone(), 30);
+    let mut tenant: Value = serde_json::from_str(&event(
+        "t-1",
+        "Sending Status Disabled",
+        ACCOUNT,
+        "2026-05-01T10:00:00Z",
+        json!({}),
+    ))
+    .unwrap();
+    tenant["resources"] = json!([format!("arn:aws:ses:{REGION}:{ACCOUNT}:tenant/shop-a/tn-1")]);
+    let refused = one(&ingestor, &tenant.to_string()).await.unwrap_err();
+    assert_eq!(refused.reason(), "tenant_status");
     assert_eq!(
-        one(&ingestor, &again).await.unwrap_err().reason(),
-        "unrouted_configuration_set"
+        store.connection("con_a").unwrap().signals,
+        Default::default()
     );
 }
 

@@ -88,6 +88,9 @@ impl ConnectionStore for MemoryStore {
         {
             state.routes.remove(topic_arn);
         }
+        for routes in state.eventbridge_routes.values_mut() {
+            routes.retain(|r| r.connection_id != connection.id);
+        }
         Ok(())
     }
 

@@ -48,11 +48,13 @@ impl EventBridgeStore for MemoryStore {
         };
         let at = millis(signal.at());
         let signals = &mut connection.signals;
-        let kept_at = match signal {
-            Signal::Sending(_) => signals.sending.as_ref().map(|s| s.at),
-            Signal::Advisor(_) => signals.advisor.as_ref().map(|a| a.at),
+        // As the table's conditions: a sending status only if later, an advisor event (whole
+        // seconds) if not earlier.
+        let newer = match signal {
+            Signal::Sending(_) => signals.sending.as_ref().is_none_or(|s| s.at < at),
+            Signal::Advisor(_) => signals.advisor.as_ref().is_none_or(|a| a.at <= at),
         };
-        if kept_at.is_some_and(|kept| kept >= at) {
+        if !newer {
             return Ok(false);
         }
         match signal {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, Utc};
 
 use model::connection::{TopicProof, Transition};
-use model::{Connection, ConnectionStatus, EventType, ids};
+use model::{Connection, ConnectionMode, ConnectionStatus, EventType, SesNotification, ids};
 
 use crate::port::{IngestStore, IngestWrite, PortError, WriteOutcome};
 use crate::ses::{self, SesError};
@@ -99,11 +99,67 @@ impl IngestError {
     }
 }
 
-/// When a stored event expires. A stored event is what a copy or replay of its delivery finds:
-/// however short the retention, it stays until no copy inside the replay window can arrive (SNS
-/// signs for 23 days; EventBridge retries for a day and the queue keeps for 14).
-pub(crate) fn expires_at(received_at: DateTime<Utc>, retention: Duration) -> i64 {
-    (received_at + retention.max(REPLAY_WINDOW + Duration::days(1))).timestamp()
+/// The one write of a parsed notification for its connection (named by id and project), whichever
+/// carrier delivered it (`delivery_id`: the id every copy of that delivery repeats).
+pub(crate) fn ingest_write<'a>(
+    connection: ConnectionRef<'a>,
+    delivery_id: &'a str,
+    notification: &'a SesNotification,
+    received_at: DateTime<Utc>,
+    retention: Duration,
+) -> IngestWrite<'a> {
+    if notification.event_type == EventType::Unknown {
+        tracing::warn!(raw_type = %notification.raw_type, connection_id = %connection.id, "storing an SES event type trackses does not know");
+    }
+    IngestWrite {
+        project_id: connection.project_id,
+        connection_id: connection.id,
+        delivery_id,
+        notification,
+        received_at,
+        // A stored event is what a copy or replay of its delivery finds: however short the
+        // retention, it stays until no copy inside the replay window can arrive (SNS signs for
+        // 23 days; EventBridge retries for a day and the queue keeps for 14).
+        expires_at: (received_at + retention.max(REPLAY_WINDOW + Duration::days(1))).timestamp(),
+    }
+}
+
+/// The ids a write names its connection by.
+#[derive(Clone, Copy)]
+pub(crate) struct ConnectionRef<'a> {
+    pub id: &'a str,
+    pub project_id: &'a str,
+}
+
+impl<'a> From<&'a Connection> for ConnectionRef<'a> {
+    fn from(connection: &'a Connection) -> ConnectionRef<'a> {
+        ConnectionRef {
+            id: &connection.id,
+            project_id: &connection.project_id,
+        }
+    }
+}
+
+/// What a write did, in the metrics: how long it took, and the events it stored or the duplicate.
+pub(crate) fn count_write(
+    mode: ConnectionMode,
+    write: &IngestWrite<'_>,
+    outcome: WriteOutcome,
+    took: std::time::Duration,
+) {
+    runtime::metrics::store_latency(took);
+    match outcome {
+        WriteOutcome::Stored { events } => runtime::metrics::events_stored(
+            mode.as_str(),
+            write
+                .notification
+                .event_type
+                .ses_name()
+                .unwrap_or("Unknown"),
+            events,
+        ),
+        WriteOutcome::Duplicate => runtime::metrics::duplicate_delivery(),
+    }
 }
 
 pub struct Ingestor<S> {
@@ -260,33 +316,21 @@ impl<S: IngestStore> Ingestor<S> {
             return Err(IngestError::UnprovenTopic);
         }
         let notification = ses::parse(&envelope.message)?;
-        if notification.event_type == EventType::Unknown {
-            tracing::warn!(raw_type = %notification.raw_type, connection_id = %connection.id, "storing an SES event type trackses does not know");
-        }
         let received_at = (self.clock)();
-        let write = IngestWrite {
-            project_id: &connection.project_id,
-            connection_id: &connection.id,
-            delivery_id: &envelope.message_id,
-            notification: &notification,
+        let write = ingest_write(
+            connection.into(),
+            &envelope.message_id,
+            &notification,
             received_at,
-            expires_at: expires_at(received_at, self.retention),
-        };
+            self.retention,
+        );
         let writing = std::time::Instant::now();
         let outcome = self
             .store
             .write_ingest(&write)
             .await
             .map_err(store_failed)?;
-        runtime::metrics::store_latency(writing.elapsed());
-        match outcome {
-            WriteOutcome::Stored { events } => runtime::metrics::events_stored(
-                connection.mode().as_str(),
-                notification.event_type.ses_name().unwrap_or("Unknown"),
-                events,
-            ),
-            WriteOutcome::Duplicate => runtime::metrics::duplicate_delivery(),
-        }
+        count_write(connection.mode(), &write, outcome, writing.elapsed());
         // A new notification signed after SNS said the subscription was removed: it is back.
         // Nothing else revives a connection (an error or a teardown is not undone by mail
         // arriving), nor does a copy or a late retry of a message signed before the removal.

@@ -25,7 +25,7 @@ impl Signal {
 pub struct SendingSignal {
     /// False from a `Sending Status Disabled` event until a later `Sending Status Enabled`.
     pub enabled: bool,
-    /// When SES changed it (the event's time).
+    /// When SES changed it (its own timestamp in the event, else the event's time).
     pub at: DateTime<Utc>,
 }
 

@@ -4,14 +4,15 @@
 use url::Url;
 use url::form_urlencoded;
 
-/// What a deployment needs to hand out links: set by `TRACKSES_ACCOUNT_ID`,
-/// `TRACKSES_ROLE_TEMPLATE_URL` and `TRACKSES_EVENT_BUS_ARN` (and `TRACKSES_CALLBACK_TOPIC`).
+/// What a deployment needs to hand out links: set by `TRACKSES_ACCOUNT_ID` and
+/// `TRACKSES_ROLE_TEMPLATE_URL` (and `TRACKSES_CALLBACK_TOPIC`; `TRACKSES_EVENT_BUS_ARN` for
+/// links delivering through EventBridge).
 #[derive(Debug, Clone)]
 pub struct RoleLinks {
     pub account_id: String,
     pub template_url: Url,
     pub callback_topic: String,
-    pub event_bus_arn: String,
+    pub event_bus_arn: Option<String>,
 }
 
 impl RoleLinks {
@@ -20,7 +21,7 @@ impl RoleLinks {
             account_id: config.account_id.clone()?,
             template_url: config.role_template_url.clone()?,
             callback_topic: config.callback_topic.clone(),
-            event_bus_arn: config.event_bus_arn.clone()?,
+            event_bus_arn: config.event_bus_arn.clone(),
         })
     }
 }

@@ -249,10 +249,17 @@ impl Store {
                 keys::ACCOUNT_CLAIM_SK,
             )?);
         }
+        // An EventBridge route goes first: it alone admits the account's events, and a route
+        // outliving its connection (a failure between the two) would keep storing them for the
+        // project. Deleting it again on a retry changes nothing.
+        if connection.delivery == Delivery::EventBridge {
+            self.unroute_eventbridge(connection, &connection.configuration_set_name())
+                .await?;
+        }
         transaction.send().await?;
-        match &connection.delivery {
-            Delivery::Sns { topic_arn } => self.unroute_topic(topic_arn, &connection.id).await,
-            Delivery::EventBridge => self.unroute_eventbridge(connection).await,
+        match connection.topic_arn() {
+            Some(topic_arn) => self.unroute_topic(topic_arn, &connection.id).await,
+            None => Ok(()),
         }
     }
 }

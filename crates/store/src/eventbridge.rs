@@ -3,9 +3,9 @@
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use chrono::{DateTime, Utc};
+use model::Connection;
 use model::connection::EventBridgeRoute;
 use model::signals::Signal;
-use model::{Connection, Delivery};
 
 use crate::attrs::{Item, get_s, s, time};
 use crate::conditions::{ignore_missing, ignore_missing_delete, is_condition_failure};
@@ -15,19 +15,15 @@ use crate::connection_items::{
 use crate::{Store, StoreError, keys};
 
 impl Store {
-    /// Routes the account's events of the connection's configuration set to it, once its role
-    /// proved trackses may act in that account with the project's external id (the wiring
-    /// function calls this). A set routed to another connection stays theirs: false.
+    /// Routes the account's events of the (EventBridge) connection's configuration set to it,
+    /// once its role proved trackses may act in that account with the project's external id (the
+    /// wiring function calls this), and forgets its routes of any set it had before (a stack
+    /// update may rename it). A set routed to another connection stays theirs: false.
     pub async fn route_eventbridge(
         &self,
         connection: &Connection,
         now: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        if connection.delivery != Delivery::EventBridge {
-            return Err(StoreError::Corrupt(
-                "an EventBridge route for an SNS connection".into(),
-            ));
-        }
         let route = Item::from([
             (
                 keys::PK.into(),
@@ -63,10 +59,21 @@ impl Store {
             .send()
             .await;
         match result {
-            Ok(_) => Ok(true),
-            Err(e) if is_condition_failure(&e) => Ok(false),
-            Err(e) => Err(e.into()),
+            Ok(_) => {}
+            Err(e) if is_condition_failure(&e) => return Ok(false),
+            Err(e) => return Err(e.into()),
         }
+        let set = connection.configuration_set_name();
+        for earlier in self
+            .eventbridge_routes(&connection.account_id, &connection.region)
+            .await?
+            .into_iter()
+            .filter(|r| r.connection_id == connection.id && r.configuration_set != set)
+        {
+            self.unroute_eventbridge(connection, &earlier.configuration_set)
+                .await?;
+        }
+        Ok(true)
     }
 
     /// Every route of the account in the region (one per connected configuration set).
@@ -98,10 +105,11 @@ impl Store {
             .collect()
     }
 
-    /// Forgets the connection's route, if it is still its own.
+    /// Forgets the connection's route of `set`, if it is still its own.
     pub(crate) async fn unroute_eventbridge(
         &self,
         connection: &Connection,
+        set: &str,
     ) -> Result<(), StoreError> {
         let result = self
             .client
@@ -114,7 +122,7 @@ impl Store {
                     &connection.region,
                 )),
             )
-            .key(keys::SK, s(connection.configuration_set_name()))
+            .key(keys::SK, s(set))
             .condition_expression("connection_id = :cid")
             .expression_attribute_values(":cid", s(&connection.id))
             .send()
@@ -139,8 +147,10 @@ impl Store {
                 .update_expression(format!(
                     "SET {ADVISOR_STATUS} = :v, {ADVISOR_RECOMMENDATION} = :r, {ADVISOR_AT} = :at"
                 ))
+                // Advisor events carry whole seconds only: of two in one second, the later to
+                // arrive is kept.
                 .condition_expression(format!(
-                    "attribute_exists(pk) AND (attribute_not_exists({ADVISOR_AT}) OR {ADVISOR_AT} < :at)"
+                    "attribute_exists(pk) AND (attribute_not_exists({ADVISOR_AT}) OR {ADVISOR_AT} <= :at)"
                 ))
                 .expression_attribute_values(":v", s(advisor.status.as_str()))
                 .expression_attribute_values(":r", s(&advisor.recommendation)),

@@ -1,10 +1,12 @@
-//! Storing one SNS notification: one conditional put per recipient, nothing else.
+//! Storing one SES notification, whichever carrier delivered it: one conditional put per
+//! recipient, nothing else.
 //!
-//! Each event's key is derived from the delivery (SNS message id and recipient), so a copy of a
-//! stored message finds its keys taken and changes nothing: events stay exact however often SNS
-//! redelivers, without a transaction (which bills every item twice) or a separate marker. A
-//! failure part-way surfaces as an error; SNS retries the whole message and the puts that landed
-//! the first time are the duplicates the second. Counters and suppressions follow from the
+//! Each event's key is derived from the delivery (the SNS message id or EventBridge event id, and
+//! the recipient), so a copy of a stored delivery finds its keys taken and changes nothing:
+//! events stay exact however often SNS, EventBridge or the queue redeliver, without a
+//! transaction (which bills every item twice) or a separate marker. A failure part-way surfaces
+//! as an error; the carrier delivers the whole message again and the puts that landed the first
+//! time are the duplicates the second. Counters and suppressions follow from the
 //! table's stream (`counters`), off this path.
 
 use aws_sdk_dynamodb::operation::put_item::PutItemError;

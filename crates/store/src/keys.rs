@@ -13,9 +13,9 @@
 //! | suppression | `S#<pid>` | `<recipient>` | |
 //! | counters | `N#<pid>#<ALL or cid>#<D or H>` | `<day>` or `<hour>` | |
 //!
-//! An event's sort key is derived from what SNS delivered (its message id and the recipient), so
-//! a redelivered copy lands on the same key and its conditional put changes nothing: the event
-//! item is its own duplicate marker. A message's events share one partition, so its timeline and
+//! An event's sort key is derived from what was delivered (the SNS message id or EventBridge
+//! event id, and the recipient), so a redelivered copy lands on the same key and its conditional
+//! put changes nothing: the event item is its own duplicate marker. A message's events share one partition, so its timeline and
 //! every recipient's status are one query. The event id (a ULID minted on arrival) is the index
 //! key the project's stream and live tail page on.
 
@@ -116,7 +116,7 @@ pub fn message(pid: &str, ses_message_id: &str) -> String {
 }
 
 /// The same delivery of the same recipient's event always gets the same key: 128 bits of a
-/// SHA-256 over the delivery's id (unique per SNS message) and the recipient.
+/// SHA-256 over the delivery's id (unique per SNS message or EventBridge event) and the recipient.
 pub fn event_sk(delivery_id: &str, recipient: &str) -> String {
     let mut digest = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
     digest.update(delivery_id.as_bytes());

@@ -24,7 +24,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
-INTERNET_FACING = ["ApiFunction", "WebhookFunction", "IngestSnsFunction", "StackCallbackFunction"]
+INTERNET_FACING = ["ApiFunction", "WebhookFunction", "IngestSnsFunction", "StackCallbackFunction",
+                   "IngestEventBridgeFunction"]
 
 
 def resources():

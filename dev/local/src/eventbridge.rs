@@ -10,6 +10,7 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use aws_types::SdkConfig;
+use model::{Access, Connection, ConnectionStatus, Delivery, Source, ids};
 
 use crate::role_stack::{output, parameter, wait_stack};
 use crate::stream::retrying;
@@ -199,5 +200,46 @@ impl QueueSource {
             })
             .collect();
         event
+    }
+}
+
+/// What a quick-create stack with `Delivery=eventbridge` and the wiring function leave for
+/// `account`'s set `set` in `region`: a role connection of project `pid`, active and routed.
+/// For the tests and the bench, which play the stack's account themselves. Returns its id.
+pub async fn routed_connection(
+    store: &store::Store,
+    pid: &str,
+    account: &str,
+    region: &str,
+    set: &str,
+) -> Result<String, String> {
+    let source = Source {
+        account_id: account.to_owned(),
+        region: region.to_owned(),
+        delivery: Delivery::EventBridge,
+    };
+    let access = Access::Role {
+        role_arn: format!("arn:aws:iam::{account}:role/trackses"),
+        stack: None,
+    };
+    let mut connection = Connection::new(
+        ids::connection_id(),
+        pid.to_owned(),
+        access,
+        ConnectionStatus::Active,
+        source,
+    );
+    connection.configuration_set = Some(set.to_owned());
+    store
+        .create_connection(&connection, None, None)
+        .await
+        .map_err(|e| e.to_string())?;
+    match store
+        .route_eventbridge(&connection, chrono::Utc::now())
+        .await
+    {
+        Ok(true) => Ok(connection.id),
+        Ok(false) => Err(format!("{set} is routed to another connection")),
+        Err(e) => Err(e.to_string()),
     }
 }

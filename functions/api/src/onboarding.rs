@@ -78,9 +78,17 @@ async fn role_link(
     connect::ses_region(&region).map_err(connect_problem)?;
     let links = state.role_links.as_ref().ok_or_else(|| {
         Problem::mode_not_available(
-            "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL), or has no account id (TRACKSES_ACCOUNT_ID) or event bus (TRACKSES_EVENT_BUS_ARN)",
+            "this deployment publishes no customer template (TRACKSES_ROLE_TEMPLATE_URL) or has no account id (TRACKSES_ACCOUNT_ID)",
         )
     })?;
+    let event_bus_arn = match (delivery, &links.event_bus_arn) {
+        (LinkDelivery::EventBridge, None) => {
+            return Err(Problem::mode_not_available(
+                "this deployment has no event bus (TRACKSES_EVENT_BUS_ARN): ask for delivery=sns",
+            ));
+        }
+        (_, bus) => bus.as_deref().unwrap_or_default(),
+    };
     let project = state
         .store
         .get_project(&pid)
@@ -100,7 +108,7 @@ async fn role_link(
             trackses_account_id: &links.account_id,
             external_id: &project.external_id,
             delivery: delivery.as_str(),
-            event_bus_arn: &links.event_bus_arn,
+            event_bus_arn,
             webhook_url: &webhook_url,
             connection_token: &token,
             callback_topic_arn: &callback_topic_arn,

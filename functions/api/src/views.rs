@@ -121,7 +121,7 @@ pub struct RoleLink {
     /// `eventbridge` or `sns`: how the stack will deliver SES's events.
     pub delivery: &'static str,
     /// The bus the stack's rules forward to (eventbridge delivery).
-    pub event_bus_arn: String,
+    pub event_bus_arn: Option<String>,
     /// Where SNS delivers (sns delivery).
     pub webhook_url: String,
     /// RFC 3339, in UTC.

@@ -1,6 +1,6 @@
 //! `ingest-eventbridge`: SES events customer accounts forward to trackses' bus, queued by its
-//! rule, read here in batches. Not internet-facing, and holds nothing of a customer's: the table
-//! is all it may write. A refused event is logged, counted and dropped (another delivery would
+//! rule, read here in batches. Any AWS account can reach it through the bus, so like the
+//! internet-facing functions it holds nothing of a customer's: the table is all it may write. A refused event is logged, counted and dropped (another delivery would
 //! be refused again); an event that could not be stored is reported as a batch item failure, so
 //! the queue delivers it again (and, after five receives, keeps it in its dead-letter queue)
 //! while the rest of its batch is done.

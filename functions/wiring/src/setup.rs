@@ -140,19 +140,13 @@ impl Wiring {
             .await
             .map_err(WiringError::Account)?
         {
-            return Err(WiringError::Account(AccountError::Failed {
-                permission: "ses:GetConfigurationSet",
-                message: format!(
-                    "the configuration set {set} does not exist in this account and region"
-                ),
-            }));
+            return Err(WiringError::Account(
+                AccountError::ConfigurationSetMissing { set },
+            ));
         }
         if !self.store.route_eventbridge(connection, Utc::now()).await? {
-            return Err(WiringError::Account(AccountError::Failed {
-                permission: "ses:GetConfigurationSet",
-                message: format!(
-                    "the configuration set {set} already delivers to another trackses connection"
-                ),
+            return Err(WiringError::Account(AccountError::ConfigurationSetTaken {
+                set,
             }));
         }
         Ok(true)

@@ -435,34 +435,9 @@ pub fn unique(prefix: &str) -> String {
 }
 
 /// A role connection of `pid` delivering through EventBridge from `account`'s set `set`, as its
-/// stack and the wiring function leave it: registered, active, and routed. Returns its id.
+/// stack and the wiring function leave it. Returns its id.
 pub async fn eventbridge_connection(h: &Harness, pid: &str, account: &str, set: &str) -> String {
-    let source = model::Source {
-        account_id: account.to_owned(),
-        region: REGION.to_owned(),
-        delivery: model::Delivery::EventBridge,
-    };
-    let access = model::Access::Role {
-        role_arn: format!("arn:aws:iam::{account}:role/trackses"),
-        stack: None,
-    };
-    let mut connection = model::Connection::new(
-        ids::connection_id(),
-        pid.to_owned(),
-        access,
-        model::ConnectionStatus::Active,
-        source,
-    );
-    connection.configuration_set = Some(set.to_owned());
-    h.store
-        .create_connection(&connection, None, None)
+    local::eventbridge::routed_connection(&h.store, pid, account, REGION, set)
         .await
-        .unwrap();
-    assert!(
-        h.store
-            .route_eventbridge(&connection, chrono::Utc::now())
-            .await
-            .unwrap()
-    );
-    connection.id
+        .unwrap()
 }

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
-use local::eventbridge::{QueueSource, deploy_ingest_bus};
+use local::eventbridge::{QueueSource, deploy_ingest_bus, routed_connection};
 use local::stream::{StreamSettings, StreamSource};
-use model::{Access, Connection, ConnectionStatus, Delivery, Source, ids};
+use model::ids;
 use reqwest::Method;
 use runtime::{Config, sdk_config};
 use serde_json::{Value, json};
@@ -196,33 +196,7 @@ impl Stack {
         customer
             .forward_ses_events(&set, sender, &self.bus_arn)
             .await?;
-        let source = Source {
-            account_id: customer.account_id.clone(),
-            region: self.region.clone(),
-            delivery: Delivery::EventBridge,
-        };
-        let access = Access::Role {
-            role_arn: format!("arn:aws:iam::{}:role/trackses", customer.account_id),
-            stack: None,
-        };
-        let mut connection = Connection::new(
-            ids::connection_id(),
-            pid.to_owned(),
-            access,
-            ConnectionStatus::Active,
-            source,
-        );
-        connection.configuration_set = Some(set);
-        self.store
-            .create_connection(&connection, None, None)
-            .await?;
-        if !self
-            .store
-            .route_eventbridge(&connection, chrono::Utc::now())
-            .await?
-        {
-            return Err("the set is routed to another connection".into());
-        }
+        routed_connection(&self.store, pid, &customer.account_id, &self.region, &set).await?;
         Ok(())
     }
 
