@@ -288,23 +288,7 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
     let paused = include_str!("../../events/eventbridge/sending-status-disabled.json")
         .replace("210987654321", &paused_account);
     let batch = serde_json::json!({"Records": [{"messageId": "m-1", "body": paused}]});
-    let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/2015-03-31/functions/ingest-eventbridge/invocations",
-            h.api.base
-        ))
-        .json(&batch)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        answer["batchItemFailures"],
-        serde_json::json!([]),
-        "{answer}"
-    );
+    h.invoke_ingest_eventbridge(batch.to_string()).await;
 
     browser.click("#nav a[href='#connections']").await;
     let eventbridge_card = format!("article[data-connection='{eventbridge_cid}']");

@@ -289,25 +289,8 @@ async fn the_eventbridge_queue_batch_stores_once_and_refuses_its_poisoned_record
         .replace("210987654321", &account)
         .replace("trackses-6f1d3c2e-8b7a-4c5d-9e0f-1a2b3c4d5e6f", &set);
     let cid = eventbridge_connection(&h, &pid, &account, &set).await;
-    let invoke = format!(
-        "{}/2015-03-31/functions/ingest-eventbridge/invocations",
-        h.api.base
-    );
     for _ in 0..2 {
-        let answer: Value = reqwest::Client::new()
-            .post(&invoke)
-            .body(batch.clone())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(
-            answer["batchItemFailures"],
-            serde_json::json!([]),
-            "{answer}"
-        );
+        h.invoke_ingest_eventbridge(batch.clone()).await;
     }
     let bounces = h.events(&pid, &key, "type=bounce").await;
     assert_eq!(bounces.len(), 2, "{bounces:?}");

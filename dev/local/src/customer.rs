@@ -213,14 +213,7 @@ impl CustomerAccount {
             .send()
             .await
             .map_err(|e| failed("CreateConfigurationSetEventDestination", e))?;
-        self.ses
-            .put_email_identity_configuration_set_attributes()
-            .email_identity(identity)
-            .configuration_set_name(set)
-            .send()
-            .await
-            .map_err(|e| failed("PutEmailIdentityConfigurationSetAttributes", e))?;
-        Ok(())
+        self.use_set(identity, set).await
     }
 
     /// What anyone can deploy in their own account (dev/local/templates/forward-ses-events.yaml):
@@ -247,6 +240,11 @@ impl CustomerAccount {
             .stack_id
             .ok_or("CreateStack returned no stack id")?;
         crate::role_stack::wait_stack(&self.cloudformation, &stack_id, "CREATE_COMPLETE").await?;
+        self.use_set(identity, set).await
+    }
+
+    /// Makes `set` the identity's default configuration set.
+    async fn use_set(&self, identity: &str, set: &str) -> Result<(), String> {
         self.ses
             .put_email_identity_configuration_set_attributes()
             .email_identity(identity)

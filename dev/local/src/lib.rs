@@ -187,3 +187,25 @@ async fn invoke_ingest_eventbridge(
         Err(e) => Problem::bad_request(format!("not an SQS event: {e}")).into_response(),
     }
 }
+
+/// The benches' local stack: `config` with a fresh admin token, served on a free local port as
+/// `make dev` serves it, with the table stream's consumer beside it. Returns the API and the
+/// admin token.
+pub async fn serve_for_bench(
+    mut config: Config,
+    aws: &SdkConfig,
+) -> Result<(demo::ApiClient, String), Box<dyn std::error::Error>> {
+    let admin_token = model::ids::random_hex(24);
+    config.admin_token = Some(admin_token.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    config.public_url = Some(base.parse()?);
+    let app = app(&config, aws).await?;
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let source =
+        stream::StreamSource::connect(aws, &config.table_name, stream::StreamSettings::local())
+            .await?;
+    let aggregate = Arc::new(aggregate::App::from_config(&config, aws));
+    tokio::spawn(async move { source.run(aggregate).await.map_err(|e| e.to_string()) });
+    Ok((demo::ApiClient::new(base), admin_token))
+}

@@ -250,12 +250,24 @@ impl Harness {
 
     /// Hands `ingest-sns` a Lambda event, through the Lambda Invoke path the runner serves.
     pub async fn invoke_ingest_sns(&self, event: &SnsLambdaEvent) -> Value {
+        self.invoke("ingest-sns", serde_json::to_string(event).unwrap())
+            .await
+    }
+
+    /// Hands `ingest-eventbridge` a queue batch (an SQS event, as JSON) and asserts it reported
+    /// no batch item failure.
+    pub async fn invoke_ingest_eventbridge(&self, batch: String) {
+        let answer = self.invoke("ingest-eventbridge", batch).await;
+        assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
+    }
+
+    async fn invoke(&self, function: &str, event: String) -> Value {
         reqwest::Client::new()
             .post(format!(
-                "{}/2015-03-31/functions/ingest-sns/invocations",
+                "{}/2015-03-31/functions/{function}/invocations",
                 self.api.base
             ))
-            .json(event)
+            .body(event)
             .send()
             .await
             .unwrap()

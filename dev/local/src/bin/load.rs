@@ -17,7 +17,6 @@ use futures_util::StreamExt;
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
 use local::ses_traffic::{Mail, event_json};
-use local::stream::{StreamSettings, StreamSource};
 use model::{EventType, ids};
 use reqwest::Method;
 use runtime::{Config, sdk_config};
@@ -50,7 +49,8 @@ async fn main() -> Result<(), Error> {
     let copies = setting("TRACKSES_LOAD_COPIES", 3);
     let senders = setting("TRACKSES_LOAD_SENDERS", 12);
 
-    let (api, admin_token, aws) = start().await?;
+    let aws = sdk_config();
+    let (api, admin_token) = local::serve_for_bench(Config::from_env()?, &aws).await?;
     let customer = CustomerAccount::assume(&aws, CUSTOMER, &region(&aws)).await?;
     let client = reqwest::Client::new();
     let meter = Meter {
@@ -154,23 +154,6 @@ impl Meter {
             .as_f64()
             .unwrap_or_default())
     }
-}
-
-/// The functions on a free local port, as `make dev` runs them.
-async fn start() -> Result<(ApiClient, String, aws_types::SdkConfig), Error> {
-    let mut config = Config::from_env()?;
-    let admin_token = ids::random_hex(24);
-    config.admin_token = Some(admin_token.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    config.public_url = Some(base.parse()?);
-    let aws = sdk_config();
-    let app = local::app(&config, &aws).await?;
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    let source = StreamSource::connect(&aws, &config.table_name, StreamSettings::local()).await?;
-    let aggregate = Arc::new(aggregate::App::from_config(&config, &aws));
-    tokio::spawn(async move { source.run(aggregate).await.map_err(|e| e.to_string()) });
-    Ok((ApiClient::new(base), admin_token, aws))
 }
 
 fn region(aws: &aws_types::SdkConfig) -> String {

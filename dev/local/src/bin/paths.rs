@@ -14,7 +14,6 @@ use std::time::{Duration, Instant};
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
 use local::eventbridge::{QueueSource, deploy_ingest_bus, routed_connection};
-use local::stream::{StreamSettings, StreamSource};
 use model::ids;
 use reqwest::Method;
 use runtime::{Config, sdk_config};
@@ -97,26 +96,16 @@ struct Stack {
 impl Stack {
     async fn start() -> Result<Stack, Error> {
         let mut config = Config::from_env()?;
-        let admin_token = ids::random_hex(24);
-        config.admin_token = Some(admin_token.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-        let base = format!("http://{}", listener.local_addr()?);
-        config.public_url = Some(base.parse()?);
         let aws = sdk_config();
         let name = format!("trackses-paths-{}", ids::random_hex(4));
         let bus = deploy_ingest_bus(&aws, &name, &name).await?;
         config.event_bus_arn = Some(bus.bus_arn.clone());
-        let app = local::app(&config, &aws).await?;
-        tokio::spawn(async move { axum::serve(listener, app).await });
-        let source =
-            StreamSource::connect(&aws, &config.table_name, StreamSettings::local()).await?;
-        let aggregate = Arc::new(aggregate::App::from_config(&config, &aws));
-        tokio::spawn(async move { source.run(aggregate).await.map_err(|e| e.to_string()) });
+        let (api, admin_token) = local::serve_for_bench(config.clone(), &aws).await?;
         let bus_arn = bus.bus_arn.clone();
         let ingest = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
         tokio::spawn(QueueSource::new(&aws, bus).run(ingest));
         Ok(Stack {
-            api: ApiClient::new(base),
+            api,
             admin_token,
             region: aws.region().map(|r| r.to_string()).unwrap_or_default(),
             store: Store::connect(&config, &aws),
