@@ -266,11 +266,11 @@ async fn paused_and_resumed_sending_shows_on_the_connection() {
     engage_advisor(&c.customer, "open").await;
     let shown = eventually("the advisor's recommendation", || async {
         let shown = connection(&h, &c).await;
-        (shown["signals"]["advisor"]["status"] == "open").then_some(shown)
+        (shown["signals"]["advisor"][0]["status"] == "open").then_some(shown)
     })
     .await;
     assert!(
-        shown["signals"]["advisor"]["recommendation"]
+        shown["signals"]["advisor"][0]["recommendation"]
             .as_str()
             .is_some_and(|r| !r.is_empty()),
         "{shown}"

@@ -302,11 +302,8 @@ impl<S: EventBridgeStore> EventBridgeIngestor<S> {
                 self.record(&signal, account_routes).await
             }
             Kind::Advisor(status) => {
-                let signal = Signal::Advisor(AdvisorSignal {
-                    status,
-                    recommendation: recommendation(event.detail, &event.resources),
-                    at: event.time,
-                });
+                let signal =
+                    Signal::Advisor(advice(status, event.detail, &event.resources, event.time));
                 self.record(&signal, account_routes).await
             }
         }
@@ -416,10 +413,17 @@ fn configuration_set(notification: &SesNotification) -> Option<&str> {
 /// How long the advisor's words may be on a connection.
 const MAX_RECOMMENDATION: usize = 300;
 
-/// The advisor's recommendation in a few words: its type and impact, the resource it concerns,
-/// and SES's text (`{"data": <text>, "metadata": {"type", "impact"}}`; anything else is kept as
-/// far as it fits that shape).
-fn recommendation(detail: &RawValue, resources: &[String]) -> String {
+/// How long a resource or an identity's name may be on a connection (an ARN is at most 2,048).
+const MAX_RESOURCE: usize = 2048;
+
+/// The advisor's finding (`{"data": <text>, "metadata": {"type", "impact"}}`), and the resource it
+/// concerns (the event's first): one recommendation, its words bounded.
+fn advice(
+    status: AdvisorStatus,
+    detail: &RawValue,
+    resources: &[String],
+    at: DateTime<Utc>,
+) -> AdvisorSignal {
     #[derive(Deserialize, Default)]
     #[serde(default)]
     struct Finding {
@@ -434,19 +438,29 @@ fn recommendation(detail: &RawValue, resources: &[String]) -> String {
         impact: Option<String>,
     }
     let finding: Finding = serde_json::from_str(detail.get()).unwrap_or_default();
-    let heading = match (finding.metadata.kind, finding.metadata.impact) {
-        (Some(kind), Some(impact)) => Some(format!("{kind} ({impact} impact)")),
-        (kind, impact) => kind.or(impact),
-    };
     let text = match finding.data {
         Some(serde_json::Value::String(text)) => Some(text),
         Some(serde_json::Value::Null) | None => None,
         Some(other) => Some(other.to_string()),
     };
-    let words = [heading, resources.first().cloned(), text]
+    let impact = finding.metadata.impact.map(|i| format!("{i} impact"));
+    let words = [impact, text]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
         .join(" · ");
-    words.chars().take(MAX_RECOMMENDATION).collect()
+    AdvisorSignal {
+        status,
+        kind: bounded(
+            finding.metadata.kind.unwrap_or_default(),
+            MAX_RECOMMENDATION,
+        ),
+        resource: resources.first().map(|r| bounded(r.clone(), MAX_RESOURCE)),
+        recommendation: bounded(words, MAX_RECOMMENDATION),
+        at,
+    }
+}
+
+fn bounded(text: String, max_chars: usize) -> String {
+    text.chars().take(max_chars).collect()
 }

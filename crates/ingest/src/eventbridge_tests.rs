@@ -333,8 +333,11 @@ async fn account_signals_keep_the_latest_on_every_connection_of_the_account() {
         let sending = signals.sending.unwrap();
         assert!(!sending.enabled);
         assert_eq!(sending.at, at("2026-05-01T10:00:00Z"));
-        let advisor = signals.advisor.unwrap();
+        let [advisor] = &signals.advisor[..] else {
+            panic!("one recommendation: {:?}", signals.advisor)
+        };
         assert_eq!(advisor.status, AdvisorStatus::Open);
+        assert_eq!(advisor.kind, "DMARC");
         assert!(
             advisor.recommendation.contains("DMARC"),
             "{}",
@@ -472,17 +475,86 @@ async fn every_sample_delivery_is_stored_or_kept() {
     assert!(!sending.enabled);
     // To the millisecond the table keeps, from the detail's timestamp, not the event's second.
     assert_eq!(sending.at, at("2024-05-14T15:02:11.512Z"));
-    let advisor = signals.advisor.unwrap();
+    let [advisor] = &signals.advisor[..] else {
+        panic!("one recommendation: {:?}", signals.advisor)
+    };
+    assert_eq!(advisor.status, AdvisorStatus::Open);
+    assert_eq!(
+        advisor.resource.as_deref(),
+        Some("arn:aws:ses:eu-west-1:210987654321:identity/mail.example.com")
+    );
     assert!(
         advisor
             .recommendation
-            .starts_with("DMARC (HIGH impact) · arn:aws:ses:"),
+            .starts_with("HIGH impact · DMARC is not configured"),
         "{}",
         advisor.recommendation
     );
     for name in ["sending-status-enabled", "advisor-resolved"] {
         assert!(one(&ingestor, &sample(name)).await.is_ok(), "{name}");
     }
+    // The same recommendation, resolved: still one, now resolved.
+    let signals = store.connection("con_c").unwrap().signals;
+    assert!(signals.sending.unwrap().enabled);
+    let [advisor] = &signals.advisor[..] else {
+        panic!("one recommendation: {:?}", signals.advisor)
+    };
+    assert_eq!(advisor.status, AdvisorStatus::Resolved);
+}
+
+/// GIVEN two open recommendations of two identities, WHEN one is resolved, THEN the other stays
+/// open: each is kept by its type and resource.
+#[tokio::test]
+async fn each_recommendation_is_kept_apart() {
+    let store = store();
+    let ingestor = EventBridgeIngestor::new(store.clone(), 30);
+    let advice = |id: &str, status: &str, identity: &str, time: &str| {
+        let mut body: Value = serde_json::from_str(&event(
+            id,
+            &format!("Advisor Recommendation Status {status}"),
+            ACCOUNT,
+            time,
+            json!({"data": format!("DMARC is not configured for {identity}"), "metadata": {"type": "DMARC", "impact": "HIGH"}}),
+        ))
+        .unwrap();
+        body["resources"] = json!([format!(
+            "arn:aws:ses:{REGION}:{ACCOUNT}:identity/{identity}"
+        )]);
+        body.to_string()
+    };
+    let results = ingestor
+        .handle_batch(&[
+            &advice("a-1", "Open", "a.example", "2026-05-01T10:00:00Z"),
+            &advice("b-1", "Open", "b.example", "2026-05-01T10:00:01Z"),
+            &advice("a-2", "Resolved", "a.example", "2026-05-01T11:00:00Z"),
+            // A late copy of a's opening changes nothing.
+            &advice("a-1", "Open", "a.example", "2026-05-01T10:00:00Z"),
+        ])
+        .await;
+    assert!(
+        matches!(
+            results[3],
+            Ok(EventBridgeOutcome::Signal { connections: 0 })
+        ),
+        "{results:?}"
+    );
+    let advisor = store.connection("con_a").unwrap().signals.advisor;
+    let states: Vec<(&str, AdvisorStatus)> = advisor
+        .iter()
+        .map(|a| {
+            (
+                a.resource.as_deref().unwrap().rsplit('/').next().unwrap(),
+                a.status,
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("a.example", AdvisorStatus::Resolved),
+            ("b.example", AdvisorStatus::Open)
+        ]
+    );
 }
 
 /// GIVEN an account connected through SNS only, WHEN its SES events come through EventBridge

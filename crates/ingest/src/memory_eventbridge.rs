@@ -2,7 +2,7 @@
 //! the one kept changes nothing.
 
 use model::connection::EventBridgeRoute;
-use model::signals::Signal;
+use model::signals::{AdvisorSignal, SendingSignal, Signal};
 
 use super::{MemoryError, MemoryStore, millis};
 use crate::eventbridge::EventBridgeStore;
@@ -48,27 +48,32 @@ impl EventBridgeStore for MemoryStore {
         };
         let at = millis(signal.at());
         let signals = &mut connection.signals;
-        // As the table's conditions: a sending status only if later, an advisor event (whole
-        // seconds) if not earlier.
-        let newer = match signal {
-            Signal::Sending(_) => signals.sending.as_ref().is_none_or(|s| s.at < at),
-            Signal::Advisor(_) => signals.advisor.as_ref().is_none_or(|a| a.at <= at),
-        };
-        if !newer {
-            return Ok(false);
-        }
+        // As the table's conditions: a sending status only if later; an advisor event (whole
+        // seconds) if not earlier than the one of its recommendation.
         match signal {
             Signal::Sending(sending) => {
-                signals.sending = Some(model::signals::SendingSignal {
+                if signals.sending.as_ref().is_some_and(|s| s.at >= at) {
+                    return Ok(false);
+                }
+                signals.sending = Some(SendingSignal {
                     at,
                     ..sending.clone()
-                })
+                });
             }
-            Signal::Advisor(advisor) => {
-                signals.advisor = Some(model::signals::AdvisorSignal {
+            Signal::Advisor(advice) => {
+                let kept = signals.advisor.iter().position(|a| a.key() == advice.key());
+                if kept.is_some_and(|i| signals.advisor[i].at > at) {
+                    return Ok(false);
+                }
+                let advice = AdvisorSignal {
                     at,
-                    ..advisor.clone()
-                })
+                    ..advice.clone()
+                };
+                match kept {
+                    Some(i) => signals.advisor[i] = advice,
+                    None => signals.advisor.push(advice),
+                }
+                signals.advisor.sort_by_key(|a| std::cmp::Reverse(a.at));
             }
         }
         Ok(true)

@@ -54,13 +54,28 @@ impl AdvisorStatus {
     }
 }
 
+/// One recommendation of the deliverability advisor, as it last stood.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AdvisorSignal {
     pub status: AdvisorStatus,
-    /// What the advisor recommends, and for which resource, as SES words it (bounded).
+    /// Its type as SES names it (`DMARC`, …); empty when SES named none.
+    pub kind: String,
+    /// What it concerns (an identity's ARN), when SES names it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
+    /// What the advisor recommends, as SES words it (bounded).
     pub recommendation: String,
     pub at: DateTime<Utc>,
+}
+
+impl AdvisorSignal {
+    /// What makes two events the same recommendation: its type and what it concerns.
+    pub fn key(&self) -> String {
+        crate::digest::sha256_hex(
+            &[self.kind.as_str(), self.resource.as_deref().unwrap_or("")].join("\n"),
+        )
+    }
 }
 
 /// The latest of each signal; empty for an account that sent none (or delivers through SNS).
@@ -69,12 +84,14 @@ pub struct AdvisorSignal {
 pub struct AccountSignals {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sending: Option<SendingSignal>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub advisor: Option<AdvisorSignal>,
+    /// Each recommendation the advisor raised for the account, newest first: one resolved for an
+    /// identity leaves another's open.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub advisor: Vec<AdvisorSignal>,
 }
 
 impl AccountSignals {
     pub fn is_empty(&self) -> bool {
-        self.sending.is_none() && self.advisor.is_none()
+        self.sending.is_none() && self.advisor.is_empty()
     }
 }

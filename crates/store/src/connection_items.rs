@@ -27,9 +27,13 @@ const DELIVERY: &str = "delivery";
 /// The account signals' attributes (`Store::record_signal` writes them).
 pub(crate) const SENDING_ENABLED: &str = "sending_enabled";
 pub(crate) const SENDING_AT: &str = "sending_at";
-pub(crate) const ADVISOR_STATUS: &str = "advisor_status";
-pub(crate) const ADVISOR_RECOMMENDATION: &str = "advisor_recommendation";
-pub(crate) const ADVISOR_AT: &str = "advisor_at";
+/// A map of the advisor's recommendations, by `AdvisorSignal::key`, each a map of these fields.
+pub(crate) const ADVISOR: &str = "advisor";
+pub(crate) const ADVICE_STATUS: &str = "s";
+pub(crate) const ADVICE_KIND: &str = "k";
+pub(crate) const ADVICE_RESOURCE: &str = "r";
+pub(crate) const ADVICE_TEXT: &str = "t";
+pub(crate) const ADVICE_AT: &str = "at";
 
 pub(crate) fn connection_item(c: &Connection) -> Item {
     let mut item = Item::from([
@@ -107,15 +111,44 @@ fn signals_from(item: &Item) -> Result<AccountSignals, StoreError> {
         }),
         Some(Err(_)) => return Err(StoreError::Corrupt(SENDING_ENABLED.into())),
     };
-    let advisor = match item.contains_key(ADVISOR_STATUS) {
-        false => None,
-        true => Some(AdvisorSignal {
-            status: parsed(item, ADVISOR_STATUS, AdvisorStatus::parse)?,
-            recommendation: opt_s(item, ADVISOR_RECOMMENDATION).unwrap_or_default(),
-            at: get_time(item, ADVISOR_AT)?,
-        }),
+    let mut advisor = match item.get(ADVISOR).map(|v| v.as_m()) {
+        None => Vec::new(),
+        Some(Ok(advice)) => advice
+            .values()
+            .map(|a| a.as_m().map_err(|_| corrupt_advice()).and_then(advice_from))
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(Err(_)) => return Err(corrupt_advice()),
     };
+    advisor.sort_by_key(|a| std::cmp::Reverse(a.at));
     Ok(AccountSignals { sending, advisor })
+}
+
+fn corrupt_advice() -> StoreError {
+    StoreError::Corrupt(format!("attribute {ADVISOR}"))
+}
+
+fn advice_from(item: &Item) -> Result<AdvisorSignal, StoreError> {
+    Ok(AdvisorSignal {
+        status: parsed(item, ADVICE_STATUS, AdvisorStatus::parse)?,
+        kind: opt_s(item, ADVICE_KIND).unwrap_or_default(),
+        resource: opt_s(item, ADVICE_RESOURCE),
+        recommendation: opt_s(item, ADVICE_TEXT).unwrap_or_default(),
+        at: get_time(item, ADVICE_AT)?,
+    })
+}
+
+/// One recommendation as `advisor` keeps it.
+pub(crate) fn advice_item(advice: &AdvisorSignal) -> AttributeValue {
+    let mut item = Item::from([
+        (ADVICE_STATUS.into(), s(advice.status.as_str())),
+        (ADVICE_KIND.into(), s(&advice.kind)),
+        (ADVICE_TEXT.into(), s(&advice.recommendation)),
+        (ADVICE_AT.into(), time(advice.at)),
+    ]);
+    if let Some(resource) = &advice.resource {
+        item.insert(ADVICE_RESOURCE.into(), s(resource));
+    }
+    AttributeValue::M(item)
 }
 
 fn binary(item: &Item, name: &str) -> Result<Vec<u8>, StoreError> {

@@ -9,9 +9,7 @@ use model::signals::Signal;
 
 use crate::attrs::{Item, get_s, s, time};
 use crate::conditions::{ignore_missing, ignore_missing_delete, is_condition_failure};
-use crate::connection_items::{
-    ADVISOR_AT, ADVISOR_RECOMMENDATION, ADVISOR_STATUS, SENDING_AT, SENDING_ENABLED,
-};
+use crate::connection_items::{ADVICE_AT, ADVISOR, SENDING_AT, SENDING_ENABLED, advice_item};
 use crate::{Store, StoreError, keys};
 
 impl Store {
@@ -40,9 +38,13 @@ impl Store {
             .table_name(&self.table)
             .key(keys::PK, s(keys::connection(&connection.id)))
             .key(keys::SK, s(keys::CONNECTION_SK))
-            .update_expression("SET topic_proven_at = if_not_exists(topic_proven_at, :t)")
+            // The advisor's map is made here, as its recommendations are kept one per key.
+            .update_expression(format!(
+                "SET topic_proven_at = if_not_exists(topic_proven_at, :t), {ADVISOR} = if_not_exists({ADVISOR}, :none)"
+            ))
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(":t", time(now))
+            .expression_attribute_values(":none", AttributeValue::M(Default::default()))
             .build()?;
         // A set routed to this connection already (a retried wiring run) is routed again.
         let route = Put::builder()
@@ -143,17 +145,16 @@ impl Store {
                     "attribute_exists(pk) AND (attribute_not_exists({SENDING_AT}) OR {SENDING_AT} < :at)"
                 ))
                 .expression_attribute_values(":v", AttributeValue::Bool(sending.enabled)),
-            Signal::Advisor(advisor) => update
-                .update_expression(format!(
-                    "SET {ADVISOR_STATUS} = :v, {ADVISOR_RECOMMENDATION} = :r, {ADVISOR_AT} = :at"
-                ))
-                // Advisor events carry whole seconds only: of two in one second, the later to
-                // arrive is kept.
+            // One entry per recommendation. Advisor events carry whole seconds only: of two in
+            // one second, the later to arrive is kept.
+            Signal::Advisor(advice) => update
+                .update_expression(format!("SET {ADVISOR}.#key = :v"))
                 .condition_expression(format!(
-                    "attribute_exists(pk) AND (attribute_not_exists({ADVISOR_AT}) OR {ADVISOR_AT} <= :at)"
+                    "attribute_exists({ADVISOR}) AND (attribute_not_exists({ADVISOR}.#key) OR {ADVISOR}.#key.#at <= :at)"
                 ))
-                .expression_attribute_values(":v", s(advisor.status.as_str()))
-                .expression_attribute_values(":r", s(&advisor.recommendation)),
+                .expression_attribute_names("#key", advice.key())
+                .expression_attribute_names("#at", ADVICE_AT)
+                .expression_attribute_values(":v", advice_item(advice)),
         };
         ignore_missing(update.send().await)
     }

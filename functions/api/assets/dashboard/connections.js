@@ -118,15 +118,16 @@ async function identities(c, out) {
 
 /** What SES last said of the account itself (EventBridge delivery only). */
 function signals(c) {
-  const { sending, advisor } = c.signals || {};
+  const { sending, advisor = [] } = c.signals || {};
   const rows = [];
   if (sending) {
     rows.push(h('p', { class: `signal ${sending.enabled ? 'signal-ok' : 'signal-bad'}`, 'data-signal': 'sending' },
       sending.enabled ? 'Sending enabled' : 'Sending paused', ' since ', time(sending.at)));
   }
-  if (advisor) {
-    rows.push(h('p', { class: `signal ${advisor.status === 'open' ? 'signal-bad' : 'signal-ok'}`, 'data-signal': 'advisor' },
-      `Advisor recommendation ${advisor.status}: `, advisor.recommendation || '—', ' (', time(advisor.at), ')'));
+  for (const advice of advisor) {
+    rows.push(h('p', { class: `signal ${advice.status === 'open' ? 'signal-bad' : 'signal-ok'}`, 'data-signal': 'advisor' },
+      `Advisor: ${advice.kind || 'recommendation'} ${advice.status}`, advice.resource ? ` for ${advice.resource}` : '',
+      ': ', advice.recommendation || '—', ' (', time(advice.at), ')'));
   }
   return rows.length ? h('div', { class: 'signals', role: 'status' }, rows) : null;
 }
