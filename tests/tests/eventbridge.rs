@@ -62,24 +62,6 @@ async fn connected(h: &Harness, account_prefix: &str) -> Connected {
     let stack = wait_stack(&customer.cloudformation, &stack_id, "CREATE_COMPLETE")
         .await
         .unwrap();
-    let logs = LogCapture::global();
-    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
-    let (_, dbg) = h
-        .call(
-            Method::GET,
-            &format!("/v1/projects/{pid}/connections/{cid}"),
-            &key,
-            None,
-        )
-        .await;
-    eprintln!(
-        "DEBUG connection {dbg}\nLOGS {}",
-        logs.text()
-            .lines()
-            .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("wiring"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
     h.wait_status(&pid, &key, &cid, "active").await;
     let set = output(&stack, "ConfigurationSetName").unwrap();
     let path = format!("/v1/projects/{pid}/connections/{cid}/identities/{sender}");
