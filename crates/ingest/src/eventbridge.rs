@@ -16,7 +16,7 @@ use model::connection::EventBridgeRoute;
 use model::signals::{AdvisorSignal, AdvisorStatus, SendingSignal, Signal};
 use model::{ConnectionMode, SesNotification};
 
-use crate::pipeline::{ConnectionRef, count_write, ingest_write};
+use crate::pipeline::{counted_write, ingest_write};
 use crate::port::{IngestWrite, PortError, StoreFailure, WriteOutcome};
 use crate::ses::{self, SesError};
 
@@ -206,7 +206,7 @@ fn accept(body: &str) -> Result<Accepted<'_>, EventBridgeError> {
     if event.source != "aws.ses" {
         return Err(EventBridgeError::NotSes);
     }
-    if !is_account_id(event.account) || !model::region::is_ses_region(event.region) {
+    if !model::ids::is_account_id(event.account) || !model::region::is_ses_region(event.region) {
         return Err(EventBridgeError::BadOrigin);
     }
     let kind = kind(event.detail_type).ok_or_else(|| {
@@ -329,25 +329,21 @@ impl<S: EventBridgeStore> EventBridgeIngestor<S> {
         let route = configuration_set(&notification)
             .and_then(|set| routes.iter().find(|r| r.configuration_set == set))
             .ok_or(EventBridgeError::UnroutedConfigurationSet)?;
-        let route_ref = ConnectionRef {
-            id: &route.connection_id,
-            project_id: &route.project_id,
-        };
         let write = ingest_write(
-            route_ref,
+            route.into(),
             event.id,
             &notification,
             Utc::now(),
             self.retention,
         );
-        let writing = std::time::Instant::now();
-        let outcome = self
-            .store
-            .write_ingest(&write)
-            .await
-            .map_err(store_failed)?;
         // Routes exist only for connections the quick-create stack made: role mode.
-        count_write(ConnectionMode::Role, &write, outcome, writing.elapsed());
+        let outcome = counted_write(
+            ConnectionMode::Role,
+            &write,
+            self.store.write_ingest(&write),
+        )
+        .await
+        .map_err(store_failed)?;
         Ok(match outcome {
             WriteOutcome::Stored { events } => EventBridgeOutcome::Stored { events },
             WriteOutcome::Duplicate => EventBridgeOutcome::Duplicate,
@@ -394,10 +390,6 @@ fn status_changed_at(detail: &RawValue) -> Option<DateTime<Utc>> {
     chrono::NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)?
         .and_hms_nano_opt(hour, minute, second, nanos)
         .map(|t| t.and_utc())
-}
-
-fn is_account_id(account: &str) -> bool {
-    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
 }
 
 /// The configuration set SES published the event through (its own tag on every such event).

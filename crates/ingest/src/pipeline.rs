@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
-use model::connection::{TopicProof, Transition};
+use model::connection::{EventBridgeRoute, TopicProof, Transition};
 use model::{Connection, ConnectionMode, ConnectionStatus, EventType, SesNotification, ids};
 
 use crate::port::{IngestStore, IngestWrite, PortError, WriteOutcome};
@@ -131,6 +131,15 @@ pub(crate) struct ConnectionRef<'a> {
     pub project_id: &'a str,
 }
 
+impl<'a> From<&'a EventBridgeRoute> for ConnectionRef<'a> {
+    fn from(route: &'a EventBridgeRoute) -> ConnectionRef<'a> {
+        ConnectionRef {
+            id: &route.connection_id,
+            project_id: &route.project_id,
+        }
+    }
+}
+
 impl<'a> From<&'a Connection> for ConnectionRef<'a> {
     fn from(connection: &'a Connection) -> ConnectionRef<'a> {
         ConnectionRef {
@@ -140,14 +149,16 @@ impl<'a> From<&'a Connection> for ConnectionRef<'a> {
     }
 }
 
-/// What a write did, in the metrics: how long it took, and the events it stored or the duplicate.
-pub(crate) fn count_write(
+/// Runs `writing` (the store's `write_ingest` of `write`) and says in the metrics how long it
+/// took and what it did: the events it stored, or a duplicate.
+pub(crate) async fn counted_write<E>(
     mode: ConnectionMode,
     write: &IngestWrite<'_>,
-    outcome: WriteOutcome,
-    took: std::time::Duration,
-) {
-    runtime::metrics::store_latency(took);
+    writing: impl std::future::Future<Output = Result<WriteOutcome, E>>,
+) -> Result<WriteOutcome, E> {
+    let started = std::time::Instant::now();
+    let outcome = writing.await?;
+    runtime::metrics::store_latency(started.elapsed());
     match outcome {
         WriteOutcome::Stored { events } => runtime::metrics::events_stored(
             mode.as_str(),
@@ -160,6 +171,7 @@ pub(crate) fn count_write(
         ),
         WriteOutcome::Duplicate => runtime::metrics::duplicate_delivery(),
     }
+    Ok(outcome)
 }
 
 pub struct Ingestor<S> {
@@ -324,13 +336,9 @@ impl<S: IngestStore> Ingestor<S> {
             received_at,
             self.retention,
         );
-        let writing = std::time::Instant::now();
-        let outcome = self
-            .store
-            .write_ingest(&write)
+        let outcome = counted_write(connection.mode(), &write, self.store.write_ingest(&write))
             .await
             .map_err(store_failed)?;
-        count_write(connection.mode(), &write, outcome, writing.elapsed());
         // A new notification signed after SNS said the subscription was removed: it is back.
         // Nothing else revives a connection (an error or a teardown is not undone by mail
         // arriving), nor does a copy or a late retry of a message signed before the removal.

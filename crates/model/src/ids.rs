@@ -44,6 +44,11 @@ pub fn is_key_safe(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"._@+=:-".contains(&b))
 }
 
+/// An AWS account id: twelve digits.
+pub fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,8 +35,7 @@ impl std::str::FromStr for RoleArn {
                     .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
         };
         let ok = partition.starts_with("aws")
-            && account.len() == 12
-            && account.bytes().all(|b| b.is_ascii_digit())
+            && crate::ids::is_account_id(account)
             && s.len() <= 2048
             && resource
                 .strip_prefix("role/")

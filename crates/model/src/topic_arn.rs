@@ -56,8 +56,7 @@ impl FromStr for TopicArn {
             || !partition.starts_with("aws")
             || service != "sns"
             || !region_ok
-            || account.len() != 12
-            || !account.bytes().all(|b| b.is_ascii_digit())
+            || !crate::ids::is_account_id(account)
             || !name_ok
         {
             return Err(invalid());

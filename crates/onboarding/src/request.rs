@@ -147,8 +147,7 @@ impl<'a> StackArn<'a> {
             return None;
         };
         let ok = partition.starts_with("aws")
-            && account_id.len() == 12
-            && account_id.bytes().all(|b| b.is_ascii_digit())
+            && model::ids::is_account_id(account_id)
             && resource.starts_with("stack/")
             && resource.split('/').count() == 3;
         ok.then_some(StackArn { region, account_id })

@@ -2,10 +2,11 @@
 
 use ::customer::account::sns_event_destination;
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
-
-use crate::role_stack::parameter;
 use aws_sdk_sns::types::MessageAttributeValue;
 use aws_types::SdkConfig;
+
+use crate::failed;
+use crate::role_stack::parameter;
 
 const FORWARD_TEMPLATE: &str = include_str!("../templates/forward-ses-events.yaml");
 
@@ -22,10 +23,6 @@ pub struct CustomerAccount {
     pub ses: aws_sdk_sesv2::Client,
     pub iam: aws_sdk_iam::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
-}
-
-fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
-    format!("{call}: {}", aws_sdk_sesv2::error::DisplayErrorContext(&e))
 }
 
 impl CustomerAccount {

@@ -60,6 +60,31 @@ impl ApiClient {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
 
+    /// Registers `topic_arn` as a manual connection of the project: its id and webhook URL.
+    pub async fn connect_manual(
+        &self,
+        project_id: &str,
+        api_key: &str,
+        topic_arn: &str,
+    ) -> Result<(String, String), String> {
+        let connection = self
+            .expect(
+                reqwest::Method::POST,
+                &format!("/v1/projects/{project_id}/connections"),
+                api_key,
+                json!({"mode": "manual", "topic_arn": topic_arn}),
+                201,
+            )
+            .await?;
+        let field = |name: &str| {
+            connection[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("no {name} in {connection}"))
+        };
+        Ok((field("id")?, field("webhook_url")?))
+    }
+
     async fn expect(
         &self,
         method: reqwest::Method,
@@ -100,21 +125,10 @@ pub async fn set_up(
     let topic_arn = customer
         .create_topic(&format!("trackses-demo-{}", &project_id[4..12]), "2")
         .await?;
-    let connection = api
-        .expect(
-            reqwest::Method::POST,
-            &format!("/v1/projects/{project_id}/connections"),
-            &api_key,
-            json!({"mode": "manual", "topic_arn": topic_arn}),
-            201,
-        )
+    let (connection_id, webhook_url) = api
+        .connect_manual(&project_id, &api_key, &topic_arn)
         .await?;
-    let connection_id = connection["id"]
-        .as_str()
-        .ok_or("no connection id")?
-        .to_owned();
-    let webhook_url = connection["webhook_url"].as_str().ok_or("no webhook url")?;
-    customer.subscribe_https(&topic_arn, webhook_url).await?;
+    customer.subscribe_https(&topic_arn, &webhook_url).await?;
     wait_until_active(
         api,
         &format!("/v1/projects/{project_id}/connections/{connection_id}"),
@@ -218,8 +232,9 @@ async fn attach_when_active(
     Ok(())
 }
 
-/// SNS drops what is published before the subscription is confirmed, as AWS does.
-async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result<(), String> {
+/// Until the connection at `path` is active. SNS drops what is published before the
+/// subscription is confirmed, as AWS does.
+pub async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result<(), String> {
     for _ in 0..100 {
         let (_, connection) = api.call(reqwest::Method::GET, path, api_key, None).await?;
         if connection["status"] == "active" {
@@ -227,7 +242,7 @@ async fn wait_until_active(api: &ApiClient, path: &str, api_key: &str) -> Result
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Err("the demo subscription was never confirmed".to_owned())
+    Err(format!("{path} never became active"))
 }
 
 pub const DEMO_SENDER: &str = "news@demo.trackses.test";

@@ -12,6 +12,7 @@ use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
 use aws_types::SdkConfig;
 use model::{Access, Connection, ConnectionStatus, Delivery, Source, ids};
 
+use crate::failed;
 use crate::role_stack::{output, parameter, wait_stack};
 use crate::stream::retrying;
 
@@ -32,13 +33,6 @@ pub const INGEST_BUS: &str = "trackses-ses-events";
 /// How long a failed batch stays hidden locally before it is delivered again (deployed: six
 /// times the function's timeout).
 pub const LOCAL_VISIBILITY_TIMEOUT: Duration = Duration::from_secs(2);
-
-fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
-    format!(
-        "{call}: {}",
-        aws_sdk_cloudformation::error::DisplayErrorContext(&e)
-    )
-}
 
 /// Deploys the entry point as stack `stack_name` with bus `bus_name` in trackses' account and
 /// region, or reads the one already there.

@@ -25,6 +25,14 @@ use model::wiring::Command;
 use runtime::{Config, ConfigError};
 use wiring::Wiring;
 
+/// An SDK call's failure in words: the call, and the error with its whole chain of causes.
+pub(crate) fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
+    format!(
+        "{call}: {}",
+        aws_sdk_cloudformation::error::DisplayErrorContext(&e)
+    )
+}
+
 /// What API Gateway and Lambda would route to each function, on one local listener whose base
 /// URL is `config.public_url`: the API reaches the wiring function through the Lambda Invoke
 /// API at that same address, and so does the wiring function itself. Each function is built by

@@ -8,15 +8,9 @@ use aws_sdk_cloudformation::types::{Capability, Parameter, Stack};
 use aws_types::SdkConfig;
 
 use crate::customer::CustomerAccount;
+use crate::failed;
 
 const CALLBACK_TOPIC_TEMPLATE: &str = include_str!("../../../cloudformation/callback-topic.yaml");
-
-fn failed<E: std::error::Error + 'static>(call: &str, e: E) -> String {
-    format!(
-        "{call}: {}",
-        aws_sdk_cloudformation::error::DisplayErrorContext(&e)
-    )
-}
 
 pub fn parameter(key: &str, value: &str) -> Parameter {
     Parameter::builder()

@@ -15,7 +15,7 @@ use axum::body::Bytes;
 use axum::routing::post;
 use futures_util::StreamExt;
 use local::customer::CustomerAccount;
-use local::demo::ApiClient;
+use local::demo::{ApiClient, wait_until_active};
 use local::ses_traffic::{Mail, event_json};
 use model::{EventType, ids};
 use reqwest::Method;
@@ -295,20 +295,7 @@ async fn proven_connection(
     customer: &CustomerAccount,
     topic: &str,
 ) -> Result<String, Error> {
-    let path = format!("/v1/projects/{pid}/connections");
-    let (_, created) = api
-        .call(
-            Method::POST,
-            &path,
-            key,
-            Some(json!({"mode": "manual", "topic_arn": topic})),
-        )
-        .await?;
-    let cid = created["id"].as_str().ok_or("no connection id")?.to_owned();
-    let webhook_url = created["webhook_url"]
-        .as_str()
-        .ok_or("no webhook URL")?
-        .to_owned();
+    let (cid, webhook_url) = api.connect_manual(pid, key, topic).await?;
     customer
         .sns
         .subscribe()
@@ -318,16 +305,8 @@ async fn proven_connection(
         .attributes("FilterPolicy", r#"{"trackses-origin": ["nothing"]}"#)
         .send()
         .await?;
-    for _ in 0..100 {
-        let (_, connection) = api
-            .call(Method::GET, &format!("{path}/{cid}"), key, None)
-            .await?;
-        if connection["status"] == "active" {
-            return Ok(webhook_url);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Err("the webhook subscription was not confirmed".into())
+    wait_until_active(api, &format!("/v1/projects/{pid}/connections/{cid}"), key).await?;
+    Ok(webhook_url)
 }
 
 async fn deliver(client: &reqwest::Client, url: &str, body: Bytes) -> Result<Duration, Error> {

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use local::customer::CustomerAccount;
-use local::demo::ApiClient;
+use local::demo::{ApiClient, wait_until_active};
 use local::eventbridge::{QueueSource, deploy_ingest_bus, routed_connection};
 use model::ids;
 use reqwest::Method;
@@ -148,27 +148,10 @@ impl Stack {
         customer
             .publish_ses_events_to(sender, &format!("paths-{suffix}"), &topic)
             .await?;
-        let path = format!("/v1/projects/{pid}/connections");
-        let (_, created) = self
-            .api
-            .call(
-                Method::POST,
-                &path,
-                key,
-                Some(json!({"mode": "manual", "topic_arn": topic})),
-            )
-            .await?;
-        let cid = created["id"].as_str().ok_or("no connection id")?;
-        let webhook_url = created["webhook_url"].as_str().ok_or("no webhook URL")?;
-        customer.subscribe_https(&topic, webhook_url).await?;
-        self.until(|| async {
-            let (_, c) = self
-                .api
-                .call(Method::GET, &format!("{path}/{cid}"), key, None)
-                .await?;
-            Ok(c["status"] == "active")
-        })
-        .await
+        let (cid, webhook_url) = self.api.connect_manual(pid, key, &topic).await?;
+        customer.subscribe_https(&topic, &webhook_url).await?;
+        let path = format!("/v1/projects/{pid}/connections/{cid}");
+        Ok(wait_until_active(&self.api, &path, key).await?)
     }
 
     /// What the customer stack and the wiring function leave: the account forwarding the set's
