@@ -150,7 +150,7 @@ async fn every_event_type_arrives_through_eventbridge_once_however_often_it_is_d
 
     // EventBridge and SQS deliver at least once: every message delivered twice more.
     let delivered = drain(&sqs, &copies, expected).await;
-    let queue = &eventbridge_ingest(&h.config).queue_url;
+    let queue = &eventbridge_ingest(&h.config).queue.url;
     for body in delivered.iter().chain(&delivered) {
         sqs.send_message()
             .queue_url(queue)
@@ -327,7 +327,7 @@ async fn a_deleted_connection_stores_nothing_more() {
         .await
         .unwrap();
     let sqs = Sqs::new(&h.aws);
-    wait_queue_empty(&sqs, &eventbridge_ingest(&h.config).queue_url).await;
+    wait_queue_empty(&sqs, &eventbridge_ingest(&h.config).queue.url).await;
     assert!(events_of(&h, &c).await.is_empty());
     assert!(
         h.store

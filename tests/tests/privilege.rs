@@ -1,6 +1,6 @@
 //! The privilege line, held by the crate graph: the functions that face the internet (webhook,
 //! ingest-sns, stack-callback, and ingest-eventbridge, which any AWS account can reach through
-//! trackses' bus) do not link the code that opens customer credentials or acts in
+//! trackses' bus; and forward and deliver, which carry events to addresses customers chose) do not link the code that opens customer credentials or acts in
 //! customer accounts (KMS, STS, SES, aws-config's credential providers), whatever their code
 //! says. `cargo metadata`'s resolved graph is what the release build links.
 
@@ -9,11 +9,13 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const INTERNET_FACING: [&str; 4] = [
+const INTERNET_FACING: [&str; 6] = [
     "webhook",
     "ingest-sns",
     "stack-callback",
     "ingest-eventbridge",
+    "forward",
+    "deliver",
 ];
 const CREDENTIAL_CODE: [&str; 4] = ["aws-sdk-kms", "aws-sdk-sts", "aws-sdk-sesv2", "aws-config"];
 

@@ -10,6 +10,10 @@ pub fn connection_id() -> String {
     format!("con_{}", ulid::Ulid::new().to_string().to_lowercase())
 }
 
+pub fn endpoint_id() -> String {
+    format!("ep_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
 pub fn api_key_id() -> String {
     format!("key{}", ulid::Ulid::new().to_string().to_lowercase())
 }

@@ -4,6 +4,7 @@
 
 pub mod connection;
 pub mod digest;
+pub mod endpoint;
 pub mod event;
 pub mod ids;
 pub mod naming;
@@ -21,6 +22,7 @@ pub use connection::{
     Access, Connection, ConnectionMode, ConnectionStatus, Delivery, Source, Stack, WiringStep,
 };
 pub use digest::sha256_hex;
+pub use endpoint::{DeadLetter, Endpoint};
 pub use event::{EventType, MailSummary, RecipientEvent, SesNotification, Tags};
 pub use onboarding::Onboarding;
 pub use project::{ApiKeyRecord, ApiKeyView, KeyScope, Project};

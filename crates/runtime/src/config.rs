@@ -1,6 +1,7 @@
 //! Settings, read once per cold start from the environment the template (or `make dev`) sets.
 
 use std::path::PathBuf;
+use std::time::Duration;
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -49,6 +50,15 @@ pub struct Config {
     /// trackses' event bus (eventbridge-ingest.yaml's), which role-mode stacks' rules forward
     /// their account's SES events to.
     pub event_bus_arn: Option<String>,
+    /// The queue forwarding jobs go through (template.yaml's `DeliveriesQueue`).
+    pub deliveries_queue_url: Option<String>,
+    /// Whether forwarding may also reach this machine's loopback over http: `make dev` and the
+    /// tests, whose receivers listen there. The template never sets it.
+    pub endpoints_on_loopback: bool,
+    /// A failed delivery's first wait (doubling from there); 30 s unless set.
+    pub forward_first_retry: Duration,
+    /// How long a delivery is retried before it becomes a dead letter; a day unless set.
+    pub forward_give_up_after: Duration,
 }
 
 // Deliberately not Debug-derived: the admin token must never reach a log line.
@@ -70,12 +80,28 @@ impl std::fmt::Debug for Config {
             .field("role_template_url", &self.role_template_url)
             .field("callback_topic", &self.callback_topic)
             .field("event_bus_arn", &self.event_bus_arn)
+            .field("deliveries_queue_url", &self.deliveries_queue_url)
+            .field("endpoints_on_loopback", &self.endpoints_on_loopback)
+            .field("forward_first_retry", &self.forward_first_retry)
+            .field("forward_give_up_after", &self.forward_give_up_after)
             .finish()
     }
 }
 
 fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn seconds_var(name: &'static str, default: u64) -> Result<Duration, ConfigError> {
+    match var(name) {
+        None => Ok(Duration::from_secs(default)),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|s| *s > 0)
+            .map(Duration::from_secs)
+            .ok_or_else(|| ConfigError::Invalid(name, "a whole number of seconds".into())),
+    }
 }
 
 fn url_var(name: &'static str) -> Result<Option<Url>, ConfigError> {
@@ -118,6 +144,10 @@ impl Config {
             callback_topic: var("TRACKSES_CALLBACK_TOPIC")
                 .unwrap_or_else(|| "trackses-cfn-callback".to_owned()),
             event_bus_arn: var("TRACKSES_EVENT_BUS_ARN"),
+            deliveries_queue_url: var("TRACKSES_DELIVERIES_QUEUE_URL"),
+            endpoints_on_loopback: var("TRACKSES_ENDPOINTS_ON_LOOPBACK").as_deref() == Some("1"),
+            forward_first_retry: seconds_var("TRACKSES_FORWARD_FIRST_RETRY_SECONDS", 30)?,
+            forward_give_up_after: seconds_var("TRACKSES_FORWARD_GIVE_UP_SECONDS", 24 * 3600)?,
         })
     }
 
@@ -227,6 +257,10 @@ mod tests {
             role_template_url: None,
             callback_topic: "c".into(),
             event_bus_arn: None,
+            deliveries_queue_url: None,
+            endpoints_on_loopback: false,
+            forward_first_retry: Duration::from_secs(30),
+            forward_give_up_after: Duration::from_secs(60),
         }
     }
 

@@ -34,6 +34,9 @@ pub const STORE_LATENCY: &str = "StoreLatency";
 /// Failures after a message or command was accepted, `{Function, Reason}`: SNS or Lambda
 /// delivers it again (the wiring function's request/response questions fail to their caller).
 pub const FAILURES: &str = "Failures";
+/// Forwarding jobs by what became of them, `{Function, Outcome}`: `delivered`, `retried`,
+/// `dead-lettered`, or why one was skipped.
+pub const FORWARDED: &str = "Forwarded";
 /// The first invocation of a container, `{Function}`.
 pub const COLD_START: &str = "ColdStart";
 
@@ -58,6 +61,7 @@ pub fn install(function: &'static str) -> Result<&'static Collector, MetricsErro
         "notifications already stored"
     );
     describe_counter!(FAILURES, Unit::Count, "failures after acceptance");
+    describe_counter!(FORWARDED, Unit::Count, "forwarding jobs by outcome");
     describe_counter!(COLD_START, Unit::Count, "first invocations of a container");
     describe_histogram!(
         STORE_LATENCY,
@@ -85,6 +89,10 @@ pub fn events_counted(events: usize) {
 
 pub fn duplicate_delivery() {
     counter!(DUPLICATE_DELIVERIES).increment(1);
+}
+
+pub fn forwarded(outcome: &'static str) {
+    counter!(FORWARDED, "Outcome" => outcome).increment(1);
 }
 
 pub fn store_latency(took: Duration) {

@@ -4,6 +4,8 @@
 //! |---|---|---|---|
 //! | project | `P#<pid>` | `PROJECT` | |
 //! | API key (hash only) | `P#<pid>` | `KEY#<kid>` | `K#<kid>` / `KEY` |
+//! | forwarding endpoint (and its signing secrets) | `P#<pid>` | `EP#<eid>` | |
+//! | dead letter (an event an endpoint never took) | `DL#<pid>` | `<eid>#<event id>` | |
 //! | connection | `C#<cid>` | `CONN` | `P#<pid>#CONNS` / `<cid>` |
 //! | topic route (a proven topic's connection) | `T#<topic arn>` | `TOPIC` | |
 //! | EventBridge route (a proven account's connection) | `EB#<account>#<region>` | `<configuration set>` | |
@@ -79,6 +81,21 @@ pub fn api_key_lookup(kid: &str) -> String {
 }
 
 pub const API_KEY_LOOKUP_SK: &str = "KEY";
+
+pub const ENDPOINT_PREFIX: &str = "EP#";
+
+pub fn endpoint_sk(eid: &str) -> String {
+    [ENDPOINT_PREFIX, eid].concat()
+}
+
+pub fn dead_letters(pid: &str) -> String {
+    ["DL#", pid].concat()
+}
+
+/// An endpoint's dead letters sort together, by event id (arrival).
+pub fn dead_letter_sk(eid: &str, event_id: &str) -> String {
+    [eid, "#", event_id].concat()
+}
 
 pub fn connection(cid: &str) -> String {
     ["C#", cid].concat()

@@ -7,6 +7,7 @@ mod connection_items;
 mod connection_port;
 pub mod connections;
 pub mod counters;
+pub mod endpoints;
 pub mod event_item;
 pub mod eventbridge;
 pub mod events;

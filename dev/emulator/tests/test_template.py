@@ -25,7 +25,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[3]
 TEMPLATE = ROOT / "template.yaml"
 INTERNET_FACING = ["ApiFunction", "WebhookFunction", "IngestSnsFunction", "StackCallbackFunction",
-                   "IngestEventBridgeFunction"]
+                   "IngestEventBridgeFunction", "ForwardFunction", "DeliverFunction"]
 
 
 def resources():
@@ -56,7 +56,7 @@ def test_only_wiring_decrypts_or_assumes_and_never_in_its_own_account():
 
 def test_every_function_has_reserved_concurrency_and_a_throttle_alarm():
     found = resources()
-    assert len(functions(found)) == 7
+    assert len(functions(found)) == 9
     watched = {
         r["Properties"]["Dimensions"][0]["Value"]["Ref"]
         for r in found.values()

@@ -4,6 +4,8 @@
 pub mod customer;
 pub mod demo;
 pub mod eventbridge;
+pub mod forwarding;
+pub mod queue;
 pub mod role_stack;
 pub mod ses_traffic;
 pub mod stream;

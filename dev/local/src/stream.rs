@@ -1,8 +1,9 @@
-//! The table stream's event source mapping, as Lambda runs it for `aggregate` (template.yaml's
-//! `TableStream`): records read through the DynamoDB Streams API, filtered as its FilterCriteria
-//! filters them, and folded in tumbling windows. Each invocation gets the state the previous one
-//! returned; a failed invocation is retried with the same records and state until it succeeds;
-//! when a window closes, a final invocation applies it.
+//! The table stream's event source mappings, as Lambda runs them for `aggregate` and `forward`
+//! (template.yaml's `TableStream`s): records read through the DynamoDB Streams API, filtered as
+//! their FilterCriteria filter them. For `aggregate`, folded in tumbling windows: each invocation
+//! gets the state the previous one returned; a failed invocation is retried with the same
+//! records and state until it succeeds; when a window closes, a final invocation applies it.
+//! `forward` has no window: it gets each batch as it is read, retried until it is taken.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,6 +58,36 @@ const POLL_INTERVAL: Duration = Duration::from_millis(250);
 /// A failed invocation is retried after this, doubling up to `MAX_RETRY_DELAY`.
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(100);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
+
+/// A function a stream mapping feeds, invoked as Lambda invokes it: `Err` is a failed
+/// invocation, retried with the same records (and state).
+pub trait StreamConsumer: Send + Sync + 'static {
+    fn invoke(
+        &self,
+        event: TimeWindowEvent,
+    ) -> impl std::future::Future<Output = Result<TimeWindowEventResponse, String>> + Send;
+}
+
+impl StreamConsumer for aggregate::App {
+    async fn invoke(&self, event: TimeWindowEvent) -> Result<TimeWindowEventResponse, String> {
+        self.handle(event).await.map_err(|e| e.to_string())
+    }
+}
+
+/// `forward`'s mapping has no window, and its state stays empty, so it is never invoked to
+/// close one. A batch with records it could not enqueue is handed to it again, whole (Lambda
+/// resumes from the first of them; the jobs before it are the same jobs again).
+impl StreamConsumer for forward::App {
+    async fn invoke(&self, event: TimeWindowEvent) -> Result<TimeWindowEventResponse, String> {
+        let mut records = aws_lambda_events::event::dynamodb::Event::default();
+        records.records = event.dynamo_db_event.records;
+        let response = self.handle(records).await;
+        match response.batch_item_failures.len() {
+            0 => Ok(TimeWindowEventResponse::default()),
+            _ => Err("records not enqueued".to_owned()),
+        }
+    }
+}
 
 /// The mapping between a table's stream and the function, positioned on each shard.
 pub struct StreamSource {
@@ -137,7 +168,7 @@ impl StreamSource {
 
     /// Feeds `app` for as long as the stream lasts: each shard in order, and when one closes
     /// (DynamoDB rolls shards over every few hours), its children after it.
-    pub async fn run(self, app: Arc<aggregate::App>) -> Result<(), StreamError> {
+    pub async fn run<C: StreamConsumer>(self, app: Arc<C>) -> Result<(), StreamError> {
         let mut polls = tokio::task::JoinSet::new();
         let shard = |shard_id: String, start: ShardIteratorType| Shard {
             streams: self.streams.clone(),
@@ -219,13 +250,13 @@ async fn shard_iterator(
         .shard_iterator)
 }
 
-struct Shard {
+struct Shard<C> {
     streams: aws_sdk_dynamodbstreams::Client,
     stream_arn: String,
     shard_id: String,
     /// Where its reading began, and begins again if its iterator expires before a record.
     start: ShardIteratorType,
-    app: Arc<aggregate::App>,
+    app: Arc<C>,
     settings: StreamSettings,
 }
 
@@ -237,7 +268,7 @@ struct Position {
     sequence_number: Option<String>,
 }
 
-impl Shard {
+impl<C: StreamConsumer> Shard<C> {
     /// Reads the shard to its end, window by window; its id once it is closed.
     async fn poll(self, iterator: Option<String>) -> String {
         let mut position = Position {
@@ -340,8 +371,8 @@ impl Shard {
         properties.is_final_invoke_for_window = last;
         event.time_window_properties = properties;
         // A failed window: Lambda retries it with the same records and state.
-        let answer: TimeWindowEventResponse = retrying("run aggregate on a window", || {
-            self.app.handle(event.clone())
+        let answer: TimeWindowEventResponse = retrying("invoke the stream's function", || {
+            self.app.invoke(event.clone())
         })
         .await;
         answer.time_window_event_response_properties.state

@@ -4,6 +4,7 @@
 mod admin_token;
 mod connections;
 mod dashboard;
+mod endpoints;
 mod onboarding;
 pub mod openapi;
 mod projects;
@@ -43,6 +44,11 @@ impl App {
             webhook_base: config.webhook_bases()?.current,
             connector: Connector::from_config(config, aws, lambda),
             role_links: RoleLinks::from_config(config),
+            jobs: config
+                .deliveries_queue_url
+                .as_ref()
+                .map(|url| forwarding::JobQueue::new(aws_sdk_sqs::Client::new(aws), url)),
+            endpoint_reach: outbound::Reach::with_loopback(config.endpoints_on_loopback),
         }))
     }
 
@@ -73,6 +79,7 @@ fn documented_routes() -> (Router<Arc<ApiState>>, utoipa::openapi::OpenApi) {
         projects::routes()
             .merge(connections::routes())
             .merge(onboarding::routes())
+            .merge(endpoints::routes())
             .merge(dashboard::routes()),
     )
 }

@@ -25,6 +25,10 @@ pub struct ApiState {
     pub connector: Option<Connector>,
     /// Role mode's quick-create links; `None` where the deployment publishes no template.
     pub role_links: Option<RoleLinks>,
+    /// Where replays go; `None` where the deployment has no deliveries queue.
+    pub jobs: Option<forwarding::JobQueue>,
+    /// Which endpoint URLs are accepted (`outbound::Reach`).
+    pub endpoint_reach: outbound::Reach,
 }
 
 pub type Shared = State<Arc<ApiState>>;

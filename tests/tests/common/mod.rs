@@ -13,6 +13,7 @@ pub mod automatic;
 pub mod contract;
 pub mod hand_fed;
 pub mod onboarding;
+pub mod receiver;
 pub mod ses;
 
 // As with `dead_code` above: every test binary uses some of these, none uses all.
@@ -26,7 +27,9 @@ use aws_config::SdkConfig;
 use ingest::direct::SnsLambdaEvent;
 use local::customer::CustomerAccount;
 use local::demo::ApiClient;
-use local::eventbridge::{IngestBus, QueueSource, deploy_ingest_bus};
+use local::eventbridge::{IngestBus, deploy_ingest_bus};
+use local::forwarding::start_forwarding;
+use local::queue::{POLLERS, Queue, QueueSource};
 use local::stream::{StreamSettings, StreamSource};
 use model::connection::Transition;
 use model::ids;
@@ -110,10 +113,37 @@ pub fn eventbridge_ingest(config: &Config) -> &'static IngestBus {
                     .expect("the EventBridge entry point deploys in the emulator");
                 ready.send(bus.clone()).ok();
                 let app = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
-                QueueSource::new(&aws, bus).run(app).await;
+                QueueSource::new(&aws, bus.queue).run(app, POLLERS).await;
             });
         });
         deployed.recv().expect("the EventBridge consumer started")
+    })
+}
+
+/// Forwarding (the deliveries queue, `forward` on the stream from its end, `deliver` on the
+/// queue), once per test process like the stream's other consumer: an endpoint registered in
+/// another process is that process's to deliver to. Retries wait a second, doubling; the first
+/// harness's `config` says when they give up. Returns the queue.
+pub fn forwarding(config: &Config) -> &'static Queue {
+    static QUEUE: std::sync::OnceLock<Queue> = std::sync::OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let mut config = config.clone();
+        config.forward_first_retry = std::time::Duration::from_secs(1);
+        let (ready, deployed) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Runtime::new().expect("a runtime for the consumers");
+            runtime.block_on(async move {
+                let aws = runtime::sdk_config();
+                let start = aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest;
+                let queue =
+                    start_forwarding(&mut config, &aws, &unique("trackses-deliveries"), start)
+                        .await
+                        .expect("forwarding starts in the emulator");
+                ready.send(queue).ok();
+                std::future::pending::<()>().await;
+            });
+        });
+        deployed.recv().expect("forwarding started")
     })
 }
 
@@ -139,7 +169,9 @@ impl Harness {
         let base = format!("http://{}", listener.local_addr().unwrap());
         config.public_url = Some(base.parse().unwrap());
         config.event_bus_arn = Some(eventbridge_ingest(&config).bus_arn.clone());
+        config.endpoints_on_loopback = true;
         adjust(&mut config);
+        config.deliveries_queue_url = Some(forwarding(&config).url.clone());
         let aws = runtime::sdk_config();
         consume_stream(&config);
         let store = Store::connect(&config, &aws);

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use local::demo::{ApiClient, set_up, traffic};
-use local::eventbridge::{INGEST_BUS, INGEST_STACK, QueueSource, deploy_ingest_bus};
+use local::eventbridge::{INGEST_BUS, INGEST_STACK, deploy_ingest_bus};
+use local::forwarding::start_forwarding;
+use local::queue::{DELIVERIES_STACK, POLLERS, QueueSource};
 use local::role_stack::deploy_callback_topic;
 use local::stream::{StreamSettings, StreamSource};
 use model::ids;
@@ -30,6 +32,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // the queue ingest-eventbridge reads.
     let bus = deploy_ingest_bus(&aws, INGEST_STACK, INGEST_BUS).await?;
     config.event_bus_arn = Some(bus.bus_arn.clone());
+    // Forwarding: the deliveries queue, `forward` on the stream (from now: what earlier runs
+    // stored was forwarded then) and `deliver` on the queue.
+    let shard_start = aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest;
+    start_forwarding(&mut config, &aws, DELIVERIES_STACK, shard_start).await?;
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     let server =
         axum::serve(listener, local::app(&config, &aws).await?).with_graceful_shutdown(async {
@@ -46,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
     let ingest_eventbridge = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
-    tokio::spawn(QueueSource::new(&aws, bus).run(ingest_eventbridge));
+    tokio::spawn(QueueSource::new(&aws, bus.queue).run(ingest_eventbridge, POLLERS));
     let demo = std::env::var("TRACKSES_DEMO").as_deref() != Ok("0");
     let callback_topic = config.callback_topic.clone();
     tokio::spawn(async move {

@@ -13,7 +13,8 @@ use std::time::{Duration, Instant};
 
 use local::customer::CustomerAccount;
 use local::demo::{ApiClient, wait_until_active};
-use local::eventbridge::{QueueSource, deploy_ingest_bus, routed_connection};
+use local::eventbridge::{deploy_ingest_bus, routed_connection};
+use local::queue::{POLLERS, QueueSource};
 use model::ids;
 use reqwest::Method;
 use runtime::{Config, sdk_config};
@@ -103,7 +104,7 @@ impl Stack {
         let (api, admin_token) = local::serve_for_bench(config.clone(), &aws).await?;
         let bus_arn = bus.bus_arn.clone();
         let ingest = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
-        tokio::spawn(QueueSource::new(&aws, bus).run(ingest));
+        tokio::spawn(QueueSource::new(&aws, bus.queue).run(ingest, POLLERS));
         Ok(Stack {
             api,
             admin_token,

@@ -1,0 +1,105 @@
+//! The deliveries queue: jobs sent in batches of ten (one request each).
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use futures_util::future::join_all;
+
+use crate::job::Job;
+
+/// SendMessageBatch's limits: ten messages, 256 KiB in all.
+const BATCH_MESSAGES: usize = 10;
+const BATCH_BYTES: usize = 256 * 1024;
+
+#[derive(Clone)]
+pub struct JobQueue {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl JobQueue {
+    pub fn new(sqs: aws_sdk_sqs::Client, url: impl Into<String>) -> JobQueue {
+        JobQueue {
+            sqs,
+            url: url.into(),
+        }
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Enqueues `jobs`; for each, whether it was taken. Batches go out side by side.
+    pub async fn send(&self, jobs: &[Job]) -> Vec<bool> {
+        let bodies: Vec<String> = jobs
+            .iter()
+            // A job is plain data: it always serialises.
+            .map(|job| serde_json::to_string(job).unwrap_or_default())
+            .collect();
+        let mut batches: Vec<Vec<usize>> = Vec::new();
+        let mut bytes = 0;
+        for (index, body) in bodies.iter().enumerate() {
+            match batches.last_mut() {
+                Some(batch)
+                    if batch.len() < BATCH_MESSAGES && bytes + body.len() <= BATCH_BYTES =>
+                {
+                    batch.push(index);
+                    bytes += body.len();
+                }
+                _ => {
+                    batches.push(vec![index]);
+                    bytes = body.len();
+                }
+            }
+        }
+        let mut taken = vec![false; jobs.len()];
+        let sent = join_all(batches.iter().map(|batch| self.send_batch(batch, &bodies))).await;
+        for (batch, result) in batches.iter().zip(sent) {
+            for (index, ok) in batch.iter().zip(result) {
+                taken[*index] = ok;
+            }
+        }
+        taken
+    }
+
+    async fn send_batch(&self, batch: &[usize], bodies: &[String]) -> Vec<bool> {
+        let entries = batch
+            .iter()
+            .map(|index| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(index.to_string())
+                    .message_body(&bodies[*index])
+                    .build()
+            })
+            .collect::<Result<Vec<_>, _>>();
+        let sent = match entries {
+            Ok(entries) => {
+                self.sqs
+                    .send_message_batch()
+                    .queue_url(&self.url)
+                    .set_entries(Some(entries))
+                    .send()
+                    .await
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a job batch could not be built");
+                return vec![false; batch.len()];
+            }
+        };
+        match sent {
+            Ok(output) => batch
+                .iter()
+                .map(|index| {
+                    let id = index.to_string();
+                    output.successful().iter().any(|s| s.id() == id)
+                })
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "jobs could not be enqueued");
+                vec![false; batch.len()]
+            }
+        }
+    }
+}

@@ -1,0 +1,134 @@
+//! A customer's forwarding endpoint on this machine: it checks each delivery's Standard Webhooks
+//! signature with its own code (HMAC-SHA256 over `id.timestamp.body`, as the standard's
+//! libraries do; not trackses' signer), refuses the first attempts it is told to, and keeps what
+//! it accepted.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_lc_rs::hmac;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::post;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::Value;
+
+#[derive(Default)]
+struct Seen {
+    /// The secrets it verifies with (`whsec_…`), any of which may have signed.
+    secrets: Vec<String>,
+    /// Attempts of each event id refused before one is accepted.
+    refuse_first: u32,
+    attempts: HashMap<String, u32>,
+    accepted: Vec<(String, Value)>,
+    forged: u32,
+}
+
+#[derive(Clone)]
+pub struct Receiver {
+    pub url: String,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Receiver {
+    /// Listening; refuses (500) the first `refuse_first` attempts of each event id.
+    pub async fn start(refuse_first: u32) -> Receiver {
+        let seen = Arc::new(Mutex::new(Seen {
+            refuse_first,
+            ..Seen::default()
+        }));
+        let app = axum::Router::new()
+            .route("/hook", post(receive))
+            .with_state(seen.clone());
+        let base = super::serve(app).await;
+        Receiver {
+            url: format!("{base}/hook"),
+            seen,
+        }
+    }
+
+    pub fn trust(&self, secret: &str) {
+        self.seen.lock().unwrap().secrets.push(secret.to_owned());
+    }
+
+    pub fn distrust_all(&self) {
+        self.seen.lock().unwrap().secrets.clear();
+    }
+
+    /// What it accepted, in order: (webhook-id, body).
+    pub fn accepted(&self) -> Vec<(String, Value)> {
+        self.seen.lock().unwrap().accepted.clone()
+    }
+
+    pub fn attempts(&self, id: &str) -> u32 {
+        self.seen
+            .lock()
+            .unwrap()
+            .attempts
+            .get(id)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Deliveries whose signature none of its secrets made.
+    pub fn forged(&self) -> u32 {
+        self.seen.lock().unwrap().forged
+    }
+}
+
+async fn receive(
+    State(seen): State<Arc<Mutex<Seen>>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> StatusCode {
+    let header = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    };
+    let (id, timestamp, signatures) = (
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        header("webhook-signature"),
+    );
+    let mut seen = seen.lock().unwrap();
+    let fresh = timestamp
+        .parse::<i64>()
+        .is_ok_and(|t| (chrono::Utc::now().timestamp() - t).abs() <= 300);
+    let signed = seen.secrets.iter().any(|secret| {
+        let Some(key) = secret
+            .strip_prefix("whsec_")
+            .and_then(|k| STANDARD.decode(k).ok())
+        else {
+            return false;
+        };
+        let key = hmac::Key::new(hmac::HMAC_SHA256, &key);
+        let content = [id.as_bytes(), b".", timestamp.as_bytes(), b".", &body].concat();
+        signatures.split(' ').any(|signature| {
+            signature
+                .strip_prefix("v1,")
+                .and_then(|s| STANDARD.decode(s).ok())
+                .is_some_and(|tag| hmac::verify(&key, &content, &tag).is_ok())
+        })
+    });
+    if !(fresh && signed) {
+        seen.forged += 1;
+        return StatusCode::UNAUTHORIZED;
+    }
+    let attempt = {
+        let count = seen.attempts.entry(id.to_owned()).or_default();
+        *count += 1;
+        *count
+    };
+    if attempt <= seen.refuse_first {
+        return StatusCode::INTERNAL_SERVER_ERROR;
+    }
+    let Ok(body) = serde_json::from_slice(&body) else {
+        return StatusCode::BAD_REQUEST;
+    };
+    seen.accepted.push((id.to_owned(), body));
+    StatusCode::NO_CONTENT
+}
