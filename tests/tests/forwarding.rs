@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::receiver::Receiver;
+use common::receiver::{Receiver, endpoint};
 use common::ses::seed;
 use common::*;
 use local::ses_traffic::Mail;
@@ -19,37 +19,6 @@ use serde_json::{Value, json};
 /// after 5 s (a day when deployed).
 async fn harness() -> Harness {
     Harness::start_with(|config| config.forward_give_up_after = Duration::from_secs(5)).await
-}
-
-/// Registers an endpoint for `receiver`, which then trusts its secret; returns its id.
-async fn endpoint(h: &Harness, pid: &str, key: &str, receiver: &Receiver, body: Value) -> String {
-    let mut body = body;
-    body["url"] = json!(receiver.url);
-    let (status, created) = h
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{pid}/endpoints"),
-            key,
-            Some(body),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let secret = created["secret"].as_str().unwrap();
-    assert!(secret.starts_with("whsec_"), "{created}");
-    receiver.trust(secret);
-    created["endpoint"]["id"].as_str().unwrap().to_owned()
-}
-
-/// Waits until `receiver` accepted `count` deliveries, and a little more for any it should not.
-async fn accepted(receiver: &Receiver, count: usize) -> Vec<(String, Value)> {
-    for _ in 0..300 {
-        if receiver.accepted().len() >= count {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    receiver.accepted()
 }
 
 #[tokio::test]
@@ -107,7 +76,7 @@ async fn each_event_arrives_signed_and_once_after_the_receiver_failed_twice() {
     let wanted: Vec<&Value> = stored.iter().filter(|e| e["type"] != "send").collect();
     assert_eq!(wanted.len(), 4);
 
-    let got = accepted(&receiver, 4).await;
+    let got = receiver.settle(4).await;
     assert_eq!(
         got.len(),
         4,
@@ -197,17 +166,14 @@ async fn a_paused_endpoint_gets_what_it_missed_when_resumed_and_a_replay_sends_a
         &[(mail, vec![EventType::Send, EventType::Delivery])],
     )
     .await;
-    assert!(
-        accepted(&receiver, 1).await.is_empty(),
-        "nothing while paused"
-    );
+    assert!(receiver.settle(1).await.is_empty(), "nothing while paused");
 
     let (status, resumed) = h
         .call(Method::POST, &format!("{base}/resume"), &key, None)
         .await;
     assert_eq!(status, 200, "{resumed}");
     assert!(resumed.get("paused_at").is_none());
-    let got = accepted(&receiver, 2).await;
+    let got = receiver.settle(2).await;
     assert_eq!(got.len(), 2, "what arrived while paused: {got:?}");
 
     let (status, replay) = h
@@ -219,7 +185,7 @@ async fn a_paused_endpoint_gets_what_it_missed_when_resumed_and_a_replay_sends_a
         )
         .await;
     assert_eq!(status, 202, "{replay}");
-    let again = accepted(&receiver, 4).await;
+    let again = receiver.settle(4).await;
     assert_eq!(again.len(), 4);
     let ids = |d: &[(String, Value)]| {
         let mut ids: Vec<String> = d.iter().map(|(id, _)| id.clone()).collect();
@@ -254,7 +220,7 @@ async fn a_rotated_secret_signs_beside_the_old_one_and_is_shown_once() {
     receiver.trust(new);
     let mail = Mail::new(vec!["ana@example.com".into()], "Hi", "rotated");
     seed(&h, &pid, &key, &[(mail, vec![EventType::Delivery])]).await;
-    assert_eq!(accepted(&receiver, 1).await.len(), 1);
+    assert_eq!(receiver.settle(1).await.len(), 1);
     assert_eq!(receiver.forged(), 0);
     let (_, read) = h
         .call(
@@ -340,7 +306,7 @@ async fn another_tenant_can_neither_see_nor_change_an_endpoint() {
         &[(mail, vec![EventType::Delivery])],
     )
     .await;
-    assert_eq!(accepted(&receiver, 1).await.len(), 1);
+    assert_eq!(receiver.settle(1).await.len(), 1);
     assert_eq!(receiver.forged(), 0);
 }
 

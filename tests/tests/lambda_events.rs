@@ -5,11 +5,12 @@ mod common;
 
 use chrono::{DateTime, Utc};
 
+use common::receiver::{Receiver, endpoint};
 use common::*;
 use edge::finish;
 use ingest::Ingestor;
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 use tower::ServiceExt;
 
 /// The API as its Lambda binary builds it, with this admin token and no automatic mode.
@@ -301,4 +302,68 @@ async fn the_eventbridge_queue_batch_stores_once_and_refuses_its_poisoned_record
         connection["signals"]["sending"]["enabled"], false,
         "{connection}"
     );
+}
+
+/// GIVEN the sample stream batch (a stored bounce) and a project with an endpoint for bounces,
+/// one for deliveries only and one paused, WHEN `forward` handles it, and again as Lambda does
+/// when it retries a batch, THEN the bounce reaches the bounce endpoint (signed, with the
+/// event's id both times, so its receiver can tell) and no other.
+#[tokio::test]
+async fn the_forward_stream_batch_becomes_a_delivery_for_each_endpoint_that_wants_it() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let bounces = Receiver::start(0).await;
+    endpoint(&h, &pid, &key, &bounces, json!({"event_types": ["bounce"]})).await;
+    let deliveries = Receiver::start(0).await;
+    endpoint(
+        &h,
+        &pid,
+        &key,
+        &deliveries,
+        json!({"event_types": ["delivery"]}),
+    )
+    .await;
+    let paused = Receiver::start(0).await;
+    let paused_id = endpoint(&h, &pid, &key, &paused, json!({})).await;
+    let pause = format!("/v1/projects/{pid}/endpoints/{paused_id}/pause");
+    assert_eq!(h.status(Method::POST, &pause, &key).await, 200);
+    let batch = include_str!("../../events/forward/stream-batch.json").replace("prj_example", &pid);
+    let app = forward::App::from_config(&h.config, &h.aws).unwrap();
+    for _ in 0..2 {
+        let event = serde_json::from_str(&batch).unwrap();
+        let response = app.handle(event).await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let got = bounces.settle(2).await;
+    let ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
+    assert_eq!(ids, ["01KBH5Z2Q8J3M4N5P6R7S8T9V0"; 2]);
+    assert_eq!(
+        got[0].1["data"]["recipient"],
+        "bounce@simulator.amazonses.com"
+    );
+    assert!(deliveries.accepted().is_empty());
+    assert!(paused.accepted().is_empty());
+}
+
+/// GIVEN the sample deliveries batch (a delivery job, a replay page, and a message that is no
+/// job) for an endpoint of a project, WHEN `deliver` handles it, THEN the event is POSTed,
+/// signed, the replay page finds nothing to add, and the poisoned message is dropped without
+/// failing its batch.
+#[tokio::test]
+async fn the_deliver_batch_posts_its_job_and_drops_its_poisoned_message() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let receiver = Receiver::start(0).await;
+    let eid = endpoint(&h, &pid, &key, &receiver, json!({})).await;
+    let batch = include_str!("../../events/deliver/batch.json")
+        .replace("prj_example", &pid)
+        .replace("ep_example", &eid);
+    let app = deliver::App::from_config(&h.config, &h.aws).unwrap();
+    let response = app.handle(&serde_json::from_str(&batch).unwrap()).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    let got = receiver.settle(1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "01KBH5Z2Q8J3M4N5P6R7S8T9V0");
+    assert_eq!(got[0].1["type"], "ses.bounce");
+    assert_eq!(receiver.forged(), 0);
 }

@@ -17,6 +17,7 @@ const CONNECT_DEADLINE: Duration = Duration::from_secs(3);
 /// What is kept of a refusing answer's body, to show its owner why.
 pub const EXCERPT_BYTES: usize = 256;
 
+#[derive(Debug)]
 pub struct Delivered {
     pub status: u16,
 }
@@ -121,5 +122,121 @@ fn failure(error: reqwest::Error) -> DeliveryFailure {
         DeliveryFailure::Connect
     } else {
         DeliveryFailure::Request
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use axum::http::{StatusCode, header::LOCATION};
+    use axum::routing::{get, post};
+
+    use super::*;
+    use crate::address::AddressError;
+
+    /// A receiver on loopback: `/ok` accepts, `/moved` redirects to `/taken` (counting visits
+    /// there), `/broken` fails with a megabyte of body.
+    async fn receiver() -> (String, Arc<AtomicUsize>) {
+        let taken = Arc::new(AtomicUsize::new(0));
+        let counter = taken.clone();
+        let app = axum::Router::new()
+            .route("/ok", post(|| async { StatusCode::NO_CONTENT }))
+            .route(
+                "/moved",
+                post(|| async { (StatusCode::FOUND, [(LOCATION, "/taken")]) }),
+            )
+            .route(
+                "/taken",
+                get(move || async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    StatusCode::OK
+                })
+                .post(|| async { StatusCode::OK }),
+            )
+            .route(
+                "/broken",
+                post(|| async { (StatusCode::BAD_GATEWAY, "x".repeat(1 << 20)) }),
+            );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (base, taken)
+    }
+
+    #[tokio::test]
+    async fn a_2xx_delivers_a_redirect_is_not_followed_and_a_refusal_is_read_a_line_deep() {
+        let (base, taken) = receiver().await;
+        let poster = Poster::new(Reach::PublicOrLoopback);
+        let post = |path: &str| {
+            let url = format!("{base}{path}");
+            let poster = poster.clone();
+            async move {
+                poster
+                    .post_json(&url, HeaderMap::new(), b"{}".to_vec())
+                    .await
+            }
+        };
+        assert_eq!(post("/ok").await.map(|d| d.status), Ok(204));
+        match post("/moved").await {
+            Err(DeliveryFailure::Status { status: 302, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(taken.load(Ordering::SeqCst), 0, "the redirect was followed");
+        match post("/broken").await {
+            Err(DeliveryFailure::Status {
+                status: 502,
+                excerpt,
+            }) => {
+                assert!(
+                    excerpt.len() <= EXCERPT_BYTES && excerpt.starts_with("xxx"),
+                    "{excerpt}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn deployed_it_reaches_no_loopback_address_by_ip_or_by_name() {
+        let (base, _) = receiver().await;
+        let poster = Poster::new(Reach::Public);
+        let port = base.rsplit(':').next().unwrap();
+        let by_ip = poster
+            .post_json(
+                &format!("https://127.0.0.1:{port}/ok"),
+                HeaderMap::new(),
+                vec![],
+            )
+            .await;
+        assert_eq!(
+            by_ip.err(),
+            Some(DeliveryFailure::Refused(AddressError::NotPublic(
+                "127.0.0.1".into()
+            )))
+        );
+        let by_name = poster
+            .post_json(
+                &format!("https://localhost:{port}/ok"),
+                HeaderMap::new(),
+                vec![],
+            )
+            .await;
+        assert!(
+            matches!(
+                by_name,
+                Err(DeliveryFailure::Refused(AddressError::NotPublic(_)))
+            ),
+            "{:?}",
+            by_name.err()
+        );
+        let plain = poster
+            .post_json(&format!("{base}/ok"), HeaderMap::new(), vec![])
+            .await;
+        assert_eq!(
+            plain.err(),
+            Some(DeliveryFailure::Refused(AddressError::NotHttps))
+        );
     }
 }

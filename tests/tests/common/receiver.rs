@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use aws_lc_rs::hmac;
 use axum::body::Bytes;
@@ -13,7 +14,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use serde_json::Value;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::Harness;
 
 #[derive(Default)]
 struct Seen {
@@ -70,6 +74,19 @@ impl Receiver {
             .get(id)
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Waits until it accepted `count` deliveries (up to 30 s), and 2 s more for any it should
+    /// not get; what it accepted.
+    pub async fn settle(&self, count: usize) -> Vec<(String, Value)> {
+        for _ in 0..300 {
+            if self.accepted().len() >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        self.accepted()
     }
 
     /// Deliveries whose signature none of its secrets made.
@@ -131,4 +148,24 @@ async fn receive(
     };
     seen.accepted.push((id.to_owned(), body));
     StatusCode::NO_CONTENT
+}
+
+/// Registers an endpoint of `pid` for `receiver` (`body` without its url), which then trusts its
+/// secret; returns its id.
+pub async fn endpoint(
+    h: &Harness,
+    pid: &str,
+    key: &str,
+    receiver: &Receiver,
+    body: Value,
+) -> String {
+    let mut body = body;
+    body["url"] = json!(receiver.url);
+    let path = format!("/v1/projects/{pid}/endpoints");
+    let (status, created) = h.call(Method::POST, &path, key, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["secret"].as_str().unwrap();
+    assert!(secret.starts_with("whsec_"), "{created}");
+    receiver.trust(secret);
+    created["endpoint"]["id"].as_str().unwrap().to_owned()
 }
