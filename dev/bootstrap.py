@@ -1,5 +1,5 @@
-"""Create the local table and KMS key from template.yaml's own definitions, and publish the
-customer role template, in the emulator.
+"""Create the local table and KMS key from template.yaml's own definitions, publish the
+customer role template, and verify the domain alert e-mails come from, in the emulator.
 
 Idempotent. Reads TRACKSES_TABLE and the AWS_* environment the stack script exports.
 """
@@ -81,10 +81,17 @@ def publish_role_template(url):
         s3.put_object(Bucket=bucket, Key=key, Body=f.read())
 
 
+def verify_alert_sender(address):
+    """The identity alert e-mails are sent from, in trackses' own SES account (a deployment
+    verifies its AlertSender's domain itself). The v1 call: idempotent, unlike v2's create."""
+    boto3.client("ses").verify_domain_identity(Domain=address.split("@")[1])
+
+
 def main():
     create_table(os.environ["TRACKSES_TABLE"])
     create_secrets_key("alias/trackses-secrets")
     publish_role_template(os.environ["TRACKSES_ROLE_TEMPLATE_URL"])
+    verify_alert_sender(os.environ["TRACKSES_ALERT_SENDER"])
     return 0
 
 

@@ -34,6 +34,8 @@ export TRACKSES_WIRING_FUNCTION="${TRACKSES_WIRING_FUNCTION:-wiring}"
 # Role mode: the emulator's default account is trackses' own; bootstrap.py publishes the
 # customer template at this URL in the emulated S3.
 export TRACKSES_ACCOUNT_ID="${TRACKSES_ACCOUNT_ID:-123456789012}"
+# Alert e-mails come from trackses' own (emulated) SES account; bootstrap verifies its domain.
+export TRACKSES_ALERT_SENDER="${TRACKSES_ALERT_SENDER:-alerts@trackses.test}"
 export TRACKSES_ROLE_TEMPLATE_URL="${TRACKSES_ROLE_TEMPLATE_URL:-https://trackses-templates.s3.$AWS_REGION.amazonaws.com/customer-role.yaml}"
 mkdir -p .dev "$TRACKSES_SNS_CERT_DIR"
 # Pin the certificate of the real Amazon-signed samples in events/, as the emulator pins its own.

@@ -1,7 +1,9 @@
-//! The deliveries queue's consumer: each job's POST, signed with its endpoint's secrets; a
-//! failure waits in the queue for its next attempt (the message's visibility set to the back-off)
-//! until the retry policy gives up and a dead letter keeps it for the dashboard. Replay jobs
-//! page through the project's stored events and enqueue what the endpoint wants.
+//! The deliveries queue's consumer: each job's POST, signed with its endpoint's (or alert
+//! channel's) secrets; a failure waits in the queue for its next attempt (the message's
+//! visibility set to the back-off) until the retry policy gives up, and a forwarded event then
+//! becomes a dead letter the dashboard shows. Replay jobs page through the project's stored
+//! events and enqueue what the endpoint wants. Alert notifications go to webhook and Slack
+//! channels here; e-mail is the mail function's.
 
 use std::collections::HashMap;
 
@@ -11,7 +13,9 @@ use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderValue};
 
-use model::{DeadLetter, Endpoint, StoredEvent};
+use alerts::message;
+use model::alert::Transition;
+use model::{Alert, ChannelKind, DeadLetter, Endpoint, StoredEvent};
 use outbound::signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
 use outbound::{DeliveryFailure, Poster, SigningSecret, sign};
 use store::endpoints::StoredSecrets;
@@ -46,6 +50,8 @@ enum Outcome {
     /// Failed; tried again after the wait its message now has.
     Retry(DeliveryFailure),
     DeadLettered(DeliveryFailure),
+    /// A notification that failed for the retry policy's time.
+    Dropped(DeliveryFailure),
     Replayed {
         queued: usize,
         more: bool,
@@ -60,7 +66,7 @@ enum JobError {
     Store(#[from] StoreError),
     #[error("{0} jobs could not be enqueued")]
     NotEnqueued(usize),
-    #[error("the endpoint's stored secret is unreadable")]
+    #[error("a stored signing secret is unreadable")]
     BadSecret,
 }
 
@@ -95,7 +101,8 @@ impl Deliverer {
             .collect();
         let mut projects: Vec<&str> = jobs
             .iter()
-            .filter_map(|(_, job)| job.as_ref().map(Job::project_id))
+            .filter_map(|(_, job)| job.as_ref().filter(|j| j.endpoint_id().is_some()))
+            .map(Job::project_id)
             .collect();
         projects.sort_unstable();
         projects.dedup();
@@ -131,15 +138,42 @@ impl Deliverer {
         targets: &HashMap<&str, Result<Vec<Target>, JobError>>,
         now: DateTime<Utc>,
     ) -> (&'m SqsMessage, Outcome) {
-        let Some(job) = job else {
-            return (message, Outcome::Skipped("unreadable-job"));
-        };
-        let outcome = match &targets[job.project_id()] {
-            Err(e) => Outcome::Failed(e.to_string()),
-            Ok(targets) => match targets.iter().find(|t| t.endpoint.id == job.endpoint_id()) {
-                None => Outcome::Skipped("endpoint-gone"),
-                Some(target) => self.run(message, job, target, now).await,
+        let outcome = match job {
+            None => Outcome::Skipped("unreadable-job"),
+            Some(Job::Deliver {
+                project_id,
+                endpoint_id,
+                enqueued_at,
+                event,
+            }) => match target(targets, project_id, endpoint_id) {
+                Err(outcome) => outcome,
+                Ok(target) => {
+                    self.forward(message, target, event, *enqueued_at, now)
+                        .await
+                }
             },
+            Some(Job::Replay {
+                project_id,
+                endpoint_id,
+                after,
+                until,
+            }) => match target(targets, project_id, endpoint_id) {
+                Err(outcome) => outcome,
+                Ok(target) => match self.replay_page(target, after, until).await {
+                    Ok((queued, more)) => Outcome::Replayed { queued, more },
+                    Err(e) => Outcome::Failed(e.to_string()),
+                },
+            },
+            Some(Job::Notify {
+                project_id,
+                channel_id,
+                transition,
+                alert,
+            }) => {
+                self.notify(message, project_id, channel_id, *transition, alert, now)
+                    .await
+            }
+            Some(Job::Confirm { .. }) => Outcome::Skipped("mail-job"),
         };
         (message, outcome)
     }
@@ -152,109 +186,109 @@ impl Deliverer {
             .map(|(endpoint, StoredSecrets { current, previous })| {
                 let secrets = std::iter::once(current)
                     .chain(previous)
-                    .map(|s| SigningSecret::parse(&s).ok_or(JobError::BadSecret))
+                    .map(|s| parse_secret(&s))
                     .collect::<Result<_, _>>()?;
                 Ok(Target { endpoint, secrets })
             })
             .collect()
     }
 
-    async fn run(
-        &self,
-        message: &SqsMessage,
-        job: &Job,
-        target: &Target,
-        now: DateTime<Utc>,
-    ) -> Outcome {
-        if target.endpoint.paused_at.is_some() {
-            return Outcome::Skipped("endpoint-paused");
-        }
-        match job {
-            Job::Deliver {
-                enqueued_at, event, ..
-            } => {
-                if !target.endpoint.wants(event) {
-                    return Outcome::Skipped("not-wanted");
-                }
-                match self.post(target, event, now).await {
-                    Ok(()) => Outcome::Delivered,
-                    Err(failure) => {
-                        self.failed(message, target, event, *enqueued_at, failure, now)
-                            .await
-                    }
-                }
-            }
-            Job::Replay { after, until, .. } => {
-                match self.replay_page(target, after, until).await {
-                    Ok((queued, more)) => Outcome::Replayed { queued, more },
-                    Err(e) => Outcome::Failed(e.to_string()),
-                }
-            }
-        }
-    }
-
-    async fn post(
-        &self,
-        target: &Target,
-        event: &StoredEvent,
-        now: DateTime<Utc>,
-    ) -> Result<(), DeliveryFailure> {
-        let body = payload::body(event);
-        let secrets: Vec<&SigningSecret> = target.secrets.iter().collect();
-        let signature = sign(&secrets, &event.id, now.timestamp(), &body);
-        let mut headers = HeaderMap::new();
-        for (name, value) in [
-            (ID_HEADER, event.id.to_string()),
-            (TIMESTAMP_HEADER, now.timestamp().to_string()),
-            (SIGNATURE_HEADER, signature),
-        ] {
-            // Ids, digits and base64: always valid header values.
-            if let Ok(value) = HeaderValue::from_str(&value) {
-                headers.insert(name, value);
-            }
-        }
-        self.poster
-            .post_json(&target.endpoint.url, headers, body)
-            .await
-            .map(|_| ())
-    }
-
-    /// A failed attempt: waits for the next, or after the policy's time becomes a dead letter.
-    async fn failed(
+    /// One event to one endpoint.
+    async fn forward(
         &self,
         message: &SqsMessage,
         target: &Target,
         event: &StoredEvent,
         enqueued_at: DateTime<Utc>,
-        failure: DeliveryFailure,
         now: DateTime<Utc>,
     ) -> Outcome {
-        let attempts: u32 = message
-            .attributes
-            .get("ApproximateReceiveCount")
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(1);
-        if self.retry.exhausted(enqueued_at, now) {
-            let letter = DeadLetter {
-                endpoint_id: target.endpoint.id.clone(),
-                event_id: event.id.to_string(),
-                event_type: event.event_type,
-                ses_message_id: event.ses_message_id.to_string(),
-                attempts,
-                last_error: failure.to_string(),
-                first_attempt_at: enqueued_at,
-                failed_at: now,
-            };
-            return match self
-                .store
-                .put_dead_letter(&target.endpoint.project_id, &letter)
-                .await
-            {
-                Ok(()) => Outcome::DeadLettered(failure),
-                Err(e) => Outcome::Failed(e.to_string()),
-            };
+        if !target.endpoint.wants(event) {
+            return Outcome::Skipped("not-wanted");
         }
-        let wait = self.retry.delay(attempts).as_secs();
+        let body = payload::body(event);
+        let headers = signed_headers(&event.id, &target.secrets, now, &body);
+        let failure = match self
+            .poster
+            .post_json(&target.endpoint.url, headers, body)
+            .await
+        {
+            Ok(_) => return Outcome::Delivered,
+            Err(failure) => failure,
+        };
+        if !self.retry.exhausted(enqueued_at, now) {
+            return self.reschedule(message, failure).await;
+        }
+        let letter = DeadLetter {
+            endpoint_id: target.endpoint.id.clone(),
+            event_id: event.id.to_string(),
+            event_type: event.event_type,
+            ses_message_id: event.ses_message_id.to_string(),
+            attempts: attempts(message),
+            last_error: failure.to_string(),
+            first_attempt_at: enqueued_at,
+            failed_at: now,
+        };
+        match self
+            .store
+            .put_dead_letter(&target.endpoint.project_id, &letter)
+            .await
+        {
+            Ok(()) => Outcome::DeadLettered(failure),
+            Err(e) => Outcome::Failed(e.to_string()),
+        }
+    }
+
+    /// An alert's transition to a webhook channel (signed like forwarded events) or a Slack
+    /// channel (the line Slack shows). Retried like forwarded events; after the retry policy's
+    /// time it is dropped (the alert itself stays in the project's history).
+    async fn notify(
+        &self,
+        message: &SqsMessage,
+        project_id: &str,
+        channel_id: &str,
+        transition: Transition,
+        alert: &Alert,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        let (channel, secret) = match self.store.delivery_channel(project_id, channel_id).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return Outcome::Skipped("channel-gone"),
+            Err(e) => return Outcome::Failed(e.to_string()),
+        };
+        let sent = match (&channel.kind, secret) {
+            (ChannelKind::Webhook { url }, Some(secret)) => {
+                let secret = match parse_secret(&secret) {
+                    Ok(secret) => secret,
+                    Err(e) => return Outcome::Failed(e.to_string()),
+                };
+                let body = message::webhook_body(alert, transition);
+                let id = message::delivery_id(alert, transition);
+                let headers = signed_headers(&id, std::slice::from_ref(&secret), now, &body);
+                self.poster.post_json(url, headers, body).await
+            }
+            (ChannelKind::Slack { url }, _) => {
+                let body = message::slack_body(alert, transition);
+                self.poster.post_json(url, HeaderMap::new(), body).await
+            }
+            _ => return Outcome::Skipped("not-a-webhook-channel"),
+        };
+        let failure = match sent {
+            Ok(_) => return Outcome::Delivered,
+            Err(failure) => failure,
+        };
+        let since = match transition {
+            Transition::Opened => alert.opened_at,
+            Transition::Resolved => alert.resolved_at.unwrap_or(alert.opened_at),
+        };
+        if self.retry.exhausted(since, now) {
+            return Outcome::Dropped(failure);
+        }
+        self.reschedule(message, failure).await
+    }
+
+    /// Hides a failed job's message until its next attempt is due.
+    async fn reschedule(&self, message: &SqsMessage, failure: DeliveryFailure) -> Outcome {
+        let wait = self.retry.delay(attempts(message)).as_secs();
         let wait = i32::try_from(wait)
             .unwrap_or(MAX_VISIBILITY_SECONDS)
             .clamp(1, MAX_VISIBILITY_SECONDS);
@@ -334,6 +368,61 @@ impl Deliverer {
     }
 }
 
+/// The endpoint a forwarding job is for, paused or gone as an outcome.
+fn target<'t>(
+    targets: &'t HashMap<&str, Result<Vec<Target>, JobError>>,
+    project_id: &str,
+    endpoint_id: &str,
+) -> Result<&'t Target, Outcome> {
+    match targets.get(project_id) {
+        Some(Err(e)) => Err(Outcome::Failed(e.to_string())),
+        Some(Ok(targets)) => match targets.iter().find(|t| t.endpoint.id == endpoint_id) {
+            Some(target) if target.endpoint.paused_at.is_some() => {
+                Err(Outcome::Skipped("endpoint-paused"))
+            }
+            Some(target) => Ok(target),
+            None => Err(Outcome::Skipped("endpoint-gone")),
+        },
+        None => Err(Outcome::Skipped("endpoint-gone")),
+    }
+}
+
+/// The attempt a message is on (SQS counts its receives).
+fn attempts(message: &SqsMessage) -> u32 {
+    message
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+fn parse_secret(written: &str) -> Result<SigningSecret, JobError> {
+    SigningSecret::parse(written).ok_or(JobError::BadSecret)
+}
+
+/// Standard Webhooks' three headers for `body` sent as `id` now.
+fn signed_headers(
+    id: &str,
+    secrets: &[SigningSecret],
+    now: DateTime<Utc>,
+    body: &[u8],
+) -> HeaderMap {
+    let secrets: Vec<&SigningSecret> = secrets.iter().collect();
+    let signature = sign(&secrets, id, now.timestamp(), body);
+    let mut headers = HeaderMap::new();
+    for (name, value) in [
+        (ID_HEADER, id.to_owned()),
+        (TIMESTAMP_HEADER, now.timestamp().to_string()),
+        (SIGNATURE_HEADER, signature),
+    ] {
+        // Ids, digits and base64: always valid header values.
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    headers
+}
+
 /// Logs and counts one outcome; whether its message must come back.
 fn report(message_id: &str, outcome: &Outcome) -> bool {
     match outcome {
@@ -358,6 +447,11 @@ fn report(message_id: &str, outcome: &Outcome) -> bool {
         Outcome::DeadLettered(failure) => {
             tracing::warn!(message_id, %failure, "delivery failed for good: dead letter kept");
             runtime::metrics::forwarded("dead-lettered");
+            false
+        }
+        Outcome::Dropped(failure) => {
+            tracing::warn!(message_id, %failure, "notification failed for good: dropped");
+            runtime::metrics::forwarded("notification-dropped");
             false
         }
         Outcome::Failed(error) => {

@@ -1,6 +1,7 @@
 //! The table stream's second consumer: each new event becomes one delivery job per endpoint of
-//! its project that wants it. It reads endpoints without their secrets and writes nothing but
-//! the queue.
+//! its project that wants it, and each alert opened or resolved one notification job per
+//! channel of its rule (e-mail ones on the mail queue). It reads endpoints and channels without
+//! their secrets and writes nothing but the queues.
 
 use std::collections::HashMap;
 
@@ -9,118 +10,199 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use chrono::Utc;
 use futures_util::future::join_all;
 
-use model::{Endpoint, StoredEvent};
+use model::alert::Transition;
+use model::{Alert, Channel, ChannelKind, ChannelStatus, Endpoint, StoredEvent};
 use store::attrs::Item;
-use store::{Store, event_item};
+use store::{Store, StoreError, alerts, event_item};
 
 use crate::job::Job;
 use crate::queue::JobQueue;
 
 pub struct Fanout {
     store: Store,
-    queue: JobQueue,
+    deliveries: JobQueue,
+    /// Where e-mail notifications go; `None` where the deployment sends no e-mail.
+    mail: Option<JobQueue>,
 }
 
-/// A new event of the batch, and where it sits in the stream.
-struct NewEvent {
-    sequence_number: String,
-    project_id: String,
-    event: StoredEvent,
+/// What a stream record brought.
+enum Change {
+    Event {
+        project_id: String,
+        event: StoredEvent,
+    },
+    Alert {
+        transition: Transition,
+        alert: Alert,
+    },
+}
+
+impl Change {
+    fn project_id(&self) -> &str {
+        match self {
+            Change::Event { project_id, .. } => project_id,
+            Change::Alert { alert, .. } => &alert.project_id,
+        }
+    }
+}
+
+/// A project's endpoints and channels, as this batch read them.
+#[derive(Default)]
+struct Listeners {
+    endpoints: Vec<Endpoint>,
+    channels: Vec<Channel>,
 }
 
 impl Fanout {
-    pub fn new(store: Store, queue: JobQueue) -> Fanout {
-        Fanout { store, queue }
+    pub fn new(store: Store, deliveries: JobQueue, mail: Option<JobQueue>) -> Fanout {
+        Fanout {
+            store,
+            deliveries,
+            mail,
+        }
     }
 
     /// One batch of stream records. What could not be enqueued is reported from its first
     /// record on, which Lambda hands back (with what followed it) until it is taken; a record
-    /// enqueued twice that way is the same job, and the event id lets its receiver see it.
+    /// enqueued twice that way is the same job, whose id lets its receiver see it.
     pub async fn handle(&self, records: Vec<EventRecord>) -> DynamoDbEventResponse {
-        let events: Vec<NewEvent> = records.into_iter().filter_map(new_event).collect();
-        let mut projects: Vec<&str> = events.iter().map(|e| e.project_id.as_str()).collect();
+        let changes: Vec<(String, Change)> = records.into_iter().filter_map(change).collect();
+        let mut projects: Vec<&str> = changes.iter().map(|(_, c)| c.project_id()).collect();
         projects.sort_unstable();
         projects.dedup();
-        let reads = join_all(projects.iter().map(|pid| self.store.endpoints(pid))).await;
-        let mut endpoints: HashMap<&str, Vec<Endpoint>> = HashMap::new();
+        let reads = join_all(projects.iter().map(|pid| self.listeners(pid))).await;
+        let mut listeners: HashMap<&str, Listeners> = HashMap::new();
         let mut unread = Vec::new();
         for (pid, read) in projects.into_iter().zip(reads) {
             match read {
-                Ok(list) => {
-                    endpoints.insert(pid, list);
+                Ok(found) => {
+                    listeners.insert(pid, found);
                 }
                 Err(e) => {
-                    tracing::error!(project_id = pid, error = %e, "endpoints unreadable; their events are retried");
-                    runtime::metrics::failure("endpoints-unreadable");
+                    tracing::error!(project_id = pid, error = %e, "endpoints or channels unreadable; their records are retried");
+                    runtime::metrics::failure("listeners-unreadable");
                     unread.push(pid);
                 }
             }
         }
-        let now = Utc::now();
-        let mut jobs = Vec::new();
-        let mut owners = Vec::new();
-        for (index, new) in events.iter().enumerate() {
-            let wanted = endpoints
-                .get(new.project_id.as_str())
-                .into_iter()
-                .flatten()
-                .filter(|e| e.paused_at.is_none() && e.wants(&new.event));
-            for endpoint in wanted {
-                owners.push(index);
-                jobs.push(Job::Deliver {
-                    project_id: new.project_id.clone(),
-                    endpoint_id: endpoint.id.clone(),
-                    enqueued_at: now,
-                    event: Box::new(new.event.clone()),
-                });
+        let (mut deliveries, mut mail) = (Vec::new(), Vec::new());
+        for (index, (_, change)) in changes.iter().enumerate() {
+            let Some(found) = listeners.get(change.project_id()) else {
+                continue;
+            };
+            for (to_mail, job) in jobs(change, found) {
+                match (to_mail, &self.mail) {
+                    (true, Some(_)) => mail.push((index, job)),
+                    (true, None) => {
+                        tracing::warn!("an e-mail channel, but no mail queue: not sent")
+                    }
+                    (false, _) => deliveries.push((index, job)),
+                }
             }
         }
-        let taken = self.queue.send(&jobs).await;
-        let first_failed = events
+        let mut failed: Vec<usize> = changes
             .iter()
             .enumerate()
-            .find(|(index, new)| {
-                unread.contains(&new.project_id.as_str())
-                    || owners
-                        .iter()
-                        .zip(&taken)
-                        .any(|(owner, ok)| owner == index && !ok)
-            })
-            .map(|(_, new)| new.sequence_number.clone());
+            .filter(|(_, (_, c))| unread.contains(&c.project_id()))
+            .map(|(index, _)| index)
+            .collect();
+        for (queue, jobs) in [
+            (Some(&self.deliveries), deliveries),
+            (self.mail.as_ref(), mail),
+        ] {
+            let Some(queue) = queue else { continue };
+            let (owners, jobs): (Vec<usize>, Vec<Job>) = jobs.into_iter().unzip();
+            let taken = queue.send(&jobs).await;
+            failed.extend(
+                owners
+                    .iter()
+                    .zip(taken)
+                    .filter(|(_, ok)| !ok)
+                    .map(|(owner, _)| *owner),
+            );
+        }
         let mut response = DynamoDbEventResponse::default();
-        if let Some(sequence_number) = first_failed {
+        if let Some(first) = failed.into_iter().min() {
             runtime::metrics::failure("jobs-not-enqueued");
             let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = Some(sequence_number);
+            failure.item_identifier = Some(changes[first].0.clone());
             response.batch_item_failures.push(failure);
         }
-        let queued = taken.iter().filter(|ok| **ok).count();
-        tracing::info!(events = events.len(), queued, "events fanned out");
+        tracing::info!(records = changes.len(), "records fanned out");
         response
+    }
+
+    async fn listeners(&self, pid: &str) -> Result<Listeners, StoreError> {
+        let (endpoints, channels) =
+            futures_util::try_join!(self.store.endpoints(pid), self.store.channels(pid))?;
+        Ok(Listeners {
+            endpoints,
+            channels,
+        })
     }
 }
 
-/// The new event a record reports; `None` for anything else (the event source's filter lets
-/// little else through) or an unreadable image, which is logged and counted, not retried.
-fn new_event(record: EventRecord) -> Option<NewEvent> {
-    if record.event_name != "INSERT" {
-        return None;
+/// A change's jobs, each with whether it goes to the mail queue.
+fn jobs(change: &Change, listeners: &Listeners) -> Vec<(bool, Job)> {
+    let now = Utc::now();
+    match change {
+        Change::Event { project_id, event } => listeners
+            .endpoints
+            .iter()
+            .filter(|e| e.paused_at.is_none() && e.wants(event))
+            .map(|endpoint| {
+                let job = Job::Deliver {
+                    project_id: project_id.clone(),
+                    endpoint_id: endpoint.id.clone(),
+                    enqueued_at: now,
+                    event: Box::new(event.clone()),
+                };
+                (false, job)
+            })
+            .collect(),
+        Change::Alert { transition, alert } => listeners
+            .channels
+            .iter()
+            .filter(|c| c.status == ChannelStatus::Active && alert.channel_ids.contains(&c.id))
+            .map(|channel| {
+                let job = Job::Notify {
+                    project_id: alert.project_id.clone(),
+                    channel_id: channel.id.clone(),
+                    transition: *transition,
+                    alert: Box::new(alert.clone()),
+                };
+                (matches!(channel.kind, ChannelKind::Email { .. }), job)
+            })
+            .collect(),
     }
+}
+
+/// What a record brought, with its sequence number; `None` for anything else (the event
+/// source's filter lets little else through) or an unreadable image, which is logged and
+/// counted, not retried.
+fn change(record: EventRecord) -> Option<(String, Change)> {
     let sequence_number = record.change.sequence_number?;
     let item: Item = record.change.new_image.into();
-    if !event_item::is_event(&item) {
-        return None;
-    }
-    let read = event_item::project_id(&item)
-        .and_then(|pid| event_item::event(&item).map(|event| (pid.to_owned(), event)));
-    match read {
-        Ok((project_id, event)) => Some(NewEvent {
-            sequence_number,
-            project_id,
-            event,
+    let read = match record.event_name.as_str() {
+        "INSERT" if event_item::is_event(&item) => event_item::project_id(&item).and_then(|pid| {
+            event_item::event(&item).map(|event| Change::Event {
+                project_id: pid.to_owned(),
+                event,
+            })
         }),
+        "INSERT" | "MODIFY" if alerts::is_alert(&item) => alerts::alert_of(&item).map(|alert| {
+            let transition = match alert.resolved_at {
+                Some(_) => Transition::Resolved,
+                None => Transition::Opened,
+            };
+            Change::Alert { transition, alert }
+        }),
+        _ => return None,
+    };
+    match read {
+        Ok(change) => Some((sequence_number, change)),
         Err(e) => {
-            tracing::error!(error = %e, "a stream record's event is unreadable: not forwarded");
+            tracing::error!(error = %e, "a stream record is unreadable: not forwarded");
             runtime::metrics::refused("unreadable-record");
             None
         }

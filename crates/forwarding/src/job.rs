@@ -4,7 +4,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use ulid::Ulid;
 
-use model::StoredEvent;
+use model::alert::Transition;
+use model::{Alert, StoredEvent};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "snake_case")]
@@ -23,6 +24,19 @@ pub enum Job {
         endpoint_id: String,
         after: String,
         until: String,
+    },
+    /// An alert's opening or resolution to one of its channels (a webhook or Slack channel on
+    /// the deliveries queue; an e-mail channel on the mail queue).
+    Notify {
+        project_id: String,
+        channel_id: String,
+        transition: Transition,
+        alert: Box<Alert>,
+    },
+    /// The one message an e-mail channel gets before its address confirms it (mail queue).
+    Confirm {
+        project_id: String,
+        channel_id: String,
     },
 }
 
@@ -48,13 +62,18 @@ impl Job {
 
     pub fn project_id(&self) -> &str {
         match self {
-            Job::Deliver { project_id, .. } | Job::Replay { project_id, .. } => project_id,
+            Job::Deliver { project_id, .. }
+            | Job::Replay { project_id, .. }
+            | Job::Notify { project_id, .. }
+            | Job::Confirm { project_id, .. } => project_id,
         }
     }
 
-    pub fn endpoint_id(&self) -> &str {
+    /// The endpoint of a forwarding job.
+    pub fn endpoint_id(&self) -> Option<&str> {
         match self {
-            Job::Deliver { endpoint_id, .. } | Job::Replay { endpoint_id, .. } => endpoint_id,
+            Job::Deliver { endpoint_id, .. } | Job::Replay { endpoint_id, .. } => Some(endpoint_id),
+            Job::Notify { .. } | Job::Confirm { .. } => None,
         }
     }
 }

@@ -14,6 +14,19 @@ pub fn endpoint_id() -> String {
     format!("ep_{}", ulid::Ulid::new().to_string().to_lowercase())
 }
 
+pub fn alert_rule_id() -> String {
+    format!("rule_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+pub fn channel_id() -> String {
+    format!("ch_{}", ulid::Ulid::new().to_string().to_lowercase())
+}
+
+/// Alert ids sort by opening: a project's history pages on them.
+pub fn alert_id() -> String {
+    ulid::Ulid::new().to_string()
+}
+
 pub fn api_key_id() -> String {
     format!("key{}", ulid::Ulid::new().to_string().to_lowercase())
 }

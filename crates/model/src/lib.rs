@@ -2,6 +2,7 @@
 //! gives customer resources, and the wiring protocol. No I/O and no AWS SDK: every other crate
 //! builds on this one.
 
+pub mod alert;
 pub mod connection;
 pub mod digest;
 pub mod endpoint;
@@ -18,6 +19,7 @@ pub mod stored_event;
 pub mod topic_arn;
 pub mod wiring;
 
+pub use alert::{Alert, AlertRule, Channel, ChannelKind, ChannelStatus, Condition, Scope};
 pub use connection::{
     Access, Connection, ConnectionMode, ConnectionStatus, Delivery, Source, Stack, WiringStep,
 };

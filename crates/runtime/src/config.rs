@@ -52,6 +52,10 @@ pub struct Config {
     pub event_bus_arn: Option<String>,
     /// The queue forwarding jobs go through (template.yaml's `DeliveriesQueue`).
     pub deliveries_queue_url: Option<String>,
+    /// The queue alert e-mails go through (template.yaml's `MailQueue`).
+    pub mail_queue_url: Option<String>,
+    /// The address alert e-mails come from: an identity of trackses' own SES account.
+    pub alert_sender: Option<String>,
     /// Whether forwarding may also reach this machine's loopback over http: `make dev` and the
     /// tests, whose receivers listen there. The template never sets it.
     pub endpoints_on_loopback: bool,
@@ -82,6 +86,8 @@ impl std::fmt::Debug for Config {
             .field("event_bus_arn", &self.event_bus_arn)
             .field("deliveries_queue_url", &self.deliveries_queue_url)
             .field("endpoints_on_loopback", &self.endpoints_on_loopback)
+            .field("mail_queue_url", &self.mail_queue_url)
+            .field("alert_sender", &self.alert_sender)
             .field("forward_first_retry", &self.forward_first_retry)
             .field("forward_give_up_after", &self.forward_give_up_after)
             .finish()
@@ -146,6 +152,8 @@ impl Config {
             event_bus_arn: var("TRACKSES_EVENT_BUS_ARN"),
             deliveries_queue_url: var("TRACKSES_DELIVERIES_QUEUE_URL"),
             endpoints_on_loopback: var("TRACKSES_ENDPOINTS_ON_LOOPBACK").as_deref() == Some("1"),
+            mail_queue_url: var("TRACKSES_MAIL_QUEUE_URL"),
+            alert_sender: var("TRACKSES_ALERT_SENDER"),
             forward_first_retry: seconds_var("TRACKSES_FORWARD_FIRST_RETRY_SECONDS", 30)?,
             forward_give_up_after: seconds_var("TRACKSES_FORWARD_GIVE_UP_SECONDS", 24 * 3600)?,
         })
@@ -259,6 +267,8 @@ mod tests {
             event_bus_arn: None,
             deliveries_queue_url: None,
             endpoints_on_loopback: false,
+            mail_queue_url: None,
+            alert_sender: None,
             forward_first_retry: Duration::from_secs(30),
             forward_give_up_after: Duration::from_secs(60),
         }

@@ -6,15 +6,16 @@
 //! window only if it starts after that. A window retried after a partial failure skips the items
 //! it already reached and completes the others, so every count lands exactly once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::{TimeDelta, Utc};
 use futures_util::{StreamExt, TryStreamExt, stream};
 
 use super::attrs::{n, s, time_string};
 use super::conditions::ignore_missing;
 use super::keys::{self, CounterScope, Granularity};
 use super::{Store, StoreError};
-use model::{EventType, StoredEvent};
+use model::{AlertRule, Condition, EventType, StoredEvent};
 
 /// Counter attribute for a type; `bounce_permanent` is counted beside `bounce` for the bounce rate.
 pub const PERMANENT_BOUNCE_COUNTER: &str = "bounce_permanent";
@@ -22,22 +23,31 @@ pub const PERMANENT_BOUNCE_COUNTER: &str = "bounce_permanent";
 /// Counter items updated at once while applying a window.
 const CONCURRENT_UPDATES: usize = 16;
 
-/// One counter item: a project's or one of its connections', for one day or hour.
+/// Whose counters an item holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ScopeId {
+    Project,
+    Connection(String),
+    Rule(String),
+}
+
+/// One counter item: a project's, one of its connections' or one of its alert rules', for one
+/// day, hour or minute.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct CounterKey {
     pub project_id: String,
-    /// `None` for the whole project.
-    pub connection_id: Option<String>,
+    pub scope: ScopeId,
     pub granularity: Granularity,
-    /// `YYYY-MM-DD` or `YYYY-MM-DDTHH`.
+    /// `Granularity::bucket`'s.
     pub bucket: String,
 }
 
 impl CounterKey {
     pub fn scope(&self) -> CounterScope<'_> {
-        match &self.connection_id {
-            Some(cid) => CounterScope::Connection(cid),
-            None => CounterScope::Project,
+        match &self.scope {
+            ScopeId::Project => CounterScope::Project,
+            ScopeId::Connection(cid) => CounterScope::Connection(cid),
+            ScopeId::Rule(rule_id) => CounterScope::Rule(rule_id),
         }
     }
 }
@@ -63,11 +73,14 @@ impl Tally {
     /// One event, in its project's and its connection's day and hour.
     pub fn count(&mut self, project_id: &str, event: &StoredEvent) {
         let occurred = time_string(event.occurred_at);
-        for connection_id in [None, Some(event.connection_id.to_string())] {
+        for scope in [
+            ScopeId::Project,
+            ScopeId::Connection(event.connection_id.to_string()),
+        ] {
             for granularity in [Granularity::Day, Granularity::Hour] {
                 let key = CounterKey {
                     project_id: project_id.to_owned(),
-                    connection_id: connection_id.clone(),
+                    scope: scope.clone(),
                     granularity,
                     bucket: granularity.bucket(&occurred).to_owned(),
                 };
@@ -77,6 +90,38 @@ impl Tally {
                 self.add(key, event.event_type.as_str(), 1);
             }
         }
+    }
+
+    /// One event in the counters of each of its project's `rules` that it concerns: by hour
+    /// for rates, by minute for bursts.
+    pub fn count_for_rules(&mut self, project_id: &str, event: &StoredEvent, rules: &[AlertRule]) {
+        let occurred = time_string(event.occurred_at);
+        for rule in rules {
+            let granularity = match rule.condition {
+                Condition::Burst { .. } => Granularity::Minute,
+                _ => Granularity::Hour,
+            };
+            for counter in rule.counters_of(event) {
+                let key = CounterKey {
+                    project_id: project_id.to_owned(),
+                    scope: ScopeId::Rule(rule.id.clone()),
+                    granularity,
+                    bucket: granularity.bucket(&occurred).to_owned(),
+                };
+                self.add(key, counter, 1);
+            }
+        }
+    }
+
+    /// The alert rules whose counters this tally moves, by project.
+    pub fn rules(&self) -> BTreeSet<(&str, &str)> {
+        self.0
+            .keys()
+            .filter_map(|key| match &key.scope {
+                ScopeId::Rule(rule_id) => Some((key.project_id.as_str(), rule_id.as_str())),
+                _ => None,
+            })
+            .collect()
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&CounterKey, &BTreeMap<String, u64>)> {
@@ -184,7 +229,14 @@ impl Store {
                 .expression_attribute_names(format!("#c{i}"), counter)
                 .expression_attribute_values(format!(":c{i}"), n(count));
         }
-        let expression = format!("ADD {} SET #w = :w", adds.join(", "));
+        let mut expression = format!("ADD {} SET #w = :w", adds.join(", "));
+        if key.granularity == Granularity::Minute {
+            let expires = Utc::now() + TimeDelta::days(keys::MINUTE_COUNTER_DAYS);
+            expression.push_str(", #ttl = :ttl");
+            update = update
+                .expression_attribute_names("#ttl", keys::TTL)
+                .expression_attribute_values(":ttl", n(expires.timestamp()));
+        }
         ignore_missing(update.update_expression(expression).send().await)
     }
 

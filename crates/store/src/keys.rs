@@ -13,7 +13,13 @@
 //! | role onboarding (token hash only) | `OB#<token sha256>` | `ONBOARDING` | |
 //! | event | `M#<pid>#<ses message id>` | `E#<delivery key>` | `E#<pid>#<shard>` / `E#<event id>` |
 //! | suppression | `S#<pid>` | `<recipient>` | |
-//! | counters | `N#<pid>#<ALL or cid>#<D or H>` | `<day>` or `<hour>` | |
+//! | counters | `N#<pid>#<ALL, cid or rule id>#<D, H or M>` | `<day>`, `<hour>` or `<minute>` | |
+//! | alert rule | `P#<pid>` | `AR#<rule id>` | |
+//! | alert channel (and its signing secret) | `P#<pid>` | `CH#<channel id>` | |
+//! | scheduled alert rule (health, silence) | `RULES#SCHEDULED` | `<pid>#<rule id>` | |
+//! | open alert (one per rule and subject) | `ALERTS#OPEN` | `<pid>#<rule id>#<subject>` | |
+//! | alert (history) | `AL#<pid>` | `<alert id>` | |
+//! | e-mail channel confirmation (token hash only) | `CC#<token sha256>` | `CONFIRM` | |
 //!
 //! An event's sort key is derived from what was delivered (the SNS message id or EventBridge
 //! event id, and the recipient), so a redelivered copy lands on the same key and its conditional
@@ -33,26 +39,48 @@ pub const TTL: &str = "expires_at";
 /// room for an uneven hash (`tests/partition_load.rs` measures it over this layout).
 pub const EVENT_SHARDS: u32 = 16;
 
-/// Which counters: the whole project, or one connection of it.
+/// Which counters: the whole project, one connection of it, or what one alert rule watches.
 #[derive(Debug, Clone, Copy)]
 pub enum CounterScope<'a> {
     Project,
     Connection(&'a str),
+    Rule(&'a str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Granularity {
     Day,
     Hour,
+    /// Alert rules' bursts only; these items expire (`MINUTE_COUNTER_DAYS`).
+    Minute,
 }
 
+/// Minute counters are read for an hour at most; kept a little longer, then expired.
+pub const MINUTE_COUNTER_DAYS: i64 = 2;
+
 impl Granularity {
-    /// The bucket of an RFC 3339 time with `Z`: `YYYY-MM-DD` or `YYYY-MM-DDTHH`.
+    /// The bucket of an RFC 3339 time with `Z`: `YYYY-MM-DD`, `YYYY-MM-DDTHH` or
+    /// `YYYY-MM-DDTHH:MM`.
     pub fn bucket(self, time: &str) -> &str {
         match self {
             Granularity::Day => &time[..10],
             Granularity::Hour => &time[..13],
+            Granularity::Minute => &time[..16],
         }
+    }
+
+    pub fn letter(self) -> &'static str {
+        match self {
+            Granularity::Day => "D",
+            Granularity::Hour => "H",
+            Granularity::Minute => "M",
+        }
+    }
+
+    pub fn from_letter(letter: &str) -> Option<Granularity> {
+        [Granularity::Day, Granularity::Hour, Granularity::Minute]
+            .into_iter()
+            .find(|g| g.letter() == letter)
     }
 }
 
@@ -152,6 +180,42 @@ pub fn project_events(pid: &str, shard: u32) -> String {
     ["E#", pid, "#", &shard.to_string()].concat()
 }
 
+pub fn alert_rule_sk(rule_id: &str) -> String {
+    ["AR#", rule_id].concat()
+}
+
+pub const ALERT_RULE_PREFIX: &str = "AR#";
+
+pub fn channel_sk(channel_id: &str) -> String {
+    ["CH#", channel_id].concat()
+}
+
+pub const CHANNEL_PREFIX: &str = "CH#";
+
+pub const SCHEDULED_RULES: &str = "RULES#SCHEDULED";
+
+pub fn scheduled_rule_sk(pid: &str, rule_id: &str) -> String {
+    [pid, "#", rule_id].concat()
+}
+
+pub const OPEN_ALERTS: &str = "ALERTS#OPEN";
+
+pub fn open_alert_sk(pid: &str, rule_id: &str, subject: &str) -> String {
+    [pid, "#", rule_id, "#", subject].concat()
+}
+
+pub fn alerts(pid: &str) -> String {
+    ["AL#", pid].concat()
+}
+
+pub const ALERTS_PREFIX: &str = "AL#";
+
+pub fn channel_confirmation(token_sha256: &str) -> String {
+    ["CC#", token_sha256].concat()
+}
+
+pub const CHANNEL_CONFIRMATION_SK: &str = "CONFIRM";
+
 pub fn suppressions(pid: &str) -> String {
     ["S#", pid].concat()
 }
@@ -159,13 +223,9 @@ pub fn suppressions(pid: &str) -> String {
 pub fn counters(pid: &str, scope: CounterScope<'_>, granularity: Granularity) -> String {
     let scope = match scope {
         CounterScope::Project => "ALL",
-        CounterScope::Connection(cid) => cid,
+        CounterScope::Connection(id) | CounterScope::Rule(id) => id,
     };
-    let granularity = match granularity {
-        Granularity::Day => "D",
-        Granularity::Hour => "H",
-    };
-    ["N#", pid, "#", scope, "#", granularity].concat()
+    ["N#", pid, "#", scope, "#", granularity.letter()].concat()
 }
 
 /// FNV-1a: stable across processes and releases, unlike std's hasher, and cheap.

@@ -1,6 +1,7 @@
 //! The DynamoDB adapter: single-table storage. Key layout in `keys`; nothing else builds keys.
 //! It implements the ingest core's port (`ingest_port`) and serves every other reader and writer.
 
+pub mod alerts;
 pub mod attrs;
 mod conditions;
 mod connection_items;

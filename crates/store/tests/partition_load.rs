@@ -102,7 +102,8 @@ fn ten_thousand_events_a_second_keep_every_partition_key_under_its_limit() {
             let mut item: Item = counts.iter().map(|(c, v)| (c.clone(), n(v))).collect();
             item.extend(marks(match key.granularity {
                 keys::Granularity::Day => ROLLOVERS_A_DAY * STREAM_SHARDS,
-                keys::Granularity::Hour => 2 * STREAM_SHARDS,
+                // Alert rules' minute items span a minute: one shard rollover at most.
+                keys::Granularity::Hour | keys::Granularity::Minute => 2 * STREAM_SHARDS,
             }));
             let pk = keys::counters(&key.project_id, key.scope(), key.granularity);
             counters.add(&pk, write_units(&item) / WINDOW_SECONDS);

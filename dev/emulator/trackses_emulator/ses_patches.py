@@ -31,10 +31,16 @@ Emulator-only endpoints (unsigned JSON POSTs):
                              "impact"?, "description"?, "resource_arn"?}
                             -> an `Advisor Recommendation Status Open/Resolved` event on the
                                account's default bus -> {"id", "detail-type"}
+and one unsigned GET:
+- /_trackses/ses/outbox?account=<12 digits>&region=<region>
+                            -> {"messages": [{"message_id", "source", "destinations", "subject",
+                               "text", "html", "sent_at"}]}: what SES accepted from that account
+                               and region (v1 SendEmail/SendRawEmail, v2 SendEmail), oldest first
 """
 
 import base64
 import email
+import email.policy
 import json
 import logging
 import re
@@ -84,6 +90,8 @@ _EVENT_BUS = re.compile(r"arn:aws[a-z0-9-]*:events:([a-z0-9-]+):(\d{12}):event-b
 _orig: dict = {}
 _sent: dict[str, dict] = {}  # SES MessageId -> {account, region, config_set, mail}
 _sent_lock = threading.Lock()
+_outbox_lock = threading.Lock()  # the outboxes' order is the order of sent_at
+_ACCOUNT = re.compile(r"[0-9]{12}")
 
 
 class AlreadyExistsException(JsonRESTError):
@@ -358,6 +366,8 @@ def _sesv2_send_params(resp) -> dict:
         "to": dest.get("ToAddresses") or [], "cc": dest.get("CcAddresses") or [],
         "subject": (simple.get("Subject") or {}).get("Data"),
         "html": "Html" in (simple.get("Body") or {}),
+        "text_body": ((simple.get("Body") or {}).get("Text") or {}).get("Data"),
+        "html_body": ((simple.get("Body") or {}).get("Html") or {}).get("Data"),
         "raw": base64.b64decode(content["Raw"]["Data"]) if "Raw" in content else None,
         "source": body.get("FromEmailAddress"),
     }
@@ -373,6 +383,8 @@ def _ses_send_params(resp, operation) -> dict:
         "to": dest.get("ToAddresses") or [], "cc": dest.get("CcAddresses") or [],
         "subject": resp._get_param("Message.Subject.Data"),
         "html": resp._get_param("Message.Body.Html.Data") is not None,
+        "text_body": resp._get_param("Message.Body.Text.Data"),
+        "html_body": resp._get_param("Message.Body.Html.Data"),
         "raw": resp._get_param("RawMessage.Data") if operation == "SendRawEmail" else None,
         "source": resp._get_param("Source"),
     }
@@ -464,6 +476,50 @@ def _recipients(message) -> list[str]:
     return list(dict.fromkeys(_address(a) for a in dests if _address(a)))
 
 
+def _outbox(backend: SESBackend) -> list[dict]:
+    """Every message the backend's account and region sent, oldest first. Kept on the backend,
+    so moto's reset empties it; moto's own sent_messages keep only one body of a message."""
+    if not hasattr(backend, "trackses_outbox"):
+        backend.trackses_outbox = []
+    return backend.trackses_outbox
+
+
+def _mime_parts(raw: bytes) -> tuple[str | None, str | None, str | None]:
+    """(subject, text/plain, text/html) of a raw message, decoded (encoded words, charsets,
+    transfer encodings) as a mail client shows them; attachments are not bodies. Lines end in
+    LF: CRLF is only how a raw message must travel (RFC 5322), not part of its text."""
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    subject = message["Subject"]
+    text, html = (_text(message.get_body(preferencelist=(kind,))) for kind in ("plain", "html"))
+    return (str(subject) if subject is not None else None), text, html
+
+
+def _text(part) -> str | None:
+    if part is None:
+        return None
+    try:
+        text = part.get_content()
+    except LookupError:  # a charset Python does not know: SES sends it anyway
+        text = part.get_payload(decode=True).decode("utf-8", "replace")
+    return text.replace("\r\n", "\n")
+
+
+def _record_sent(backend: SESBackend, p: dict, message) -> datetime:
+    """Put the accepted message in its account's and region's outbox; returns its send time."""
+    if p["raw"] is not None:
+        subject, text, html = _mime_parts(p["raw"])
+    else:
+        subject, text, html = p["subject"], p["text_body"], p["html_body"]
+    with _outbox_lock:
+        sent_at = _now()
+        _outbox(backend).append({
+            "message_id": message.id, "source": _address(p["source"]),
+            "destinations": p["recipients"], "subject": subject, "text": text, "html": html,
+            "sent_at": _iso(sent_at),
+        })
+    return sent_at
+
+
 def _resolve_config_set(backend, p, v2: bool):
     """The configuration set a send uses: explicit, else the identity's default (may be None)."""
     name = p["config_set"]
@@ -497,13 +553,13 @@ def _wrap_send(key, params, v2: bool):
             raise paused("Email sending is paused for this account.")
         config_set = _resolve_config_set(backend, p, v2)
         result = _orig[key](self)
-        if config_set is None:
-            return result
         message_id = json.loads(result)["MessageId"] if v2 else result.result["MessageId"]
         message = next(m for m in reversed(backend.sent_messages)
                        if getattr(m, "id", None) == message_id)
         p["recipients"] = _recipients(message)
-        sent_at = _now()
+        sent_at = _record_sent(backend, p, message)
+        if config_set is None:
+            return result
         mail = _mail_object(self, backend, p, message, config_set, sent_at)
         record = {"account": self.current_account, "region": self.region,
                   "config_set": config_set, "mail": mail}
@@ -654,6 +710,24 @@ def _control(request, full_url, headers):
     return _engagement(body)
 
 
+def _outbox_route(request, full_url, headers):
+    """GET ?account=&region= -> what SES accepted from that account and region. Both are
+    required: a test must name the sender it reads, never get every account's mail."""
+    if request.method != "GET":
+        return 405, {"Allow": "GET", "Content-Type": "application/json"}, json.dumps(
+            {"message": "GET ?account=<12 digits>&region=<region>"})
+    account, region = request.args.get("account", ""), request.args.get("region", "")
+    if not _ACCOUNT.fullmatch(account):
+        return _json_response(400, {"message": "account must be a 12-digit account id"})
+    if not region or region not in ses_backends[account]:  # SES's regions (moto's list)
+        return _json_response(400, {"message": f"unknown region {region!r}"})
+    # dict.get, not [...]: reading must not create the region's backend.
+    backend = dict.get(ses_backends[account], region)
+    with _outbox_lock:
+        messages = list(_outbox(backend)) if backend is not None else []
+    return _json_response(200, {"messages": messages})
+
+
 def _advisor(body: dict):
     """A Virtual Deliverability Manager advisor event, in the detail shape AWS documents (SES
     Developer Guide, "Tenants" > "Setting up EventBridge notifications", the reputation-finding
@@ -737,8 +811,8 @@ _SESV2_PATHS = (
     "(?P<EventDestinationName>[^/]+)",
     "/v2/email/identities/(?P<EmailIdentity>[^/]+)/configuration-set",
 )
-_CONTROL_PATHS = ("/_trackses/ses/account", "/_trackses/ses/engagement",
-                  "/_trackses/ses/advisor")
+_CONTROL_ROUTES = {"/_trackses/ses/account": _control, "/_trackses/ses/engagement": _control,
+                   "/_trackses/ses/advisor": _control, "/_trackses/ses/outbox": _outbox_route}
 
 
 def _sesv2_get_action(self):
@@ -764,7 +838,7 @@ def _email_identity_init(self, *args, **kwargs):
 
 def _infer_service_region_host(self, environ, path):
     """Unsigned requests to the control endpoints go to the SESv2 app (where they are routed)."""
-    if path.rstrip("/") in _CONTROL_PATHS:
+    if path.rstrip("/") in _CONTROL_ROUTES:
         return "sesv2"
     return _orig["infer_service_region_host"](self, environ, path)
 
@@ -803,7 +877,7 @@ def apply() -> None:
           _wrap_send("send_raw_email", lambda r: _ses_send_params(r, "SendRawEmail"), v2=False))
     for path in _SESV2_PATHS:  # moto's "/v2/.*" catch-all is a literal path for Flask
         sesv2_urls.url_paths["{0}" + path + "$"] = SESV2Response.dispatch
-    for path in _CONTROL_PATHS:
-        sesv2_urls.url_paths["{0}" + path + "$"] = _control
+    for path, handler in _CONTROL_ROUTES.items():
+        sesv2_urls.url_paths["{0}" + path + "$"] = handler
     patch("infer_service_region_host", DomainDispatcherApplication,
           "infer_service_region_host", _infer_service_region_host)

@@ -52,9 +52,7 @@ pub async fn app_tuned(
     listener: &url::Url,
     tune: impl FnOnce(Wiring) -> Wiring,
 ) -> Result<Router, ConfigError> {
-    let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
-    lambda.set_endpoint_url(Some(listener.to_string()));
-    let lambda = aws_sdk_lambda::Client::from_conf(lambda.build());
+    let lambda = local_lambda(aws, listener);
     let api = api::App::from_config(config, aws, lambda.clone()).await?;
     let webhook = webhook::App::from_config(config, aws);
     let ingest_sns = Arc::new(ingest_sns::App::from_config(config, aws));
@@ -77,6 +75,26 @@ pub async fn app_tuned(
         }
     }
     Ok(edge::finish(routes))
+}
+
+/// A Lambda client that reaches the functions `app` serves at `listener`.
+pub fn local_lambda(aws: &SdkConfig, listener: &url::Url) -> aws_sdk_lambda::Client {
+    let mut lambda = aws_sdk_lambda::config::Builder::from(aws);
+    lambda.set_endpoint_url(Some(listener.to_string()));
+    aws_sdk_lambda::Client::from_conf(lambda.build())
+}
+
+/// The alerts' two schedules (template.yaml's `Sweep` and `Health`), played locally: a sweep
+/// every `every`, with the health checks every `health_every`th one. Runs until the process
+/// ends.
+pub async fn run_sweeps(app: sweep::App, every: Duration, health_every: u32) {
+    let mut ticks = tokio::time::interval(every);
+    for tick in 0u32.. {
+        ticks.tick().await;
+        if let Err(e) = app.handle(tick % health_every.max(1) == 0).await {
+            tracing::error!(error = %e, "a sweep failed; the next one runs anyway");
+        }
+    }
 }
 
 /// The Lambda Invoke API paths, so a local SNS (or `curl -d @events/ingest-sns/…`) can hand

@@ -71,8 +71,18 @@ const DELIVERIES_TEMPLATE: &str = include_str!("../../../cloudformation/deliveri
 /// The forwarding queue's stack in trackses' account, as `make dev` deploys it.
 pub const DELIVERIES_STACK: &str = "trackses-deliveries";
 
-/// The forwarding queue (cloudformation/deliveries-queue.yaml) as stack `stack_name`.
-pub async fn deploy_deliveries_queue(aws: &SdkConfig, stack_name: &str) -> Result<Queue, String> {
+/// trackses' outbound queues: forwarding and webhook notifications, and e-mail.
+#[derive(Debug, Clone)]
+pub struct OutboundQueues {
+    pub deliveries: Queue,
+    pub mail: Queue,
+}
+
+/// The outbound queues (cloudformation/deliveries-queue.yaml) as stack `stack_name`.
+pub async fn deploy_outbound_queues(
+    aws: &SdkConfig,
+    stack_name: &str,
+) -> Result<OutboundQueues, String> {
     let visibility = LOCAL_VISIBILITY_TIMEOUT.as_secs().to_string();
     let stack = deploy_or_reuse(
         aws,
@@ -81,9 +91,15 @@ pub async fn deploy_deliveries_queue(aws: &SdkConfig, stack_name: &str) -> Resul
         &[("VisibilityTimeout", &visibility)],
     )
     .await?;
-    Ok(Queue {
-        url: output(&stack, "QueueUrl")?,
-        arn: output(&stack, "QueueArn")?,
+    Ok(OutboundQueues {
+        deliveries: Queue {
+            url: output(&stack, "QueueUrl")?,
+            arn: output(&stack, "QueueArn")?,
+        },
+        mail: Queue {
+            url: output(&stack, "MailQueueUrl")?,
+            arn: output(&stack, "MailQueueArn")?,
+        },
     })
 }
 
@@ -99,6 +115,12 @@ impl QueueConsumer for ingest_eventbridge::App {
 }
 
 impl QueueConsumer for deliver::App {
+    async fn take(&self, event: &SqsEvent) -> SqsBatchResponse {
+        self.handle(event).await
+    }
+}
+
+impl QueueConsumer for mail::App {
     async fn take(&self, event: &SqsEvent) -> SqsBatchResponse {
         self.handle(event).await
     }

@@ -62,13 +62,40 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(2);
 /// A function a stream mapping feeds, invoked as Lambda invokes it: `Err` is a failed
 /// invocation, retried with the same records (and state).
 pub trait StreamConsumer: Send + Sync + 'static {
+    /// Its mapping's FilterCriteria.
+    fn wants(&self, record: &Record) -> bool;
+
     fn invoke(
         &self,
         event: TimeWindowEvent,
     ) -> impl std::future::Future<Output = Result<TimeWindowEventResponse, String>> + Send;
 }
 
+/// template.yaml's `{"eventName": ["INSERT"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "E#"}]}}}}`.
+fn new_event(record: &Record) -> bool {
+    name_is(record, &["INSERT"]) && key_starts(record, store::keys::SK, store::keys::EVENT_PREFIX)
+}
+
+fn name_is(record: &Record, names: &[&str]) -> bool {
+    record
+        .event_name()
+        .is_some_and(|n| names.contains(&n.as_str()))
+}
+
+fn key_starts(record: &Record, key: &str, prefix: &str) -> bool {
+    record
+        .dynamodb()
+        .and_then(|d| d.keys())
+        .and_then(|k| k.get(key))
+        .and_then(|v| v.as_s().ok())
+        .is_some_and(|value| value.starts_with(prefix))
+}
+
 impl StreamConsumer for aggregate::App {
+    fn wants(&self, record: &Record) -> bool {
+        new_event(record)
+    }
+
     async fn invoke(&self, event: TimeWindowEvent) -> Result<TimeWindowEventResponse, String> {
         self.handle(event).await.map_err(|e| e.to_string())
     }
@@ -78,6 +105,13 @@ impl StreamConsumer for aggregate::App {
 /// close one. A batch with records it could not enqueue is handed to it again, whole (Lambda
 /// resumes from the first of them; the jobs before it are the same jobs again).
 impl StreamConsumer for forward::App {
+    /// New events, and alerts opened or resolved (template.yaml's second filter).
+    fn wants(&self, record: &Record) -> bool {
+        new_event(record)
+            || (name_is(record, &["INSERT", "MODIFY"])
+                && key_starts(record, store::keys::PK, store::keys::ALERTS_PREFIX))
+    }
+
     async fn invoke(&self, event: TimeWindowEvent) -> Result<TimeWindowEventResponse, String> {
         let mut records = aws_lambda_events::event::dynamodb::Event::default();
         records.records = event.dynamo_db_event.records;
@@ -283,7 +317,7 @@ impl<C: StreamConsumer> Shard<C> {
                 let idle = read.is_empty();
                 let records: Vec<EventRecord> = read
                     .into_iter()
-                    .filter(passes_filter)
+                    .filter(|r| self.app.wants(r))
                     .map(|r| event_record(r, &self.stream_arn))
                     .collect();
                 if !records.is_empty() {
@@ -409,17 +443,6 @@ fn window_containing(now: DateTime<Utc>, length: Duration) -> Window {
     window.start = start;
     window.end = start + TimeDelta::milliseconds(length_ms);
     window
-}
-
-/// template.yaml's FilterCriteria: inserts of event items (`sk` beginning `E#`).
-fn passes_filter(record: &Record) -> bool {
-    let inserted = record.event_name().is_some_and(|n| n.as_str() == "INSERT");
-    let sk = record
-        .dynamodb()
-        .and_then(|d| d.keys())
-        .and_then(|k| k.get(store::keys::SK))
-        .and_then(|v| v.as_s().ok());
-    inserted && sk.is_some_and(|sk| sk.starts_with(store::keys::EVENT_PREFIX))
 }
 
 /// A stream record as Lambda hands it to a function.

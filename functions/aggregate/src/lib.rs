@@ -6,7 +6,12 @@
 //! the window so that a retry applies it once. The ingest path writes one item per event; this
 //! is where the per-event counter writes of a transaction went. Not internet-facing: it holds
 //! no credentials but the table's.
+//!
+//! Alert rules that count (rates, bursts) get counters of their own in the same tally, and are
+//! evaluated as soon as a window with their events has landed: an alert opens within a window
+//! of the event that crossed its threshold.
 
+mod rulebook;
 mod state;
 
 use aws_lambda_events::event::dynamodb::{EventRecord, TimeWindowEvent, TimeWindowEventResponse};
@@ -27,6 +32,8 @@ pub enum AggregateError {
     NoShard,
     #[error("the table could not be written: {0}")]
     Store(#[from] StoreError),
+    #[error("alert rules could not be evaluated: {0}")]
+    Alerts(StoreError),
 }
 
 impl From<AggregateError> for Diagnostic {
@@ -35,6 +42,7 @@ impl From<AggregateError> for Diagnostic {
             AggregateError::State(_) => "UnreadableState",
             AggregateError::NoShard => "NoShard",
             AggregateError::Store(_) => "StoreFailed",
+            AggregateError::Alerts(_) => "AlertsFailed",
         };
         runtime::metrics::failure(error_type);
         Diagnostic {
@@ -50,6 +58,7 @@ const CONCURRENT_SUPPRESSIONS: usize = 16;
 /// The function, built once per cold start.
 pub struct App {
     store: Store,
+    rules: rulebook::RuleBook,
 }
 
 impl App {
@@ -58,7 +67,10 @@ impl App {
     }
 
     pub fn new(store: Store) -> App {
-        App { store }
+        App {
+            rules: rulebook::RuleBook::new(store.clone()),
+            store,
+        }
     }
 
     /// One invocation of a window: its records folded into the state, and on the window's last
@@ -71,11 +83,22 @@ impl App {
         let window = event.time_window_properties;
         let mut state = WindowState::from_map(&window.state)?;
         let mut suppressions = Vec::new();
-        for record in event.dynamo_db_event.records {
-            let Some((project_id, stored)) = stored_event(record, &mut state) else {
-                continue;
-            };
+        let stored: Vec<(String, model::StoredEvent)> = event
+            .dynamo_db_event
+            .records
+            .into_iter()
+            .filter_map(|record| stored_event(record, &mut state))
+            .collect();
+        let rules = self
+            .rules
+            .of(stored.iter().map(|(pid, _)| pid.as_str()))
+            .await
+            .map_err(AggregateError::Alerts)?;
+        for (project_id, stored) in stored {
             state.tally.count(&project_id, &stored);
+            if let Some(rules) = rules.get(&project_id) {
+                state.tally.count_for_rules(&project_id, &stored, rules);
+            }
             if let Some(reason) = counters::suppression_reason(&stored) {
                 suppressions.push((project_id, stored, reason));
             }
@@ -120,6 +143,36 @@ impl App {
             "window applied"
         );
         runtime::metrics::events_counted(state.events);
+        // Boxed: the evaluation's future nests deep enough to pass the compiler's query depth
+        // inside the runtime's.
+        Box::pin(self.evaluate(&state.tally)).await
+    }
+
+    /// The counted rules this window moved, evaluated now their counters hold it. A failure
+    /// fails the window, which Lambda retries: its counters are not counted twice (their marks)
+    /// and an alert opens once (its open item).
+    async fn evaluate(&self, tally: &store::counters::Tally) -> Result<(), AggregateError> {
+        let now = chrono::Utc::now();
+        for (project_id, rule_id) in tally.rules() {
+            let Some(rule) = self
+                .rules
+                .rule(project_id, rule_id)
+                .await
+                .map_err(AggregateError::Alerts)?
+            else {
+                continue;
+            };
+            let Some(reading) = alerts::counted::reading(&self.store, &rule, now)
+                .await
+                .map_err(AggregateError::Alerts)?
+            else {
+                continue;
+            };
+            let subject = alerts::counted::subject(&rule);
+            alerts::settle(&self.store, &rule, &subject, &reading, now)
+                .await
+                .map_err(AggregateError::Alerts)?;
+        }
         Ok(())
     }
 }

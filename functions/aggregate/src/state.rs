@@ -1,17 +1,19 @@
 //! A window's tally as Lambda keeps it between invocations: a map of strings to strings.
 //!
-//! Each counter is one entry, `<project>\t<connection or empty>\t<D or H>\t<bucket>\t<counter>`
-//! to its count; `first` holds the window's first sequence number and `events` how many events
+//! Each counter is one entry, `<project>\t<scope>\t<D, H or M>\t<bucket>\t<counter>` to its
+//! count, the scope empty for the project, a connection id, or `R:` and an alert rule's id; `first` holds the window's first sequence number and `events` how many events
 //! it counted.
 
 use std::collections::HashMap;
 
-use store::counters::{CounterKey, Tally};
+use store::counters::{CounterKey, ScopeId, Tally};
 use store::keys::Granularity;
 
 const FIRST: &str = "first";
 const EVENTS: &str = "events";
 const SEPARATOR: char = '\t';
+/// Marks an alert rule's scope (connection ids never start with it).
+const RULE: &str = "R:";
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct WindowState {
@@ -47,14 +49,15 @@ impl WindowState {
             map.insert(EVENTS.to_owned(), self.events.to_string());
         }
         for (key, counts) in self.tally.iter() {
-            let granularity = match key.granularity {
-                Granularity::Day => "D",
-                Granularity::Hour => "H",
+            let scope = match &key.scope {
+                ScopeId::Project => String::new(),
+                ScopeId::Connection(cid) => cid.clone(),
+                ScopeId::Rule(rule_id) => [RULE, rule_id].concat(),
             };
             let prefix = [
                 key.project_id.as_str(),
-                key.connection_id.as_deref().unwrap_or_default(),
-                granularity,
+                &scope,
+                key.granularity.letter(),
                 key.bucket.as_str(),
             ]
             .join(&SEPARATOR.to_string());
@@ -73,17 +76,18 @@ fn count(name: &str, value: &str) -> Result<usize, StateError> {
 fn counter_entry(entry: &str) -> Result<(CounterKey, &str), StateError> {
     let unreadable = || StateError(entry.to_owned());
     let parts: Vec<&str> = entry.split(SEPARATOR).collect();
-    let [project_id, connection_id, granularity, bucket, counter] = parts[..] else {
+    let [project_id, scope, granularity, bucket, counter] = parts[..] else {
         return Err(unreadable());
     };
-    let granularity = match granularity {
-        "D" => Granularity::Day,
-        "H" => Granularity::Hour,
-        _ => return Err(unreadable()),
+    let granularity = Granularity::from_letter(granularity).ok_or_else(unreadable)?;
+    let scope = match scope.strip_prefix(RULE) {
+        Some(rule_id) => ScopeId::Rule(rule_id.to_owned()),
+        None if scope.is_empty() => ScopeId::Project,
+        None => ScopeId::Connection(scope.to_owned()),
     };
     let key = CounterKey {
         project_id: project_id.to_owned(),
-        connection_id: (!connection_id.is_empty()).then(|| connection_id.to_owned()),
+        scope,
         granularity,
         bucket: bucket.to_owned(),
     };
@@ -101,13 +105,22 @@ mod tests {
             events: 3,
             tally: Tally::default(),
         };
-        for (connection_id, granularity, bucket) in [
-            (None, Granularity::Day, "2026-12-01"),
-            (Some("con_1".to_owned()), Granularity::Hour, "2026-12-01T22"),
+        for (scope, granularity, bucket) in [
+            (ScopeId::Project, Granularity::Day, "2026-12-01"),
+            (
+                ScopeId::Connection("con_1".into()),
+                Granularity::Hour,
+                "2026-12-01T22",
+            ),
+            (
+                ScopeId::Rule("rule_1".into()),
+                Granularity::Minute,
+                "2026-12-01T22:05",
+            ),
         ] {
             let key = CounterKey {
                 project_id: "prj_1".into(),
-                connection_id,
+                scope,
                 granularity,
                 bucket: bucket.into(),
             };

@@ -294,12 +294,5 @@ async fn project_endpoint(state: &ApiState, pid: &str, eid: &str) -> Result<Endp
 }
 
 async fn enqueue(state: &ApiState, job: Job) -> Result<(), Problem> {
-    let queue = state
-        .jobs
-        .as_ref()
-        .ok_or_else(|| Problem::mode_not_available("this deployment has no deliveries queue"))?;
-    match queue.send(std::slice::from_ref(&job)).await[..] {
-        [true] => Ok(()),
-        _ => Err(Problem::unavailable(&"the deliveries queue refused a job")),
-    }
+    crate::state::enqueue(state.jobs.as_ref(), job).await
 }

@@ -2,6 +2,7 @@
 //! all work in customer accounts to `wiring`; it never decrypts them.
 
 mod admin_token;
+mod alerts;
 mod connections;
 mod dashboard;
 mod endpoints;
@@ -48,6 +49,10 @@ impl App {
                 .deliveries_queue_url
                 .as_ref()
                 .map(|url| forwarding::JobQueue::new(aws_sdk_sqs::Client::new(aws), url)),
+            mail: config
+                .mail_queue_url
+                .as_ref()
+                .map(|url| forwarding::JobQueue::new(aws_sdk_sqs::Client::new(aws), url)),
             endpoint_reach: outbound::Reach::with_loopback(config.endpoints_on_loopback),
         }))
     }
@@ -80,6 +85,7 @@ fn documented_routes() -> (Router<Arc<ApiState>>, utoipa::openapi::OpenApi) {
             .merge(connections::routes())
             .merge(onboarding::routes())
             .merge(endpoints::routes())
+            .merge(alerts::routes())
             .merge(dashboard::routes()),
     )
 }

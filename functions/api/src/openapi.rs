@@ -29,6 +29,7 @@ pub const PATH: &str = "/openapi.json";
         (name = "projects", description = "Projects, their API keys, and signing in"),
         (name = "connections", description = "AWS accounts and regions a project receives events from"),
         (name = "events", description = "Events, message timelines, stats and suppressions"),
+        (name = "alerts", description = "Alert rules on bounce and complaint rates, bursts, connection health and silence; their channels and history"),
         (name = "forwarding", description = "Endpoints every stored event is forwarded to, signed (Standard Webhooks) and retried"),
         (name = "hooks", description = "What SNS and customer stacks call; signed, not keyed"),
         (name = "dashboard", description = "The web dashboard and this document")

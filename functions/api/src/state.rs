@@ -27,6 +27,8 @@ pub struct ApiState {
     pub role_links: Option<RoleLinks>,
     /// Where replays go; `None` where the deployment has no deliveries queue.
     pub jobs: Option<forwarding::JobQueue>,
+    /// Where e-mail channels' confirmations go; `None` where the deployment sends no e-mail.
+    pub mail: Option<forwarding::JobQueue>,
     /// Which endpoint URLs are accepted (`outbound::Reach`).
     pub endpoint_reach: outbound::Reach,
 }
@@ -64,6 +66,19 @@ impl ApiState {
             .await?
             .filter(|c| c.project_id == pid)
             .ok_or_else(|| Problem::not_found("connection"))
+    }
+}
+
+/// Puts `job` on `queue`, which the deployment may not have.
+pub async fn enqueue(
+    queue: Option<&forwarding::JobQueue>,
+    job: forwarding::Job,
+) -> Result<(), Problem> {
+    let queue =
+        queue.ok_or_else(|| Problem::mode_not_available("this deployment has no such queue"))?;
+    match queue.send(std::slice::from_ref(&job)).await[..] {
+        [true] => Ok(()),
+        _ => Err(Problem::unavailable(&"a queue refused a job")),
     }
 }
 

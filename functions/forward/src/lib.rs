@@ -1,6 +1,7 @@
 //! `forward`: the table stream's second consumer (beside `aggregate`), run on every new event
-//! as it lands, not in windows. It reads endpoints (without their secrets) and writes only the
-//! deliveries queue: it holds no signing secret and makes no outbound call.
+//! and alert change as it lands, not in windows. It reads endpoints and channels (without their
+//! secrets) and writes only the deliveries and mail queues: it holds no signing secret and
+//! makes no outbound call.
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::DynamoDbEventResponse;
@@ -20,9 +21,14 @@ impl App {
             .deliveries_queue_url
             .clone()
             .ok_or(ConfigError::Missing("TRACKSES_DELIVERIES_QUEUE_URL"))?;
-        let queue = JobQueue::new(aws_sdk_sqs::Client::new(aws), url);
+        let sqs = aws_sdk_sqs::Client::new(aws);
+        let mail = config
+            .mail_queue_url
+            .as_ref()
+            .map(|url| JobQueue::new(sqs.clone(), url));
+        let deliveries = JobQueue::new(sqs, url);
         Ok(App {
-            fanout: Fanout::new(Store::connect(config, aws), queue),
+            fanout: Fanout::new(Store::connect(config, aws), deliveries, mail),
         })
     }
 

@@ -29,7 +29,7 @@ use local::customer::CustomerAccount;
 use local::demo::ApiClient;
 use local::eventbridge::{IngestBus, deploy_ingest_bus};
 use local::forwarding::start_forwarding;
-use local::queue::{POLLERS, Queue, QueueSource};
+use local::queue::{OutboundQueues, POLLERS, QueueSource};
 use local::stream::{StreamSettings, StreamSource};
 use model::connection::Transition;
 use model::ids;
@@ -124,8 +124,8 @@ pub fn eventbridge_ingest(config: &Config) -> &'static IngestBus {
 /// queue), once per test process like the stream's other consumer: an endpoint registered in
 /// another process is that process's to deliver to. Retries wait a second, doubling; the first
 /// harness's `config` says when they give up. Returns the queue.
-pub fn forwarding(config: &Config) -> &'static Queue {
-    static QUEUE: std::sync::OnceLock<Queue> = std::sync::OnceLock::new();
+pub fn forwarding(config: &Config) -> &'static OutboundQueues {
+    static QUEUE: std::sync::OnceLock<OutboundQueues> = std::sync::OnceLock::new();
     QUEUE.get_or_init(|| {
         let mut config = config.clone();
         config.forward_first_retry = std::time::Duration::from_secs(1);
@@ -171,7 +171,9 @@ impl Harness {
         config.event_bus_arn = Some(eventbridge_ingest(&config).bus_arn.clone());
         config.endpoints_on_loopback = true;
         adjust(&mut config);
-        config.deliveries_queue_url = Some(forwarding(&config).url.clone());
+        let queues = forwarding(&config);
+        config.deliveries_queue_url = Some(queues.deliveries.url.clone());
+        config.mail_queue_url = Some(queues.mail.url.clone());
         let aws = runtime::sdk_config();
         consume_stream(&config);
         let store = Store::connect(&config, &aws);

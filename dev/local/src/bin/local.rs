@@ -51,6 +51,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             eprintln!("the stream consumer stopped: counters no longer move: {e}");
         }
     });
+    // The alerts' schedules: a sweep a minute, health every fifth (deployed: every 15 minutes).
+    let lambda = local::local_lambda(&aws, &base.parse()?);
+    let sweep = sweep::App::from_config(&config, &aws, lambda)?;
+    tokio::spawn(local::run_sweeps(sweep, Duration::from_secs(60), 5));
     let ingest_eventbridge = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
     tokio::spawn(QueueSource::new(&aws, bus.queue).run(ingest_eventbridge, POLLERS));
     let demo = std::env::var("TRACKSES_DEMO").as_deref() != Ok("0");

@@ -1,0 +1,181 @@
+//! `mail`: alert e-mails, sent through trackses' own SES account from one address of its own
+//! (`TRACKSES_ALERT_SENDER`; IAM allows that sender only). Never a customer's account: this
+//! function holds no customer credentials and builds its SES client from its own role, so the
+//! never-send promise to customers is untouched (their clients stay behind `customer::guard`).
+//!
+//! An e-mail channel gets nothing but its one confirmation message until the address follows
+//! the link in it: a project cannot make trackses mail a stranger more than once per channel it
+//! creates (and it may create ten).
+
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
+use aws_types::SdkConfig;
+use chrono::{TimeDelta, Utc};
+use url::Url;
+
+use forwarding::Job;
+use model::{ChannelKind, ChannelStatus, ids, sha256_hex};
+use runtime::{Config, ConfigError};
+use store::{Store, StoreError};
+
+/// How long a confirmation link works.
+const CONFIRMATION_VALID: TimeDelta = TimeDelta::days(2);
+/// The path a confirmation link opens (the API's).
+pub const CONFIRM_PATH: &str = "/v1/hooks/channels/confirm";
+
+#[derive(Debug, thiserror::Error)]
+enum MailError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("SES refused the message: {0}")]
+    Send(String),
+}
+
+/// What became of one job.
+enum Outcome {
+    Sent,
+    Skipped(&'static str),
+    /// Sent again after the queue's visibility timeout.
+    Failed(MailError),
+}
+
+/// The function, built once per cold start.
+pub struct App {
+    store: Store,
+    ses: aws_sdk_sesv2::Client,
+    sender: String,
+    public_url: Url,
+}
+
+impl App {
+    pub fn from_config(config: &Config, aws: &SdkConfig) -> Result<App, ConfigError> {
+        Ok(App {
+            store: Store::connect(config, aws),
+            ses: aws_sdk_sesv2::Client::new(aws),
+            sender: config
+                .alert_sender
+                .clone()
+                .ok_or(ConfigError::Missing("TRACKSES_ALERT_SENDER"))?,
+            public_url: config.require_public_url()?,
+        })
+    }
+
+    /// One batch: the messages to see again, by id.
+    pub async fn handle(&self, event: &SqsEvent) -> SqsBatchResponse {
+        let mut response = SqsBatchResponse::default();
+        for record in &event.records {
+            let message_id = record.message_id.as_deref().unwrap_or_default();
+            let job = serde_json::from_str::<Job>(record.body.as_deref().unwrap_or_default());
+            let outcome = match job {
+                Ok(job) => self.run(job).await,
+                Err(_) => Outcome::Skipped("unreadable-job"),
+            };
+            match outcome {
+                Outcome::Sent => tracing::info!(message_id, "e-mail sent"),
+                Outcome::Skipped(reason) => {
+                    tracing::info!(message_id, reason, "mail job skipped");
+                    runtime::metrics::refused(reason);
+                }
+                Outcome::Failed(e) => {
+                    tracing::error!(message_id, error = %e, "mail job failed; the queue delivers it again");
+                    runtime::metrics::failure("mail-failed");
+                    let mut failure = BatchItemFailure::default();
+                    failure.item_identifier = message_id.to_owned();
+                    response.batch_item_failures.push(failure);
+                }
+            }
+        }
+        response
+    }
+
+    async fn run(&self, job: Job) -> Outcome {
+        let (project_id, channel_id) = match &job {
+            Job::Notify {
+                project_id,
+                channel_id,
+                ..
+            }
+            | Job::Confirm {
+                project_id,
+                channel_id,
+            } => (project_id, channel_id),
+            _ => return Outcome::Skipped("not-a-mail-job"),
+        };
+        let channel = match self.store.delivery_channel(project_id, channel_id).await {
+            Ok(Some((channel, _))) => channel,
+            Ok(None) => return Outcome::Skipped("channel-gone"),
+            Err(e) => return Outcome::Failed(e.into()),
+        };
+        let ChannelKind::Email { address } = &channel.kind else {
+            return Outcome::Skipped("not-an-email-channel");
+        };
+        let (subject, text) = match (&job, channel.status) {
+            (
+                Job::Notify {
+                    transition, alert, ..
+                },
+                ChannelStatus::Active,
+            ) => {
+                let link = self.public_url.join("/#alerts").ok();
+                alerts::message::email(alert, *transition, link.as_ref().map(Url::as_str))
+            }
+            (Job::Confirm { .. }, ChannelStatus::Unconfirmed) => {
+                match self.confirmation(&channel).await {
+                    Ok(message) => message,
+                    Err(e) => return Outcome::Failed(e),
+                }
+            }
+            _ => return Outcome::Skipped("channel-not-in-that-state"),
+        };
+        match self.send(address, &subject, &text).await {
+            Ok(()) => Outcome::Sent,
+            Err(e) => Outcome::Failed(e),
+        }
+    }
+
+    /// A fresh confirmation link for `channel` (its token's hash stored), and the message.
+    async fn confirmation(&self, channel: &model::Channel) -> Result<(String, String), MailError> {
+        let token = ids::random_hex(32);
+        let expires_at = Utc::now() + CONFIRMATION_VALID;
+        self.store
+            .put_channel_confirmation(&sha256_hex(&token), channel, expires_at)
+            .await?;
+        let mut link = self
+            .public_url
+            .join(CONFIRM_PATH)
+            .map_err(|e| MailError::Send(e.to_string()))?;
+        link.query_pairs_mut().append_pair("token", &token);
+        let text = format!(
+            "A trackses project asked to send its alerts (bounce and complaint rates, connection health) to this address.\n\n\
+             To receive them, open this link within two days:\n{link}\n\n\
+             If you did not expect this, ignore this message: nothing more will be sent here.\n"
+        );
+        Ok((
+            "[trackses] Confirm this address for alerts".to_owned(),
+            text,
+        ))
+    }
+
+    async fn send(&self, to: &str, subject: &str, text: &str) -> Result<(), MailError> {
+        let content = |data: &str| Content::builder().data(data).charset("UTF-8").build();
+        let (subject, text) = match (content(subject), content(text)) {
+            (Ok(subject), Ok(text)) => (subject, text),
+            (Err(e), _) | (_, Err(e)) => return Err(MailError::Send(e.to_string())),
+        };
+        let message = Message::builder()
+            .subject(subject)
+            .body(Body::builder().text(text).build())
+            .build();
+        self.ses
+            .send_email()
+            .from_email_address(&self.sender)
+            .destination(Destination::builder().to_addresses(to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await
+            .map_err(|e| {
+                MailError::Send(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string())
+            })?;
+        Ok(())
+    }
+}

@@ -1,0 +1,321 @@
+//! Alerts through their real entry points: rules and channels over the API, SES events
+//! through the webhook, counters and evaluation in `aggregate` on the table's stream,
+//! notifications through `forward`, the queues, `deliver` (webhook, Slack) and `mail` (e-mail
+//! from trackses' own emulated SES account), and the scheduled `sweep`.
+
+mod common;
+
+use std::time::Duration;
+
+use chrono::Utc;
+use common::receiver::Receiver;
+use common::*;
+use local::customer::CustomerAccount;
+use local::ses_traffic::{Mail, event_json};
+use model::EventType;
+use reqwest::Method;
+use serde_json::{Value, json};
+
+/// A project's live share-nothing connection, where its SES events are published.
+struct Sender {
+    customer: CustomerAccount,
+    topic: String,
+}
+
+impl Sender {
+    async fn connect(h: &Harness, pid: &str, key: &str) -> Sender {
+        let customer = h.customer(CUSTOMER).await;
+        let (topic, _, _) = h
+            .live_connection(pid, key, &customer, "trackses-alerts", "2")
+            .await;
+        Sender { customer, topic }
+    }
+
+    /// `sends` mails, `bounces` of them bouncing for good, `complaints` complained of.
+    async fn send(&self, sends: usize, bounces: usize, complaints: usize) {
+        let recipients: Vec<String> = (0..sends)
+            .map(|i| format!("r{i}-{}@example.com", unique("x")))
+            .collect();
+        let mail = Mail::new(recipients.clone(), "Hello", "alerts");
+        let now = Utc::now();
+        let mut documents = vec![event_json(EventType::Send, &mail, &recipients, now)];
+        if bounces > 0 {
+            documents.push(event_json(
+                EventType::Bounce,
+                &mail,
+                &recipients[..bounces],
+                now,
+            ));
+        }
+        if complaints > 0 {
+            documents.push(event_json(
+                EventType::Complaint,
+                &mail,
+                &recipients[..complaints],
+                now,
+            ));
+        }
+        for document in documents {
+            self.customer
+                .publish_ses_event(&self.topic, &document)
+                .await
+                .unwrap();
+        }
+    }
+}
+
+/// Channels of each kind; returns (webhook receiver, Slack receiver, e-mail address, ids).
+async fn channels(h: &Harness, pid: &str, key: &str) -> (Receiver, Receiver, String, Vec<String>) {
+    let path = format!("/v1/projects/{pid}/alert-channels");
+    let webhook = Receiver::start(0).await;
+    let (status, created) = h
+        .call(
+            Method::POST,
+            &path,
+            key,
+            Some(json!({"type": "webhook", "url": webhook.url})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    webhook.trust(created["secret"].as_str().unwrap());
+    let mut ids = vec![created["channel"]["id"].as_str().unwrap().to_owned()];
+    let slack = Receiver::slack().await;
+    let (status, created) = h
+        .call(
+            Method::POST,
+            &path,
+            key,
+            Some(json!({"type": "slack", "url": slack.url})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert!(created.get("secret").is_none());
+    ids.push(created["channel"]["id"].as_str().unwrap().to_owned());
+    let address = format!("{}@ops.example.com", unique("oncall"));
+    let (status, created) = h
+        .call(
+            Method::POST,
+            &path,
+            key,
+            Some(json!({"type": "email", "address": address})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["channel"]["status"], "unconfirmed");
+    ids.push(created["channel"]["id"].as_str().unwrap().to_owned());
+    // The address gets one message, whose link confirms it.
+    let confirmation = mail_to(&address, 1).await.remove(0);
+    let link = confirmation["text"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("token="))
+        .unwrap()
+        .to_owned();
+    let path = &link[link.find("/v1/").unwrap()..];
+    let (status, _) = h.call(Method::GET, path, "", None).await;
+    assert_eq!(status, 200);
+    let (status, _) = h.call(Method::GET, path, "", None).await;
+    assert_eq!(status, 404, "a link confirms once");
+    (webhook, slack, address, ids)
+}
+
+/// What trackses' own SES account sent `address`, once there are `count` such messages.
+async fn mail_to(address: &str, count: usize) -> Vec<Value> {
+    let outbox = format!(
+        "{}/_trackses/ses/outbox?account={TRACKSES_ACCOUNT}&region={REGION}",
+        std::env::var("AWS_ENDPOINT_URL").unwrap()
+    );
+    for _ in 0..300 {
+        let all: Value = reqwest::get(&outbox).await.unwrap().json().await.unwrap();
+        let to: Vec<Value> = all["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| {
+                m["destinations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d == address)
+            })
+            .cloned()
+            .collect();
+        if to.len() >= count {
+            return to;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no {count} messages to {address}");
+}
+
+async fn alerts(h: &Harness, pid: &str, key: &str) -> Vec<Value> {
+    let (status, page) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/alerts"),
+            key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    page["items"].as_array().unwrap().clone()
+}
+
+/// Waits for the project's alerts to satisfy `ready`.
+async fn alerts_when(
+    h: &Harness,
+    pid: &str,
+    key: &str,
+    ready: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    for _ in 0..300 {
+        let found = alerts(h, pid, key).await;
+        if ready(&found) {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("alerts never got there: {:?}", alerts(h, pid, key).await);
+}
+
+#[tokio::test]
+async fn a_crossed_bounce_rate_opens_one_alert_tells_each_channel_once_and_resolves_once() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let (webhook, slack, address, channel_ids) = channels(&h, &pid, &key).await;
+    let (status, rule) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-rules"),
+            &key,
+            Some(json!({
+                "name": "Bounces",
+                "condition": {"kind": "bounce_rate", "threshold_percent": 10, "window_hours": 1, "min_sends": 10},
+                "channel_ids": channel_ids,
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+    let sender = Sender::connect(&h, &pid, &key).await;
+
+    // 2 of 10 bounce: 20 %, over the 10 % threshold.
+    let crossed_at = Utc::now();
+    sender.send(10, 2, 0).await;
+    let open = alerts_when(&h, &pid, &key, |a| !a.is_empty()).await;
+    let [alert] = &open[..] else {
+        panic!("{open:?}")
+    };
+    assert_eq!(alert["rule_name"], "Bounces");
+    assert_eq!(alert["subject"], "project");
+    assert!(
+        alert["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bounce rate 20.00 %"),
+        "{alert}"
+    );
+    assert!(alert.get("resolved_at").is_none());
+    let opened = webhook.settle(1).await;
+    println!(
+        "alert latency: the crossing events published at {crossed_at}, the webhook had it {} ms later",
+        (Utc::now() - crossed_at).num_milliseconds() - 2000
+    );
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0].1["type"], "alert.opened");
+    assert_eq!(opened[0].1["data"]["id"], alert["id"]);
+    assert_eq!(webhook.forged(), 0);
+    let line = &slack.settle(1).await[0].1["text"];
+    assert!(
+        line.as_str()
+            .unwrap()
+            .starts_with("trackses alert opened: Bounces (project)"),
+        "{line}"
+    );
+    let mails = mail_to(&address, 2).await;
+    assert!(
+        mails[1]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("alert opened: Bounces"),
+        "{mails:?}"
+    );
+    assert_eq!(mails[1]["source"], "alerts@trackses.test");
+
+    // Still over: no second alert, no second notification.
+    sender.send(10, 3, 0).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert_eq!(alerts(&h, &pid, &key).await.len(), 1);
+    assert_eq!(webhook.accepted().len(), 1);
+
+    // 5 of 60 (8.3 %) is under the threshold but not under its hysteresis (8 %): still open.
+    sender.send(40, 0, 0).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(alerts(&h, &pid, &key).await[0].get("resolved_at").is_none());
+    // 5 of 80 (6.25 %): resolved, once.
+    sender.send(20, 0, 0).await;
+    let resolved = alerts_when(&h, &pid, &key, |a| a[0].get("resolved_at").is_some()).await;
+    assert_eq!(resolved.len(), 1);
+    assert!(
+        resolved[0]["resolution"]
+            .as_str()
+            .unwrap()
+            .starts_with("Bounce rate 6.25 %"),
+        "{resolved:?}"
+    );
+    let told = webhook.settle(2).await;
+    assert_eq!(told.len(), 2);
+    assert_eq!(told[1].1["type"], "alert.resolved");
+    assert_ne!(
+        told[0].0, told[1].0,
+        "each transition has its own webhook-id"
+    );
+    assert_eq!(slack.settle(2).await.len(), 2);
+    assert_eq!(mail_to(&address, 3).await.len(), 3);
+}
+
+#[tokio::test]
+async fn a_burst_of_complaints_opens_once_and_the_sweep_resolves_a_deleted_rules_alert() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let (status, rule) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-rules"),
+            &key,
+            Some(json!({"name": "Complaints", "condition": {"kind": "burst", "of": "complaints", "count": 2, "minutes": 5}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+    let sender = Sender::connect(&h, &pid, &key).await;
+    sender.send(3, 0, 1).await;
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    assert!(
+        alerts(&h, &pid, &key).await.is_empty(),
+        "one complaint is no burst"
+    );
+    sender.send(3, 0, 2).await;
+    let open = alerts_when(&h, &pid, &key, |a| !a.is_empty()).await;
+    assert!(
+        open[0]["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 complaints within the last 5 min"),
+        "{open:?}"
+    );
+
+    let rid = rule["id"].as_str().unwrap();
+    let path = format!("/v1/projects/{pid}/alert-rules/{rid}");
+    assert_eq!(h.status(Method::DELETE, &path, &key).await, 204);
+    sweep(&h, false).await;
+    let resolved = alerts(&h, &pid, &key).await;
+    assert_eq!(resolved[0]["resolution"], "the rule was deleted");
+}
+
+/// One run of the alerts' schedule, as its Lambda binary runs it.
+async fn sweep(h: &Harness, health: bool) {
+    let lambda = local::local_lambda(&h.aws, &h.api.base.parse().unwrap());
+    let app = sweep::App::from_config(&h.config, &h.aws, lambda).unwrap();
+    let swept = app.handle(health).await.unwrap();
+    assert_eq!(swept.failed, 0, "{swept:?}");
+}
