@@ -147,7 +147,8 @@ async fn receive(
                 .is_some_and(|tag| hmac::verify(&key, &content, &tag).is_ok())
         })
     });
-    if !seen.unsigned && !(fresh && signed) {
+    let taken = seen.unsigned || (fresh && signed);
+    if !taken {
         seen.forged += 1;
         return StatusCode::UNAUTHORIZED;
     }
