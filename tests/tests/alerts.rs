@@ -319,3 +319,147 @@ async fn sweep(h: &Harness, health: bool) {
     let swept = app.handle(health).await.unwrap();
     assert_eq!(swept.failed, 0, "{swept:?}");
 }
+
+#[tokio::test]
+async fn the_health_sweep_sees_a_paused_account_a_detached_identity_and_a_disabled_destination() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let setup = common::automatic::customer_with_key(&h).await;
+    let (status, created) = common::automatic::connect(&h, &pid, &key, &setup).await;
+    assert_eq!(status, 202, "{created}");
+    let cid = created["id"].as_str().unwrap().to_owned();
+    h.wait_status(&pid, &key, &cid, "active").await;
+    let hello = format!("hello@{}", setup.domain);
+    let path = format!("/v1/projects/{pid}/connections/{cid}");
+    let (status, attached) = h
+        .call(
+            Method::PUT,
+            &format!("{path}/identities/{hello}"),
+            &key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{attached}");
+    let set = attached["configuration_set"].as_str().unwrap().to_owned();
+    let receiver = Receiver::start(0).await;
+    let (status, channel) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-channels"),
+            &key,
+            Some(json!({"type": "webhook", "url": receiver.url})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    receiver.trust(channel["secret"].as_str().unwrap());
+    let (status, rule) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-rules"),
+            &key,
+            Some(json!({"name": "Health", "condition": {"kind": "connection_health"}, "channel_ids": [channel["channel"]["id"]]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+    let ses = &setup.customer.ses;
+
+    sweep(&h, true).await;
+    assert!(alerts(&h, &pid, &key).await.is_empty(), "healthy");
+
+    // SES pauses the account: one alert, about the connection, naming it.
+    ses.put_account_sending_attributes()
+        .sending_enabled(false)
+        .send()
+        .await
+        .unwrap();
+    sweep(&h, true).await;
+    sweep(&h, true).await;
+    let open = alerts(&h, &pid, &key).await;
+    let [paused] = &open[..] else {
+        panic!("{open:?}")
+    };
+    assert_eq!(paused["subject"], cid.as_str());
+    assert!(
+        paused["summary"]
+            .as_str()
+            .unwrap()
+            .contains("sending is disabled"),
+        "{paused}"
+    );
+    ses.put_account_sending_attributes()
+        .sending_enabled(true)
+        .send()
+        .await
+        .unwrap();
+    sweep(&h, true).await;
+    assert!(alerts(&h, &pid, &key).await[0]["resolved_at"].is_string());
+
+    // The customer detaches trackses' set from the identity it was attached to.
+    ses.put_email_identity_configuration_set_attributes()
+        .email_identity(&hello)
+        .send()
+        .await
+        .unwrap();
+    sweep(&h, true).await;
+    let open = alerts(&h, &pid, &key).await;
+    assert_eq!(open.len(), 2, "{open:?}");
+    let summary = open[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!(
+            "{hello} no longer uses the configuration set {set}"
+        )),
+        "{summary}"
+    );
+    ses.put_email_identity_configuration_set_attributes()
+        .email_identity(&hello)
+        .configuration_set_name(&set)
+        .send()
+        .await
+        .unwrap();
+    sweep(&h, true).await;
+
+    // The destination to trackses disabled.
+    let destination = ses
+        .get_configuration_set_event_destinations()
+        .configuration_set_name(&set)
+        .send()
+        .await
+        .unwrap()
+        .event_destinations()[0]
+        .clone();
+    let disabled = aws_sdk_sesv2::types::EventDestinationDefinition::builder()
+        .enabled(false)
+        .set_matching_event_types(Some(destination.matching_event_types().to_vec()))
+        .set_sns_destination(destination.sns_destination().cloned())
+        .build();
+    ses.update_configuration_set_event_destination()
+        .configuration_set_name(&set)
+        .event_destination_name(destination.name())
+        .event_destination(disabled)
+        .send()
+        .await
+        .unwrap();
+    sweep(&h, true).await;
+    let open = alerts(&h, &pid, &key).await;
+    assert_eq!(open.len(), 3, "{open:?}");
+    assert!(
+        open[0]["summary"].as_str().unwrap().contains("is disabled"),
+        "{open:?}"
+    );
+    // Each opening and resolution, once, to the channel.
+    let told = receiver.settle(5).await;
+    let kinds: Vec<&str> = told
+        .iter()
+        .map(|(_, b)| b["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "alert.opened").count(),
+        3,
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "alert.resolved").count(),
+        2,
+        "{kinds:?}"
+    );
+}

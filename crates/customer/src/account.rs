@@ -15,6 +15,17 @@ pub use model::wiring::Identity;
 
 type Result<T> = std::result::Result<T, AccountError>;
 
+/// One event destination of a configuration set, as verify needs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DestinationState {
+    pub name: String,
+    pub enabled: bool,
+    /// The types it publishes, as the API names them lower-cased (`rendering_failure`).
+    pub matching: Vec<String>,
+    pub sns_topic_arn: Option<String>,
+    pub eventbridge: bool,
+}
+
 /// One ListEmailIdentities page, looked up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityPage {
@@ -376,6 +387,39 @@ impl CustomerAccount {
             |e| e.is_not_found_exception(),
         )
         .map(|found| found.is_some())
+    }
+
+    /// The set's event destinations as SES holds them.
+    pub async fn event_destinations(&self, set: &str) -> Result<Vec<DestinationState>> {
+        let found = done_unless_failed(
+            "ses:GetConfigurationSetEventDestinations",
+            self.ses
+                .get_configuration_set_event_destinations()
+                .configuration_set_name(set)
+                .send()
+                .await,
+            |e| e.is_not_found_exception(),
+        )?;
+        Ok(found
+            .map(|output| {
+                output
+                    .event_destinations
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| DestinationState {
+                        enabled: d.enabled,
+                        matching: d
+                            .matching_event_types
+                            .iter()
+                            .map(|t| t.as_str().to_ascii_lowercase())
+                            .collect(),
+                        sns_topic_arn: d.sns_destination.map(|s| s.topic_arn),
+                        eventbridge: d.event_bridge_destination.is_some(),
+                        name: d.name,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default())
     }
 
     /// Whether `endpoint` holds a confirmed subscription to the topic.

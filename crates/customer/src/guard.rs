@@ -62,7 +62,7 @@ fn our_webhook(
 /// Every operation trackses may call in a customer account, as the SDK names it, with the IAM
 /// action it needs (`None`: none). The one allow-list: an operation missing here is refused
 /// whatever the rules below say, and a test holds it equal to `docs/customer-iam-policy.json`.
-pub const OPERATIONS: [(&str, &str, Option<&str>); 15] = [
+pub const OPERATIONS: [(&str, &str, Option<&str>); 16] = [
     ("STS", "GetCallerIdentity", None),
     ("SNS", "CreateTopic", Some("sns:CreateTopic")),
     ("SNS", "SetTopicAttributes", Some("sns:SetTopicAttributes")),
@@ -85,6 +85,11 @@ pub const OPERATIONS: [(&str, &str, Option<&str>); 15] = [
         "SESv2",
         "GetConfigurationSet",
         Some("ses:GetConfigurationSet"),
+    ),
+    (
+        "SESv2",
+        "GetConfigurationSetEventDestinations",
+        Some("ses:GetConfigurationSetEventDestinations"),
     ),
     (
         "SESv2",
@@ -155,6 +160,11 @@ pub fn check(
         ("SESv2", "CreateConfigurationSet") => ours(
             input
                 .downcast_ref::<ses::create_configuration_set::CreateConfigurationSetInput>()
+                .and_then(|i| i.configuration_set_name()),
+        ),
+        ("SESv2", "GetConfigurationSetEventDestinations") => ours(
+            input
+                .downcast_ref::<ses::get_configuration_set_event_destinations::GetConfigurationSetEventDestinationsInput>()
                 .and_then(|i| i.configuration_set_name()),
         ),
         ("SESv2", "CreateConfigurationSetEventDestination") => ours(

@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -290,6 +292,10 @@ pub struct Connection {
     /// What the account's own EventBridge events last said (EventBridge delivery only).
     #[serde(skip_serializing_if = "AccountSignals::is_empty")]
     pub signals: AccountSignals,
+    /// The identities trackses attached its set to, through this API: health checks see when
+    /// one no longer uses it.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub attached_identities: BTreeSet<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -318,6 +324,7 @@ impl Connection {
             wiring_steps: Vec::new(),
             topic_proven_at: None,
             signals: AccountSignals::default(),
+            attached_identities: BTreeSet::new(),
             created_at: now,
             updated_at: now,
         }

@@ -24,6 +24,9 @@ const CURRENT_SCHEMA: u32 = 2;
 /// names its topic.
 const DELIVERY: &str = "delivery";
 
+/// The identities trackses attached its set to (`Store::note_attachment` keeps it).
+pub(crate) const ATTACHED: &str = "attached";
+
 /// The account signals' attributes (`Store::record_signal` writes them).
 pub(crate) const SENDING_ENABLED: &str = "sending_enabled";
 pub(crate) const SENDING_AT: &str = "sending_at";
@@ -59,6 +62,10 @@ pub(crate) fn connection_item(c: &Connection) -> Item {
     };
     if let Some(set) = &c.configuration_set {
         item.insert("configuration_set".into(), s(set));
+    }
+    if !c.attached_identities.is_empty() {
+        let attached = c.attached_identities.iter().cloned().collect();
+        item.insert(ATTACHED.into(), AttributeValue::Ss(attached));
     }
     if let Some(error) = &c.last_error {
         item.insert("last_error".into(), s(error));
@@ -239,6 +246,11 @@ pub(crate) fn connection_from(item: &Item) -> Result<Connection, StoreError> {
             false => None,
         },
         signals: signals_from(item)?,
+        attached_identities: item
+            .get(ATTACHED)
+            .and_then(|v| v.as_ss().ok())
+            .map(|set| set.iter().cloned().collect())
+            .unwrap_or_default(),
         created_at: get_time(item, "created_at")?,
         updated_at: get_time(item, "updated_at")?,
     })

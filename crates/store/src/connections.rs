@@ -82,6 +82,26 @@ impl Store {
         ignore_missing(result).map(|_| ())
     }
 
+    /// Remembers that trackses attached its set to `identity` (or detached it); a no-op on a
+    /// connection deleted meanwhile.
+    pub async fn note_attachment(
+        &self,
+        cid: &str,
+        identity: &str,
+        attached: bool,
+    ) -> Result<(), StoreError> {
+        let verb = if attached { "ADD" } else { "DELETE" };
+        let result = self
+            .connection_update(cid)
+            .update_expression(format!("{verb} #attached :identity"))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#attached", crate::connection_items::ATTACHED)
+            .expression_attribute_values(":identity", AttributeValue::Ss(vec![identity.to_owned()]))
+            .send()
+            .await;
+        ignore_missing(result).map(|_| ())
+    }
+
     pub async fn get_connection(&self, cid: &str) -> Result<Option<Connection>, StoreError> {
         self.get(keys::connection(cid), keys::CONNECTION_SK.into())
             .await?

@@ -109,6 +109,9 @@ impl Wiring {
         if let Err(error) = account.attach(name, &ours).await {
             return answer(error);
         }
+        self.store
+            .note_attachment(&connection.id, name, true)
+            .await?;
         tracing::info!(connection_id = %connection.id, identity = name, replaced = ?replaced, "identity attached");
         Ok(Reply::Attached {
             identity: name.to_owned(),
@@ -132,8 +135,15 @@ impl Wiring {
         {
             Ok(Detach::Detached) => {
                 tracing::info!(connection_id = %connection.id, identity = name, "identity detached");
+                self.store
+                    .note_attachment(&connection.id, name, false)
+                    .await?;
             }
-            Ok(Detach::NotAttached) => {}
+            Ok(Detach::NotAttached) => {
+                self.store
+                    .note_attachment(&connection.id, name, false)
+                    .await?;
+            }
             Ok(Detach::OtherSet(current)) => {
                 return Ok(Reply::refused(
                     Refusal::Conflict,

@@ -4,6 +4,7 @@
 use model::wiring::{Reply, Sending, Verification};
 
 use super::{Wiring, WiringError};
+use customer::account::DestinationState;
 use customer::{AccountError, CustomerAccount};
 use model::Connection;
 
@@ -87,7 +88,10 @@ fn note(problems: &mut Vec<String>, error: AccountError) -> Result<(), WiringErr
     match error {
         e if e.is_transient() => Err(WiringError::Account(e)),
         AccountError::Denied {
-            permission: "ses:GetAccount" | "ses:GetConfigurationSet",
+            permission:
+                "ses:GetAccount"
+                | "ses:GetConfigurationSet"
+                | "ses:GetConfigurationSetEventDestinations",
         } => Ok(()),
         e => {
             problems.push(e.to_string());
@@ -121,9 +125,60 @@ async fn check_wiring(
         }
     }
     match account.configuration_set_exists(&set).await {
-        Ok(true) => {}
+        Ok(true) => match account.event_destinations(&set).await {
+            Ok(destinations) => {
+                problems.extend(destination_problem(connection, &set, &destinations))
+            }
+            Err(error) => note(problems, error)?,
+        },
         Ok(false) => problems.push(format!("the configuration set {set} no longer exists")),
         Err(error) => note(problems, error)?,
     }
+    for identity in &connection.attached_identities {
+        match account.identity(identity).await {
+            Ok(Some(found)) if found.configuration_set.as_deref() == Some(set.as_str()) => {}
+            Ok(Some(found)) => problems.push(format!(
+                "{identity} no longer uses the configuration set {set} (it uses {}): its mail's events no longer reach trackses",
+                found.configuration_set.as_deref().unwrap_or("none")
+            )),
+            Ok(None) => problems.push(format!("the identity {identity} trackses was attached to no longer exists")),
+            Err(error) => note(problems, error)?,
+        }
+    }
     Ok(())
+}
+
+/// What is wrong with the set's destinations: the one that delivers to trackses (to the
+/// connection's topic, or to EventBridge) must be there, enabled, and publish every type.
+fn destination_problem(
+    connection: &Connection,
+    set: &str,
+    destinations: &[DestinationState],
+) -> Option<String> {
+    let ours = destinations.iter().find(|d| match connection.topic_arn() {
+        Some(topic) => d.sns_topic_arn.as_deref() == Some(topic),
+        None => d.eventbridge,
+    });
+    let Some(destination) = ours else {
+        return Some(format!(
+            "the configuration set {set} has no event destination to trackses any more: no events can arrive"
+        ));
+    };
+    if !destination.enabled {
+        return Some(format!(
+            "the event destination {} of {set} is disabled: no events arrive",
+            destination.name
+        ));
+    }
+    let missing: Vec<&str> = model::EventType::published()
+        .map(|t| t.as_str())
+        .filter(|t| !destination.matching.iter().any(|m| m == t))
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "the event destination {} of {set} no longer publishes {}",
+            destination.name,
+            missing.join(", ")
+        )
+    })
 }
