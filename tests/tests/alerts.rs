@@ -463,3 +463,263 @@ async fn the_health_sweep_sees_a_paused_account_a_detached_identity_and_a_disabl
         "{kinds:?}"
     );
 }
+
+#[tokio::test]
+async fn silence_after_a_steady_flow_opens_on_the_sweep_and_the_next_event_resolves_it() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let sender = Sender::connect(&h, &pid, &key).await;
+    let (_, connections) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/connections"),
+            &key,
+            None,
+        )
+        .await;
+    let cid = connections["items"][0]["id"].as_str().unwrap().to_owned();
+    // Three hours with events, then two without, as aggregate leaves the connection's counters.
+    let mut tally = store::counters::Tally::default();
+    for hours_ago in 2..5 {
+        let at = store::attrs::time_string(Utc::now() - chrono::TimeDelta::hours(hours_ago));
+        let key = store::counters::CounterKey {
+            project_id: pid.clone(),
+            scope: store::counters::ScopeId::Connection(cid.clone()),
+            granularity: store::keys::Granularity::Hour,
+            bucket: store::keys::Granularity::Hour.bucket(&at).to_owned(),
+        };
+        tally.add(key, "delivery", 40);
+    }
+    let window = store::counters::Window {
+        shard_id: &unique("shard"),
+        first_sequence_number: "1",
+    };
+    h.store.apply_tally(&window, &tally).await.unwrap();
+    let (status, rule) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-rules"),
+            &key,
+            Some(json!({"name": "Quiet", "condition": {"kind": "silence", "quiet_hours": 2}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+    sweep(&h, false).await;
+    let open = alerts(&h, &pid, &key).await;
+    let [quiet] = &open[..] else {
+        panic!("{open:?}")
+    };
+    assert_eq!(quiet["subject"], cid.as_str());
+    assert_eq!(quiet["summary"], "no events for 2 h after a steady flow");
+
+    sender.send(1, 0, 0).await;
+    counted(&h, &format!("/v1/projects/{pid}/stats"), &key, |s| {
+        s["totals"]["send"] == 1
+    })
+    .await;
+    sweep(&h, false).await;
+    assert_eq!(
+        alerts(&h, &pid, &key).await[0]["resolution"],
+        "1 events in the last 2 h"
+    );
+}
+
+#[tokio::test]
+async fn another_tenant_can_neither_see_nor_change_alerts_and_bad_input_changes_nothing() {
+    let h = Harness::start().await;
+    let (victim, victim_key) = h.project().await;
+    let (attacker, attacker_key) = h.project().await;
+    let receiver = Receiver::start(0).await;
+    let (status, channel) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{victim}/alert-channels"),
+            &victim_key,
+            Some(json!({"type": "webhook", "url": receiver.url})),
+        )
+        .await;
+    assert_eq!(status, 201, "{channel}");
+    let chid = channel["channel"]["id"].as_str().unwrap().to_owned();
+    let (status, rule) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{victim}/alert-rules"),
+            &victim_key,
+            Some(json!({"name": "Bounces", "condition": {"kind": "bounce_rate"}, "channel_ids": [chid]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{rule}");
+    assert_eq!(
+        rule["condition"]["threshold_percent"], 4.0,
+        "AWS's warning level by default"
+    );
+    assert_eq!(rule["condition"]["window_hours"], 24);
+    let rid = rule["id"].as_str().unwrap().to_owned();
+    let snapshot = |pid: String, key: String| {
+        let h = &h;
+        async move {
+            let mut seen = Vec::new();
+            for list in ["alert-channels", "alert-rules", "alerts"] {
+                seen.push(
+                    h.call(
+                        Method::GET,
+                        &format!("/v1/projects/{pid}/{list}"),
+                        &key,
+                        None,
+                    )
+                    .await
+                    .1,
+                );
+            }
+            seen
+        }
+    };
+    let before = snapshot(victim.clone(), victim_key.clone()).await;
+    assert!(
+        !format!("{before:?}").contains("whsec_"),
+        "secrets are shown once: {before:?}"
+    );
+
+    for base in [
+        format!("/v1/projects/{victim}"),
+        format!("/v1/projects/{attacker}"),
+    ] {
+        for (method, path, body) in [
+            (Method::GET, format!("{base}/alert-channels"), None),
+            (Method::GET, format!("{base}/alert-rules"), None),
+            (Method::GET, format!("{base}/alerts"), None),
+            (
+                Method::DELETE,
+                format!("{base}/alert-channels/{chid}"),
+                None,
+            ),
+            (
+                Method::POST,
+                format!("{base}/alert-channels/{chid}/rotate-secret"),
+                None,
+            ),
+            (Method::DELETE, format!("{base}/alert-rules/{rid}"), None),
+            (
+                Method::POST,
+                format!("{base}/alert-rules"),
+                Some(
+                    json!({"name": "x", "condition": {"kind": "connection_health"}, "channel_ids": [chid]}),
+                ),
+            ),
+        ] {
+            let (status, answer) = h.call(method.clone(), &path, &attacker_key, body).await;
+            let own_list = base.contains(&attacker) && method == Method::GET;
+            if own_list {
+                assert_eq!(status, 200, "{path}");
+                assert!(
+                    !answer.to_string().contains(&chid) && !answer.to_string().contains(&rid),
+                    "{answer}"
+                );
+            } else {
+                assert!(
+                    [400, 401, 403, 404].contains(&status),
+                    "{method} {path}: {status} {answer}"
+                );
+                assert!(answer["detail"].is_string(), "{answer}");
+            }
+        }
+    }
+
+    let channels = format!("/v1/projects/{attacker}/alert-channels");
+    for body in [
+        json!({"type": "webhook", "url": "http://hooks.example.com/"}),
+        json!({"type": "webhook", "url": "https://169.254.169.254/latest/"}),
+        json!({"type": "slack", "url": "https://10.1.2.3/services/x"}),
+        json!({"type": "email", "address": "ops@example.com\r\nBcc: everyone@example.com"}),
+        json!({"type": "email", "address": "a@example.com, b@example.com"}),
+        json!({"type": "email", "address": "nobody"}),
+        json!({"type": "sms", "to": "+15555550100"}),
+        json!({"type": "webhook", "url": "https://hooks.example.com/", "secret": "mine"}),
+    ] {
+        let (status, problem) = h
+            .call(Method::POST, &channels, &attacker_key, Some(body.clone()))
+            .await;
+        assert_eq!(status, 400, "{body}: {problem}");
+    }
+    let rules = format!("/v1/projects/{attacker}/alert-rules");
+    for condition in [
+        json!({"kind": "bounce_rate", "threshold_percent": 0}),
+        json!({"kind": "complaint_rate", "threshold_percent": 150}),
+        json!({"kind": "bounce_rate", "window_hours": 0}),
+        json!({"kind": "bounce_rate", "window_hours": 1000}),
+        json!({"kind": "bounce_rate", "min_sends": 0}),
+        json!({"kind": "burst", "of": "complaints", "count": 0, "minutes": 5}),
+        json!({"kind": "burst", "of": "complaints", "count": 3, "minutes": 61}),
+        json!({"kind": "burst", "of": "opens", "count": 3, "minutes": 5}),
+        json!({"kind": "silence", "quiet_hours": 0}),
+        json!({"kind": "everything"}),
+    ] {
+        let body = json!({"name": "x", "condition": condition});
+        let (status, problem) = h
+            .call(Method::POST, &rules, &attacker_key, Some(body.clone()))
+            .await;
+        assert_eq!(status, 400, "{body}: {problem}");
+    }
+    for body in [
+        json!({"name": "", "condition": {"kind": "connection_health"}}),
+        json!({"name": "x", "condition": {"kind": "bounce_rate"}, "scope": {"tag": "no-colon"}}),
+        json!({"name": "x", "condition": {"kind": "connection_health"}, "scope": {"identity": "example.com"}}),
+        json!({"name": "x", "condition": {"kind": "bounce_rate"}, "severity": "high"}),
+    ] {
+        let (status, problem) = h
+            .call(Method::POST, &rules, &attacker_key, Some(body.clone()))
+            .await;
+        assert_eq!(status, 400, "{body}: {problem}");
+    }
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &rules,
+            &attacker_key,
+            Some(json!({"name": "x", "condition": {"kind": "bounce_rate"}, "scope": {"connection_id": "con_01victims"}})),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Confirmation links: guessed, malformed or foreign tokens confirm nothing.
+    for token in ["", "abc", &"0".repeat(64), &"g".repeat(64), "../../etc"] {
+        let (status, problem) = h
+            .call(
+                Method::GET,
+                &format!("/v1/hooks/channels/confirm?token={token}"),
+                "",
+                None,
+            )
+            .await;
+        assert!([400, 404].contains(&status), "{token}: {status} {problem}");
+    }
+    // A read key reads and changes nothing.
+    let (_, read_key) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{victim}/api-keys"),
+            &victim_key,
+            None,
+        )
+        .await;
+    let read_key = read_key["api_key"].as_str().unwrap();
+    let (status, _) = h
+        .call(
+            Method::DELETE,
+            &format!("/v1/projects/{victim}/alert-rules/{rid}"),
+            read_key,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+
+    assert_eq!(
+        snapshot(victim.clone(), victim_key.clone()).await,
+        before,
+        "nothing of the victim's changed"
+    );
+    let after = snapshot(attacker, attacker_key).await;
+    for list in &after[..2] {
+        assert_eq!(list["items"], json!([]), "nothing was made: {list}");
+    }
+}
