@@ -371,10 +371,106 @@ async fn the_dashboard_shows_events_live_their_timeline_and_the_api_s_numbers() 
     );
     browser.screenshot("connections-role-link").await;
 
+    // Endpoints: one added on the page shows its secret once; the list never shows it; pausing
+    // shows on the card.
+    let receiver = common::receiver::Receiver::start(0).await;
+    browser.click("#nav a[href='#endpoints']").await;
+    browser.fill("#endpoint-url", &receiver.url).await;
+    browser.click("#endpoint-types input[value='bounce']").await;
+    browser.click("#endpoint-submit").await;
+    let secret = browser
+        .wait_text("#endpoint-result [data-secret] .mono", |t| {
+            t.starts_with("whsec_")
+        })
+        .await;
+    receiver.trust(&secret);
+    let endpoint_card = "#endpoints-list article[data-endpoint]";
+    let listed = browser
+        .wait_text(&format!("{endpoint_card} h2"), |t| {
+            t.contains(&receiver.url)
+        })
+        .await;
+    assert!(listed.ends_with("active"), "{listed}");
+    assert!(!browser.text("#endpoints-list").await.contains(&secret));
+    browser
+        .wait_text(&format!("{endpoint_card} .muted"), |t| {
+            t.starts_with("No dead letters")
+        })
+        .await;
+    browser.screenshot("endpoints").await;
+    browser
+        .click(&format!("{endpoint_card} .actions button:first-child"))
+        .await;
+    browser
+        .wait_text("#endpoints-list article[data-state='paused'] dl", |t| {
+            t.contains("Paused since")
+        })
+        .await;
+
+    // Alerts: a webhook channel and a burst rule added on the page; a bounce opens an alert the
+    // page lists, and the channel is told.
+    let told = common::receiver::Receiver::start(0).await;
+    browser.click("#nav a[href='#alerts']").await;
+    browser
+        .wait_text("#alerts-empty", |t| t.starts_with("No alerts"))
+        .await;
+    browser.fill("#channel-target", &told.url).await;
+    browser.click("#channel-submit").await;
+    let channel_secret = browser
+        .wait_text("#channel-result [data-secret] .mono", |t| {
+            t.starts_with("whsec_")
+        })
+        .await;
+    told.trust(&channel_secret);
+    browser.fill("#rule-name", "Bounce burst").await;
+    browser
+        .page
+        .find(Locator::Css("#rule-kind"))
+        .await
+        .unwrap()
+        .select_by_value("burst:bounces")
+        .await
+        .unwrap();
+    browser.fill("#rule-count", "1").await;
+    browser.fill("#rule-minutes", "5").await;
+    browser.click("#rule-channels input").await;
+    browser.click("#rule-submit").await;
+    browser
+        .wait_text("#rules-list tr[data-rule]", |t| {
+            t.contains("1 permanent bounce within 5 min")
+        })
+        .await;
+    let mail = Mail::new(vec!["dora@example.com".into()], "Later", "spring");
+    publish(
+        &customer,
+        &topic,
+        &documents(&mail, &[(EventType::Bounce, "")]),
+    )
+    .await;
+    let opened = eventually("an open alert on the page", || async {
+        // Scrolled down to the rule form, the button sits under the sticky header: a click
+        // from the script, as a user would after scrolling back.
+        browser
+            .page
+            .execute("document.getElementById('alerts-refresh').click()", vec![])
+            .await
+            .unwrap();
+        let text = browser.text("#alerts-list li[data-state='open']").await;
+        text.contains("Bounce burst").then_some(text)
+    })
+    .await;
+    assert!(
+        opened.contains("permanent bounces within the last 5 min"),
+        "{opened}"
+    );
+    assert_eq!(told.settle(1).await[0].1["type"], "alert.opened");
+    browser.screenshot("alerts").await;
+
     browser.page.set_window_size(390, 844).await.unwrap();
     browser.click("#nav a[href='#live']").await;
+    // Newest first: the bounce that opened the alert.
     browser
-        .wait_text("#live-list li", |t| t.contains("carla@example.com"))
+        .wait_text("#live-list li", |t| t.contains("dora@example.com"))
         .await;
     browser.screenshot("live-phone").await;
 

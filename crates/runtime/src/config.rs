@@ -59,6 +59,9 @@ pub struct Config {
     /// Whether forwarding may also reach this machine's loopback over http: `make dev` and the
     /// tests, whose receivers listen there. The template never sets it.
     pub endpoints_on_loopback: bool,
+    /// How long `aggregate` keeps a project's alert rules before reading them again: a new
+    /// rule counts events from at most this much later. 30 s unless set.
+    pub alert_rules_fresh_for: Duration,
     /// A failed delivery's first wait (doubling from there); 30 s unless set.
     pub forward_first_retry: Duration,
     /// How long a delivery is retried before it becomes a dead letter; a day unless set.
@@ -88,6 +91,7 @@ impl std::fmt::Debug for Config {
             .field("endpoints_on_loopback", &self.endpoints_on_loopback)
             .field("mail_queue_url", &self.mail_queue_url)
             .field("alert_sender", &self.alert_sender)
+            .field("alert_rules_fresh_for", &self.alert_rules_fresh_for)
             .field("forward_first_retry", &self.forward_first_retry)
             .field("forward_give_up_after", &self.forward_give_up_after)
             .finish()
@@ -154,6 +158,7 @@ impl Config {
             endpoints_on_loopback: var("TRACKSES_ENDPOINTS_ON_LOOPBACK").as_deref() == Some("1"),
             mail_queue_url: var("TRACKSES_MAIL_QUEUE_URL"),
             alert_sender: var("TRACKSES_ALERT_SENDER"),
+            alert_rules_fresh_for: seconds_var("TRACKSES_ALERT_RULES_FRESH_SECONDS", 30)?,
             forward_first_retry: seconds_var("TRACKSES_FORWARD_FIRST_RETRY_SECONDS", 30)?,
             forward_give_up_after: seconds_var("TRACKSES_FORWARD_GIVE_UP_SECONDS", 24 * 3600)?,
         })
@@ -269,6 +274,7 @@ mod tests {
             endpoints_on_loopback: false,
             mail_queue_url: None,
             alert_sender: None,
+            alert_rules_fresh_for: Duration::from_secs(30),
             forward_first_retry: Duration::from_secs(30),
             forward_give_up_after: Duration::from_secs(60),
         }

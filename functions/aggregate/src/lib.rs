@@ -63,12 +63,13 @@ pub struct App {
 
 impl App {
     pub fn from_config(config: &Config, aws: &SdkConfig) -> App {
-        App::new(Store::connect(config, aws))
+        App::new(Store::connect(config, aws), config.alert_rules_fresh_for)
     }
 
-    pub fn new(store: Store) -> App {
+    /// `rules_fresh_for`: how long a project's alert rules are kept before they are read again.
+    pub fn new(store: Store, rules_fresh_for: std::time::Duration) -> App {
         App {
-            rules: rulebook::RuleBook::new(store.clone()),
+            rules: rulebook::RuleBook::new(store.clone(), rules_fresh_for),
             store,
         }
     }

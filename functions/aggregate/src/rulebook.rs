@@ -1,6 +1,7 @@
 //! Projects' alert rules, as `aggregate` needs them for every window: read once per project and
-//! kept a short while (a new or deleted rule counts from at most `FRESH_FOR` later), so a busy
-//! project costs one rules query per container per half minute, not one per window.
+//! kept a short while (`Config::alert_rules_fresh_for`, 30 s: a new or deleted rule counts from
+//! at most that much later), so a busy project costs one rules query per container per half
+//! minute, not one per window.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,19 +11,19 @@ use futures_util::future::try_join_all;
 use model::AlertRule;
 use store::{Store, StoreError};
 
-const FRESH_FOR: Duration = Duration::from_secs(30);
-
 type Rules = Arc<Vec<AlertRule>>;
 
 pub struct RuleBook {
     store: Store,
+    fresh_for: Duration,
     read: Mutex<HashMap<String, (Instant, Rules)>>,
 }
 
 impl RuleBook {
-    pub fn new(store: Store) -> RuleBook {
+    pub fn new(store: Store, fresh_for: Duration) -> RuleBook {
         RuleBook {
             store,
+            fresh_for,
             read: Mutex::new(HashMap::new()),
         }
     }
@@ -40,7 +41,7 @@ impl RuleBook {
             let read = self.read.lock().unwrap_or_else(|e| e.into_inner());
             for pid in wanted {
                 match read.get(pid) {
-                    Some((at, rules)) if at.elapsed() < FRESH_FOR => {
+                    Some((at, rules)) if at.elapsed() < self.fresh_for => {
                         found.insert(pid.to_owned(), rules.clone());
                     }
                     _ => stale.push(pid),

@@ -35,7 +35,7 @@ macro_rules! asset {
 const INDEX: &str = "index.html";
 const JS: &str = "text/javascript; charset=utf-8";
 
-static ASSETS: [Asset; 11] = [
+static ASSETS: [Asset; 13] = [
     asset!("index.html", "text/html; charset=utf-8"),
     asset!("app.css", "text/css; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
@@ -47,6 +47,8 @@ static ASSETS: [Asset; 11] = [
     asset!("message.js", JS),
     asset!("suppressions.js", JS),
     asset!("connections.js", JS),
+    asset!("alerts.js", JS),
+    asset!("endpoints.js", JS),
 ];
 
 /// Content hashes: a deploy changes them, so `no-cache` revalidation never serves a stale

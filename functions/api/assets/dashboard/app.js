@@ -7,11 +7,13 @@ import overview from './overview.js';
 import message from './message.js';
 import suppressions from './suppressions.js';
 import connections from './connections.js';
+import alerts from './alerts.js';
+import endpoints from './endpoints.js';
 
-const VIEWS = { live, overview, message, suppressions, connections };
+const VIEWS = { live, overview, message, suppressions, connections, alerts, endpoints };
 const TITLES = {
   live: 'Live', overview: 'Overview', message: 'Message', suppressions: 'Suppressions',
-  connections: 'Connections',
+  connections: 'Connections', alerts: 'Alerts', endpoints: 'Endpoints',
 };
 
 // What the header says a key may do (`scope` of `GET /v1/session`).
