@@ -4,7 +4,8 @@
 //! sent through the emulated SES of all three until Ctrl-C: SES publishes the first two accounts'
 //! events to their topics, SNS delivers them to the webhook; the role account's stack delivers
 //! through EventBridge, and that account pauses its sending once and resumes it, so the
-//! connection shows both signals.
+//! connection shows both signals. Its bounces and complaints go on to `make dev`'s receiver, and
+//! open the project's two alerts, which go there too.
 
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use aws_types::SdkConfig;
 use serde_json::{Value, json};
 
 use crate::customer::{CustomerAccount, TRACKSES_POLICY};
+use crate::receiver::Receiver;
 use crate::role_stack::{QuickCreate, create_stack_from_link, wait_stack};
 
 pub const DEMO_ACCOUNT: &str = "111111111111";
@@ -106,6 +108,8 @@ pub async fn set_up(
     api: &ApiClient,
     admin_token: &str,
     aws: &SdkConfig,
+    receiver: &Receiver,
+    receiver_url: &str,
 ) -> Result<DemoProject, String> {
     let created = api
         .expect(
@@ -144,10 +148,68 @@ pub async fn set_up(
         .await?;
     connect_automatic(api, aws, &project_id, &api_key).await?;
     connect_role(api, aws, &project_id, &api_key).await?;
+    alert_and_forward(api, &project_id, &api_key, receiver, receiver_url).await?;
     Ok(DemoProject {
         project_id,
         api_key,
     })
+}
+
+/// What a user who wants to hear about trouble does: an endpoint for bounces and complaints, a
+/// webhook channel, and two rules the demo's audience (one bounce and one complaint in six
+/// mails) crosses within a minute: the bounce rate at AWS's review level, and a complaint burst.
+async fn alert_and_forward(
+    api: &ApiClient,
+    project_id: &str,
+    api_key: &str,
+    receiver: &Receiver,
+    receiver_url: &str,
+) -> Result<(), String> {
+    let base = format!("/v1/projects/{project_id}");
+    let endpoint = json!({"url": receiver_url, "event_types": ["bounce", "complaint"]});
+    let created = api
+        .expect(
+            reqwest::Method::POST,
+            &format!("{base}/endpoints"),
+            api_key,
+            endpoint,
+            201,
+        )
+        .await?;
+    receiver.trust(created["secret"].as_str().unwrap_or_default());
+    let channel = json!({"type": "webhook", "url": receiver_url});
+    let created = api
+        .expect(
+            reqwest::Method::POST,
+            &format!("{base}/alert-channels"),
+            api_key,
+            channel,
+            201,
+        )
+        .await?;
+    receiver.trust(created["secret"].as_str().unwrap_or_default());
+    let channel_ids = [created["channel"]["id"].clone()];
+    for (name, condition) in [
+        (
+            "Bounce rate at AWS's review level",
+            json!({"kind": "bounce_rate", "level": "review", "window_hours": 1, "min_sends": 10}),
+        ),
+        (
+            "Complaint burst",
+            json!({"kind": "burst", "of": "complaints", "count": 3, "minutes": 10}),
+        ),
+    ] {
+        let rule = json!({"name": name, "condition": condition, "channel_ids": channel_ids});
+        api.expect(
+            reqwest::Method::POST,
+            &format!("{base}/alert-rules"),
+            api_key,
+            rule,
+            201,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// What a user of automatic mode does: an IAM user with trackses' policy, its key pasted into

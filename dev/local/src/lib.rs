@@ -6,6 +6,7 @@ pub mod demo;
 pub mod eventbridge;
 pub mod forwarding;
 pub mod queue;
+pub mod receiver;
 pub mod role_stack;
 pub mod ses_traffic;
 pub mod stream;

@@ -8,6 +8,7 @@ use local::demo::{ApiClient, set_up, traffic};
 use local::eventbridge::{INGEST_BUS, INGEST_STACK, deploy_ingest_bus};
 use local::forwarding::start_forwarding;
 use local::queue::{DELIVERIES_STACK, POLLERS, QueueSource};
+use local::receiver::Receiver;
 use local::role_stack::deploy_callback_topic;
 use local::stream::{StreamSettings, StreamSource};
 use model::ids;
@@ -68,7 +69,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err(e) => eprintln!("the callback topic could not be deployed: {e}"),
         }
         if demo {
-            match set_up(&ApiClient::new(&base), &admin_token, &aws).await {
+            // A customer's own endpoint, where the demo's forwarded events and alerts arrive.
+            let (receiver, receiver_url) = match Receiver::start(0).await {
+                Ok(started) => started,
+                Err(e) => {
+                    eprintln!("the demo's receiver could not listen: {e}");
+                    return;
+                }
+            };
+            println!("demo receiver (prints what it is sent): {receiver_url}");
+            match set_up(
+                &ApiClient::new(&base),
+                &admin_token,
+                &aws,
+                &receiver,
+                &receiver_url,
+            )
+            .await
+            {
                 Ok(demo) => {
                     println!(
                         "demo project: {}\ndemo API key: {}\ntry: curl -H 'Authorization: Bearer {}' {base}/v1/projects/{}/events",
