@@ -520,7 +520,7 @@ async fn silence_after_a_steady_flow_opens_on_the_sweep_and_the_next_event_resol
     sweep(&h, false).await;
     assert_eq!(
         alerts(&h, &pid, &key).await[0]["resolution"],
-        "1 events in the last 2 h"
+        "1 event in the last 2 h"
     );
 }
 
@@ -551,7 +551,7 @@ async fn another_tenant_can_neither_see_nor_change_alerts_and_bad_input_changes_
     assert_eq!(status, 201, "{rule}");
     assert_eq!(
         rule["condition"]["threshold_percent"], 4.0,
-        "AWS's warning level by default"
+        "the early level by default"
     );
     assert_eq!(rule["condition"]["window_hours"], 24);
     let rid = rule["id"].as_str().unwrap().to_owned();

@@ -6,7 +6,7 @@ use model::alert::{BurstOf, Condition};
 use model::{AlertRule, EventType};
 use store::attrs::time_string;
 use store::counters::PERMANENT_BOUNCE_COUNTER;
-use store::keys::{CounterScope, Granularity};
+use store::keys::Granularity;
 use store::{Store, StoreError};
 
 use crate::reading::{self, Reading};
@@ -31,9 +31,9 @@ pub async fn reading(
     };
     let (first, last) = (time_string(now - span), time_string(now));
     let read = store
-        .counters(
+        .rule_counters(
             &rule.project_id,
-            CounterScope::Rule(&rule.id),
+            &rule.id,
             granularity,
             granularity.bucket(&first),
             granularity.bucket(&last),

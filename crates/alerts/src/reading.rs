@@ -73,7 +73,8 @@ pub fn silence(hourly: &[u64], quiet_hours: u32) -> Reading {
         summary: if received == 0 {
             format!("no events for {quiet_hours} h after a steady flow")
         } else {
-            format!("{received} events in the last {quiet_hours} h")
+            let s = if received == 1 { "" } else { "s" };
+            format!("{received} event{s} in the last {quiet_hours} h")
         },
     }
 }

@@ -17,7 +17,7 @@ use alerts::message;
 use model::alert::Transition;
 use model::{Alert, ChannelKind, DeadLetter, Endpoint, StoredEvent};
 use outbound::signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use outbound::{DeliveryFailure, Poster, SigningSecret, sign};
+use outbound::{Poster, SigningSecret, sign};
 use store::endpoints::StoredSecrets;
 use store::events::{EventFilter, PageFrom};
 use store::{Store, StoreError};
@@ -33,6 +33,9 @@ const CONCURRENT_JOBS: usize = 32;
 const REPLAY_PAGE: usize = 100;
 /// SQS's longest visibility: the longest a message may wait for its next attempt.
 const MAX_VISIBILITY_SECONDS: i32 = 12 * 3600;
+/// How long a paused endpoint's job waits before it looks again: a day of them is 48 receives,
+/// under the queue's 60 (cloudformation/deliveries-queue.yaml).
+const PAUSED_RECHECK_SECONDS: u64 = 30 * 60;
 
 pub struct Deliverer {
     store: Store,
@@ -45,13 +48,14 @@ pub struct Deliverer {
 #[derive(Debug, PartialEq)]
 enum Outcome {
     Delivered,
-    /// Nothing to do: the endpoint is gone, paused (resuming replays), or no longer wants it.
+    /// Nothing to do: the endpoint is gone or no longer wants it.
     Skipped(&'static str),
-    /// Failed; tried again after the wait its message now has.
-    Retry(DeliveryFailure),
-    DeadLettered(DeliveryFailure),
+    /// Not done now (a failed attempt, or a paused endpoint): tried again after the wait its
+    /// message now has.
+    Later(String),
+    DeadLettered(String),
     /// A notification that failed for the retry policy's time.
-    Dropped(DeliveryFailure),
+    Dropped(String),
     Replayed {
         queued: usize,
         more: bool,
@@ -159,6 +163,15 @@ impl Deliverer {
                 until,
             }) => match target(targets, project_id, endpoint_id) {
                 Err(outcome) => outcome,
+                // Replayed once it is resumed.
+                Ok(target) if target.endpoint.paused_at.is_some() => {
+                    self.hide(
+                        message,
+                        PAUSED_RECHECK_SECONDS,
+                        "the endpoint is paused".into(),
+                    )
+                    .await
+                }
                 Ok(target) => match self.replay_page(target, after, until).await {
                     Ok((queued, more)) => Outcome::Replayed { queued, more },
                     Err(e) => Outcome::Failed(e.to_string()),
@@ -193,7 +206,9 @@ impl Deliverer {
             .collect()
     }
 
-    /// One event to one endpoint.
+    /// One event to one endpoint. A paused endpoint's job waits for it to resume (what arrives
+    /// while it is paused is not queued for it: resuming replays that); a job that waited or
+    /// failed for the retry policy's whole time becomes a dead letter, to be seen and replayed.
     async fn forward(
         &self,
         message: &SqsMessage,
@@ -205,18 +220,26 @@ impl Deliverer {
         if !target.endpoint.wants(event) {
             return Outcome::Skipped("not-wanted");
         }
-        let body = payload::body(event);
-        let headers = signed_headers(&event.id, &target.secrets, now, &body);
-        let failure = match self
-            .poster
-            .post_json(&target.endpoint.url, headers, body)
-            .await
-        {
-            Ok(_) => return Outcome::Delivered,
-            Err(failure) => failure,
+        let paused = target.endpoint.paused_at.is_some();
+        let failure = if paused {
+            "the endpoint was paused".to_owned()
+        } else {
+            let body = payload::body(event);
+            let headers = signed_headers(&event.id, &target.secrets, now, &body);
+            match self
+                .poster
+                .post_json(&target.endpoint.url, headers, body)
+                .await
+            {
+                Ok(_) => return Outcome::Delivered,
+                Err(failure) => failure.to_string(),
+            }
         };
         if !self.retry.exhausted(enqueued_at, now) {
-            return self.reschedule(message, failure).await;
+            return match paused {
+                true => self.hide(message, PAUSED_RECHECK_SECONDS, failure).await,
+                false => self.reschedule(message, failure).await,
+            };
         }
         let letter = DeadLetter {
             endpoint_id: target.endpoint.id.clone(),
@@ -224,7 +247,7 @@ impl Deliverer {
             event_type: event.event_type,
             ses_message_id: event.ses_message_id.to_string(),
             attempts: attempts(message),
-            last_error: failure.to_string(),
+            last_error: failure.clone(),
             first_attempt_at: enqueued_at,
             failed_at: now,
         };
@@ -281,14 +304,19 @@ impl Deliverer {
             Transition::Resolved => alert.resolved_at.unwrap_or(alert.opened_at),
         };
         if self.retry.exhausted(since, now) {
-            return Outcome::Dropped(failure);
+            return Outcome::Dropped(failure.to_string());
         }
-        self.reschedule(message, failure).await
+        self.reschedule(message, failure.to_string()).await
     }
 
     /// Hides a failed job's message until its next attempt is due.
-    async fn reschedule(&self, message: &SqsMessage, failure: DeliveryFailure) -> Outcome {
+    async fn reschedule(&self, message: &SqsMessage, failure: String) -> Outcome {
         let wait = self.retry.delay(attempts(message)).as_secs();
+        self.hide(message, wait, failure).await
+    }
+
+    /// Hides a job's message for `wait` seconds: it is handed out again then.
+    async fn hide(&self, message: &SqsMessage, wait: u64, why: String) -> Outcome {
         let wait = i32::try_from(wait)
             .unwrap_or(MAX_VISIBILITY_SECONDS)
             .clamp(1, MAX_VISIBILITY_SECONDS);
@@ -305,7 +333,7 @@ impl Deliverer {
             // It comes back after the queue's own visibility timeout instead.
             tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&e), "the retry's wait could not be set");
         }
-        Outcome::Retry(failure)
+        Outcome::Later(why)
     }
 
     /// One page of a replay: its events' jobs and, if there is more, the next page's.
@@ -368,7 +396,7 @@ impl Deliverer {
     }
 }
 
-/// The endpoint a forwarding job is for, paused or gone as an outcome.
+/// The endpoint a forwarding job is for, or the outcome when it is gone.
 fn target<'t>(
     targets: &'t HashMap<&str, Result<Vec<Target>, JobError>>,
     project_id: &str,
@@ -377,9 +405,6 @@ fn target<'t>(
     match targets.get(project_id) {
         Some(Err(e)) => Err(Outcome::Failed(e.to_string())),
         Some(Ok(targets)) => match targets.iter().find(|t| t.endpoint.id == endpoint_id) {
-            Some(target) if target.endpoint.paused_at.is_some() => {
-                Err(Outcome::Skipped("endpoint-paused"))
-            }
             Some(target) => Ok(target),
             None => Err(Outcome::Skipped("endpoint-gone")),
         },
@@ -439,8 +464,8 @@ fn report(message_id: &str, outcome: &Outcome) -> bool {
             tracing::info!(message_id, queued, more, "replay page enqueued");
             false
         }
-        Outcome::Retry(failure) => {
-            tracing::info!(message_id, %failure, "delivery failed; it is tried again");
+        Outcome::Later(failure) => {
+            tracing::info!(message_id, %failure, "not delivered now; it is tried again");
             runtime::metrics::forwarded("retried");
             true
         }

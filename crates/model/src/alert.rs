@@ -15,15 +15,14 @@ pub const MAX_CHANNELS_PER_PROJECT: usize = 10;
 /// hovering at the threshold does not open and resolve it over and over.
 pub const HYSTERESIS: f64 = 0.8;
 
-/// AWS's levels for SES accounts ("Reputation metrics"): an account is reviewed at a 5 %
-/// bounce or 0.1 % complaint rate. A rule's default threshold is the warning level, one step
-/// before.
+/// Where a rate rule opens, by default: AWS reviews an SES account at a 5 % bounce or 0.1 %
+/// complaint rate ("Reputation metrics"); `early` is one step before, and a rule's default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Level {
-    /// 4 % bounces, 0.08 % complaints.
-    Warning,
+    /// 4 % bounces, 0.08 % complaints: time to act before AWS looks.
+    Early,
     /// 5 % bounces, 0.1 % complaints: where AWS reviews the account.
     Review,
 }
@@ -31,14 +30,14 @@ pub enum Level {
 impl Level {
     pub fn bounce_percent(self) -> f64 {
         match self {
-            Level::Warning => 4.0,
+            Level::Early => 4.0,
             Level::Review => 5.0,
         }
     }
 
     pub fn complaint_percent(self) -> f64 {
         match self {
-            Level::Warning => 0.08,
+            Level::Early => 0.08,
             Level::Review => 0.1,
         }
     }
@@ -138,6 +137,7 @@ impl Condition {
 /// Which events a counted rule watches: all of the project's unless narrowed.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Scope {
     /// One connection's events (for health and silence rules: that connection only).
     #[serde(default, skip_serializing_if = "Option::is_none")]

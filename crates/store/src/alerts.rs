@@ -53,12 +53,20 @@ fn scheduled_rule_item(rule: &AlertRule) -> Result<Item, StoreError> {
     ]))
 }
 
+/// A resolved alert stays in the history this long; an open one for as long as it is open.
+const RESOLVED_KEPT_DAYS: i64 = 400;
+
 fn alert_item(alert: &Alert) -> Result<Item, StoreError> {
-    Ok(Item::from([
+    let mut item = Item::from([
         (keys::PK.into(), s(keys::alerts(&alert.project_id))),
         (keys::SK.into(), s(&alert.id)),
         (attr::ALERT.into(), s(json(alert)?)),
-    ]))
+    ]);
+    if let Some(resolved_at) = alert.resolved_at {
+        let expires = resolved_at + chrono::TimeDelta::days(RESOLVED_KEPT_DAYS);
+        item.insert(keys::TTL.into(), n(expires.timestamp()));
+    }
+    Ok(item)
 }
 
 /// The alert a stream image or a read holds.
@@ -180,6 +188,29 @@ impl Store {
     pub async fn channels(&self, pid: &str) -> Result<Vec<Channel>, StoreError> {
         self.project_items(pid, keys::CHANNEL_PREFIX, attr::CHANNEL)
             .await
+    }
+
+    /// A channel, without its secret: the mail function's read (IAM lets it read no more).
+    pub async fn channel(
+        &self,
+        pid: &str,
+        channel_id: &str,
+    ) -> Result<Option<Channel>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(keys::project(pid)))
+            .key(keys::SK, s(keys::channel_sk(channel_id)))
+            .projection_expression("#channel")
+            .expression_attribute_names("#channel", attr::CHANNEL)
+            .consistent_read(true)
+            .send()
+            .await?;
+        output
+            .item
+            .map(|item| get_json(&item, attr::CHANNEL))
+            .transpose()
     }
 
     /// A channel and its signing secret (webhook channels): the deliverer's read.

@@ -156,6 +156,16 @@ impl Window<'_> {
     }
 }
 
+/// How long a counter item is kept, when not for good: alert rules' counters only as long as
+/// a rule's window reads them (the project's and connections' are the stats' history).
+fn kept_days(key: &CounterKey) -> Option<i64> {
+    match (&key.scope, key.granularity) {
+        (_, Granularity::Minute) => Some(keys::MINUTE_COUNTER_DAYS),
+        (ScopeId::Rule(_), _) => Some(keys::RULE_COUNTER_DAYS),
+        _ => None,
+    }
+}
+
 /// Why an event calls for suppressing its recipient.
 pub fn suppression_reason(event: &StoredEvent) -> Option<&'static str> {
     match event.event_type {
@@ -230,8 +240,8 @@ impl Store {
                 .expression_attribute_values(format!(":c{i}"), n(count));
         }
         let mut expression = format!("ADD {} SET #w = :w", adds.join(", "));
-        if key.granularity == Granularity::Minute {
-            let expires = Utc::now() + TimeDelta::days(keys::MINUTE_COUNTER_DAYS);
+        if let Some(days) = kept_days(key) {
+            let expires = Utc::now() + TimeDelta::days(days);
             expression.push_str(", #ttl = :ttl");
             update = update
                 .expression_attribute_names("#ttl", keys::TTL)

@@ -57,6 +57,8 @@ pub enum Granularity {
 
 /// Minute counters are read for an hour at most; kept a little longer, then expired.
 pub const MINUTE_COUNTER_DAYS: i64 = 2;
+/// An alert rule's hour counters are read for a week at most (`bounds::WINDOW_HOURS`).
+pub const RULE_COUNTER_DAYS: i64 = 8;
 
 impl Granularity {
     /// The bucket of an RFC 3339 time with `Z`: `YYYY-MM-DD`, `YYYY-MM-DDTHH` or

@@ -26,10 +26,38 @@ impl Store {
         first: &str,
         last: &str,
     ) -> Result<CounterRead, StoreError> {
+        self.read_counters(pid, scope, granularity, (first, last), false)
+            .await
+    }
+
+    /// An alert rule's counters between two buckets, read consistently: its evaluation follows
+    /// the write of the window it judges.
+    pub async fn rule_counters(
+        &self,
+        pid: &str,
+        rule_id: &str,
+        granularity: Granularity,
+        first: &str,
+        last: &str,
+    ) -> Result<CounterRead, StoreError> {
+        let scope = CounterScope::Rule(rule_id);
+        self.read_counters(pid, scope, granularity, (first, last), true)
+            .await
+    }
+
+    async fn read_counters(
+        &self,
+        pid: &str,
+        scope: CounterScope<'_>,
+        granularity: Granularity,
+        (first, last): (&str, &str),
+        consistent: bool,
+    ) -> Result<CounterRead, StoreError> {
         let pages = self
             .client
             .query()
             .table_name(&self.table)
+            .consistent_read(consistent)
             .key_condition_expression("pk = :pk AND sk BETWEEN :first AND :last")
             .expression_attribute_values(":pk", s(keys::counters(pid, scope, granularity)))
             .expression_attribute_values(":first", s(first))

@@ -88,7 +88,10 @@ pub async fn deploy_outbound_queues(
         aws,
         stack_name,
         DELIVERIES_TEMPLATE,
-        &[("VisibilityTimeout", &visibility)],
+        &[
+            ("VisibilityTimeout", &visibility),
+            ("MailVisibilityTimeout", &visibility),
+        ],
     )
     .await?;
     Ok(OutboundQueues {

@@ -85,8 +85,9 @@ struct ChannelSecret {
     secret: String,
 }
 
-/// What a rule watches. Rates default to AWS's warning level over 24 hours once 100 mails were
-/// sent; `level: review` is where AWS reviews the account (5 % bounces, 0.1 % complaints).
+/// What a rule watches. Rates default to the `early` level (4 % bounces, 0.08 % complaints, one
+/// step before AWS's review) over 24 hours once 100 mails were sent; `level: review` is where
+/// AWS reviews the account (5 % bounces, 0.1 % complaints).
 #[derive(Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 enum NewCondition {
@@ -369,8 +370,7 @@ fn checked_condition(new: NewCondition) -> Result<Condition, Problem> {
                 window: Option<u32>,
                 min_sends: Option<u64>,
                 default: fn(Level) -> f64| {
-        let threshold_percent =
-            threshold.unwrap_or_else(|| default(level.unwrap_or(Level::Warning)));
+        let threshold_percent = threshold.unwrap_or_else(|| default(level.unwrap_or(Level::Early)));
         let window_hours = window.unwrap_or(24);
         let min_sends = min_sends.unwrap_or(100);
         within(

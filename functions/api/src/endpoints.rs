@@ -211,8 +211,17 @@ async fn resume_endpoint(
         .set_endpoint_paused(&pid, &eid, None)
         .await?
         .ok_or_else(|| Problem::not_found("endpoint"))?;
-    if let Some(paused_at) = before.paused_at {
-        enqueue(&state, Job::replay(&pid, &eid, paused_at, Utc::now())).await?;
+    // Resumed first, so that what arrives from now on is forwarded as it lands; the replay
+    // covers the pause up to now. Should the queue refuse it, the endpoint is paused again, as
+    // it was, and the answer says to retry.
+    if let Some(paused_at) = before.paused_at
+        && let Err(problem) = enqueue(&state, Job::replay(&pid, &eid, paused_at, Utc::now())).await
+    {
+        state
+            .store
+            .set_endpoint_paused(&pid, &eid, Some(paused_at))
+            .await?;
+        return Err(problem);
     }
     Ok(Json(project_endpoint(&state, &pid, &eid).await?))
 }

@@ -11,7 +11,6 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use aws_sdk_sesv2::types::{Body, Content, Destination, EmailContent, Message};
 use aws_types::SdkConfig;
 use chrono::{TimeDelta, Utc};
-use url::Url;
 
 use forwarding::Job;
 use model::{ChannelKind, ChannelStatus, ids, sha256_hex};
@@ -44,7 +43,7 @@ pub struct App {
     store: Store,
     ses: aws_sdk_sesv2::Client,
     sender: String,
-    public_url: Url,
+    public_url: url::Url,
 }
 
 impl App {
@@ -101,8 +100,8 @@ impl App {
             } => (project_id, channel_id),
             _ => return Outcome::Skipped("not-a-mail-job"),
         };
-        let channel = match self.store.delivery_channel(project_id, channel_id).await {
-            Ok(Some((channel, _))) => channel,
+        let channel = match self.store.channel(project_id, channel_id).await {
+            Ok(Some(channel)) => channel,
             Ok(None) => return Outcome::Skipped("channel-gone"),
             Err(e) => return Outcome::Failed(e.into()),
         };
@@ -116,8 +115,8 @@ impl App {
                 },
                 ChannelStatus::Active,
             ) => {
-                let link = self.public_url.join("/#alerts").ok();
-                alerts::message::email(alert, *transition, link.as_ref().map(Url::as_str))
+                let link = self.link("/#alerts");
+                alerts::message::email(alert, *transition, Some(&link))
             }
             (Job::Confirm { .. }, ChannelStatus::Unconfirmed) => {
                 match self.confirmation(&channel).await {
@@ -140,11 +139,8 @@ impl App {
         self.store
             .put_channel_confirmation(&sha256_hex(&token), channel, expires_at)
             .await?;
-        let mut link = self
-            .public_url
-            .join(CONFIRM_PATH)
-            .map_err(|e| MailError::Send(e.to_string()))?;
-        link.query_pairs_mut().append_pair("token", &token);
+        // A token is hex: nothing in it needs escaping.
+        let link = format!("{}?token={token}", self.link(CONFIRM_PATH));
         let text = format!(
             "A trackses project asked to send its alerts (bounce and complaint rates, connection health) to this address.\n\n\
              To receive them, open this link within two days:\n{link}\n\n\
@@ -154,6 +150,11 @@ impl App {
             "[trackses] Confirm this address for alerts".to_owned(),
             text,
         ))
+    }
+
+    /// `path` under the deployment's public URL, keeping any path the URL has.
+    fn link(&self, path: &str) -> String {
+        [self.public_url.as_str().trim_end_matches('/'), path].concat()
     }
 
     async fn send(&self, to: &str, subject: &str, text: &str) -> Result<(), MailError> {
