@@ -316,7 +316,7 @@ async fn a_burst_of_complaints_opens_once_and_the_sweep_resolves_a_deleted_rules
 async fn sweep(h: &Harness, health: bool) {
     let lambda = local::local_lambda(&h.aws, &h.api.base.parse().unwrap());
     let app = sweep::App::from_config(&h.config, &h.aws, lambda).unwrap();
-    let swept = app.handle(health).await.unwrap();
+    let swept = app.handle(&json!({ "health": health })).await.unwrap();
     assert_eq!(swept.failed, 0, "{swept:?}");
 }
 

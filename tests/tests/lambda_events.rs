@@ -367,3 +367,104 @@ async fn the_deliver_batch_posts_its_job_and_drops_its_poisoned_message() {
     assert_eq!(got[0].1["type"], "ses.bounce");
     assert_eq!(receiver.forged(), 0);
 }
+
+/// GIVEN the sample stream record of an opened alert, for a project with the rule's webhook
+/// channel, WHEN `forward` handles it, THEN the channel is told, signed, once per delivery.
+#[tokio::test]
+async fn the_forward_alert_record_notifies_its_channel() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let receiver = Receiver::start(0).await;
+    let (status, created) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-channels"),
+            &key,
+            Some(json!({"type": "webhook", "url": receiver.url})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    receiver.trust(created["secret"].as_str().unwrap());
+    let channel_id = created["channel"]["id"].as_str().unwrap();
+    let record = include_str!("../../events/forward/alert-opened.json")
+        .replace("prj_example", &pid)
+        .replace("ch_example", channel_id);
+    let app = forward::App::from_config(&h.config, &h.aws).unwrap();
+    let response = app.handle(serde_json::from_str(&record).unwrap()).await;
+    assert!(response.batch_item_failures.is_empty());
+    let got = receiver.settle(1).await;
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].0, "01KBH6A1B2C3D4E5F6G7H8J9K0.opened");
+    assert_eq!(got[0].1["type"], "alert.opened");
+    assert_eq!(receiver.forged(), 0);
+}
+
+/// GIVEN the sample mail batch (a channel's confirmation, a notification to it, and a message
+/// that is no job) for an unconfirmed e-mail channel, WHEN `mail` handles it, THEN the address
+/// gets its one confirmation from trackses' own account and nothing else, and nothing fails.
+#[tokio::test]
+async fn the_mail_batch_sends_only_the_confirmation_to_an_unconfirmed_address() {
+    let h = Harness::start().await;
+    let (pid, key) = h.project().await;
+    let address = format!("{}@ops.example.com", unique("sample"));
+    let (status, created) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/alert-channels"),
+            &key,
+            Some(json!({"type": "email", "address": address})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let channel_id = created["channel"]["id"].as_str().unwrap();
+    let batch = include_str!("../../events/mail/batch.json")
+        .replace("prj_example", &pid)
+        .replace("ch_example", channel_id);
+    let app = mail::App::from_config(&h.config, &h.aws).unwrap();
+    let response = app.handle(&serde_json::from_str(&batch).unwrap()).await;
+    assert!(response.batch_item_failures.is_empty(), "{response:?}");
+    // The API's own confirmation and the sample's: two, and no alert.
+    let outbox = format!(
+        "{}/_trackses/ses/outbox?account={TRACKSES_ACCOUNT}&region={REGION}",
+        std::env::var("AWS_ENDPOINT_URL").unwrap()
+    );
+    let sent = eventually("two confirmations", || async {
+        let all: Value = reqwest::get(&outbox).await.unwrap().json().await.unwrap();
+        let to: Vec<Value> = all["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| m["destinations"][0] == address.as_str())
+            .cloned()
+            .collect();
+        (to.len() >= 2).then_some(to)
+    })
+    .await;
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    assert!(
+        sent.iter().all(|m| m["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Confirm this address")),
+        "{sent:?}"
+    );
+}
+
+/// GIVEN the schedules' two sample inputs, WHEN `sweep` handles them, THEN each runs (with and
+/// without the health checks) and fails nothing.
+#[tokio::test]
+async fn the_sweep_runs_on_both_schedules_inputs() {
+    let h = Harness::start().await;
+    let lambda = local::local_lambda(&h.aws, &h.api.base.parse().unwrap());
+    let app = sweep::App::from_config(&h.config, &h.aws, lambda).unwrap();
+    for input in [
+        include_str!("../../events/sweep/every-minute.json"),
+        include_str!("../../events/sweep/health.json"),
+    ] {
+        let swept = app
+            .handle(&serde_json::from_str(input).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(swept.failed, 0, "{swept:?}");
+    }
+}

@@ -8,7 +8,9 @@
 use std::collections::HashMap;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
-use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+use chrono::{DateTime, TimeDelta, Utc};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -17,7 +19,7 @@ use alerts::message;
 use model::alert::Transition;
 use model::{Alert, ChannelKind, DeadLetter, Endpoint, StoredEvent};
 use outbound::signature::{ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER};
-use outbound::{Poster, SigningSecret, sign};
+use outbound::{DeliveryFailure, Poster, SigningSecret, sign};
 use store::endpoints::StoredSecrets;
 use store::events::{EventFilter, PageFrom};
 use store::{Store, StoreError};
@@ -33,6 +35,10 @@ const CONCURRENT_JOBS: usize = 32;
 const REPLAY_PAGE: usize = 100;
 /// SQS's longest visibility: the longest a message may wait for its next attempt.
 const MAX_VISIBILITY_SECONDS: i32 = 12 * 3600;
+/// POSTs of one job in flight at once (a batch runs `CONCURRENT_JOBS` jobs side by side).
+const POSTS_PER_JOB: usize = 10;
+/// SQS's longest delay of a new message.
+const MAX_DELAY: Duration = Duration::from_secs(900);
 /// How long a paused endpoint's job waits before it looks again: a day of them is 48 receives,
 /// under the queue's 60 (cloudformation/deliveries-queue.yaml).
 const PAUSED_RECHECK_SECONDS: u64 = 30 * 60;
@@ -47,13 +53,21 @@ pub struct Deliverer {
 /// What became of one job.
 #[derive(Debug, PartialEq)]
 enum Outcome {
-    Delivered,
+    /// This many events delivered, none failed.
+    Delivered(usize),
+    /// Some failed, and went back to the queue as the job's next attempt.
+    Requeued {
+        delivered: usize,
+        retried: usize,
+        first: String,
+    },
     /// Nothing to do: the endpoint is gone or no longer wants it.
     Skipped(&'static str),
     /// Not done now (a failed attempt, or a paused endpoint): tried again after the wait its
     /// message now has.
     Later(String),
-    DeadLettered(String),
+    /// This many events kept as dead letters.
+    DeadLettered(usize),
     /// A notification that failed for the retry policy's time.
     Dropped(String),
     Replayed {
@@ -72,6 +86,14 @@ enum JobError {
     NotEnqueued(usize),
     #[error("a stored signing secret is unreadable")]
     BadSecret,
+}
+
+/// A delivery job, as `forward` takes it.
+struct Batch<'j> {
+    enqueued_at: DateTime<Utc>,
+    attempt: u32,
+    not_before: Option<DateTime<Utc>>,
+    events: &'j [StoredEvent],
 }
 
 /// An endpoint as deliveries to it need it.
@@ -148,12 +170,19 @@ impl Deliverer {
                 project_id,
                 endpoint_id,
                 enqueued_at,
-                event,
+                attempt,
+                not_before,
+                events,
             }) => match target(targets, project_id, endpoint_id) {
                 Err(outcome) => outcome,
                 Ok(target) => {
-                    self.forward(message, target, event, *enqueued_at, now)
-                        .await
+                    let job = Batch {
+                        enqueued_at: *enqueued_at,
+                        attempt: *attempt,
+                        not_before: *not_before,
+                        events,
+                    };
+                    self.forward(message, target, job, now).await
                 }
             },
             Some(Job::Replay {
@@ -206,57 +235,126 @@ impl Deliverer {
             .collect()
     }
 
-    /// One event to one endpoint. A paused endpoint's job waits for it to resume (what arrives
-    /// while it is paused is not queued for it: resuming replays that); a job that waited or
-    /// failed for the retry policy's whole time becomes a dead letter, to be seen and replayed.
+    /// One job's events to one endpoint, each its own POST, side by side. The ones that fail
+    /// go back to the queue together as the job's next attempt (this message is then done), or
+    /// after the retry policy's day become dead letters, to be seen and replayed. A paused
+    /// endpoint's job waits for it to resume (what arrives while it is paused is not queued for
+    /// it: resuming replays that).
     async fn forward(
         &self,
         message: &SqsMessage,
         target: &Target,
-        event: &StoredEvent,
-        enqueued_at: DateTime<Utc>,
+        job: Batch<'_>,
         now: DateTime<Utc>,
     ) -> Outcome {
-        if !target.endpoint.wants(event) {
+        if let Some(due) = job.not_before.filter(|due| *due > now) {
+            let wait = (due - now).num_seconds().max(1) as u64;
+            return self.hide(message, wait, "not due yet".into()).await;
+        }
+        let wanted: Vec<&StoredEvent> = job
+            .events
+            .iter()
+            .filter(|e| target.endpoint.wants(e))
+            .collect();
+        if wanted.is_empty() {
             return Outcome::Skipped("not-wanted");
         }
-        let paused = target.endpoint.paused_at.is_some();
-        let failure = if paused {
-            "the endpoint was paused".to_owned()
-        } else {
-            let body = payload::body(event);
-            let headers = signed_headers(&event.id, &target.secrets, now, &body);
-            match self
-                .poster
-                .post_json(&target.endpoint.url, headers, body)
-                .await
-            {
-                Ok(_) => return Outcome::Delivered,
-                Err(failure) => failure.to_string(),
+        let failed: Vec<(&StoredEvent, String)> = if target.endpoint.paused_at.is_some() {
+            if !self.retry.exhausted(job.enqueued_at, now) {
+                let why = "the endpoint is paused".to_owned();
+                return self.hide(message, PAUSED_RECHECK_SECONDS, why).await;
             }
+            wanted
+                .iter()
+                .map(|e| (*e, "the endpoint was paused".to_owned()))
+                .collect()
+        } else {
+            let posts: Vec<_> = wanted
+                .iter()
+                .map(|event| self.post(target, event, now))
+                .collect();
+            futures_util::stream::iter(posts)
+                .buffer_unordered(POSTS_PER_JOB)
+                .filter_map(|(event, result)| async move {
+                    result.err().map(|f| (event, f.to_string()))
+                })
+                .collect()
+                .await
         };
-        if !self.retry.exhausted(enqueued_at, now) {
-            return match paused {
-                true => self.hide(message, PAUSED_RECHECK_SECONDS, failure).await,
-                false => self.reschedule(message, failure).await,
-            };
+        let delivered = wanted.len() - failed.len();
+        if failed.is_empty() {
+            return Outcome::Delivered(delivered);
         }
-        let letter = DeadLetter {
+        if self.retry.exhausted(job.enqueued_at, now) {
+            return self.dead_letters(target, &job, failed, now).await;
+        }
+        let wait = self.retry.delay(job.attempt);
+        let first = failed[0].1.clone();
+        let retry = Job::Deliver {
+            project_id: target.endpoint.project_id.clone(),
+            endpoint_id: target.endpoint.id.clone(),
+            enqueued_at: job.enqueued_at,
+            attempt: job.attempt + 1,
+            // SQS delays a message 15 minutes at most; a later retry waits out the rest hidden.
+            not_before: (wait > MAX_DELAY)
+                .then(|| now + TimeDelta::from_std(wait).unwrap_or_default()),
+            events: failed.iter().map(|(event, _)| (*event).clone()).collect(),
+        };
+        let retried = failed.len();
+        if self.queue.send_delayed(&retry, wait.min(MAX_DELAY)).await {
+            Outcome::Requeued {
+                delivered,
+                retried,
+                first,
+            }
+        } else {
+            // The whole job comes back after the visibility timeout: its delivered events again.
+            Outcome::Failed(format!(
+                "{retried} events failed ({first}), and their retry could not be queued"
+            ))
+        }
+    }
+
+    async fn post<'e>(
+        &self,
+        target: &Target,
+        event: &'e StoredEvent,
+        now: DateTime<Utc>,
+    ) -> (&'e StoredEvent, Result<(), DeliveryFailure>) {
+        let body = payload::body(event);
+        let headers = signed_headers(&event.id, &target.secrets, now, &body);
+        let posted = self
+            .poster
+            .post_json(&target.endpoint.url, headers, body)
+            .await;
+        (event, posted.map(|_| ()))
+    }
+
+    /// What failed for the retry policy's whole time, kept for the dashboard.
+    async fn dead_letters(
+        &self,
+        target: &Target,
+        job: &Batch<'_>,
+        failed: Vec<(&StoredEvent, String)>,
+        now: DateTime<Utc>,
+    ) -> Outcome {
+        let letters = failed.iter().map(|(event, failure)| DeadLetter {
             endpoint_id: target.endpoint.id.clone(),
             event_id: event.id.to_string(),
             event_type: event.event_type,
             ses_message_id: event.ses_message_id.to_string(),
-            attempts: attempts(message),
+            attempts: job.attempt,
             last_error: failure.clone(),
-            first_attempt_at: enqueued_at,
+            first_attempt_at: job.enqueued_at,
             failed_at: now,
-        };
-        match self
-            .store
-            .put_dead_letter(&target.endpoint.project_id, &letter)
-            .await
-        {
-            Ok(()) => Outcome::DeadLettered(failure),
+        });
+        let kept = letters.map(|letter| async move {
+            self.store
+                .put_dead_letter(&target.endpoint.project_id, &letter)
+                .await
+        });
+        match futures_util::future::try_join_all(kept).await {
+            Ok(kept) => Outcome::DeadLettered(kept.len()),
             Err(e) => Outcome::Failed(e.to_string()),
         }
     }
@@ -296,7 +394,7 @@ impl Deliverer {
             _ => return Outcome::Skipped("not-a-webhook-channel"),
         };
         let failure = match sent {
-            Ok(_) => return Outcome::Delivered,
+            Ok(_) => return Outcome::Delivered(1),
             Err(failure) => failure,
         };
         let since = match transition {
@@ -357,19 +455,13 @@ impl Deliverer {
                 REPLAY_PAGE,
             )
             .await?;
-        let enqueued_at = Utc::now();
-        let mut jobs: Vec<Job> = page
+        let events: Vec<StoredEvent> = page
             .items
             .into_iter()
             .filter(|event| event.id.as_ref() <= until && endpoint.wants(event))
-            .map(|event| Job::Deliver {
-                project_id: endpoint.project_id.clone(),
-                endpoint_id: endpoint.id.clone(),
-                enqueued_at,
-                event: Box::new(event),
-            })
             .collect();
-        let queued = jobs.len();
+        let queued = events.len();
+        let mut jobs = Job::deliveries(&endpoint.project_id, &endpoint.id, Utc::now(), events);
         let next = page
             .next_cursor
             .filter(|next| next.as_str() != after && next.as_str() < until);
@@ -451,13 +543,23 @@ fn signed_headers(
 /// Logs and counts one outcome; whether its message must come back.
 fn report(message_id: &str, outcome: &Outcome) -> bool {
     match outcome {
-        Outcome::Delivered => {
-            runtime::metrics::forwarded("delivered");
+        Outcome::Delivered(n) => {
+            runtime::metrics::forwarded("delivered", *n);
+            false
+        }
+        Outcome::Requeued {
+            delivered,
+            retried,
+            first,
+        } => {
+            tracing::info!(message_id, delivered, retried, failure = %first, "some failed; they are tried again");
+            runtime::metrics::forwarded("delivered", *delivered);
+            runtime::metrics::forwarded("retried", *retried);
             false
         }
         Outcome::Skipped(reason) => {
             tracing::info!(message_id, reason, "job skipped");
-            runtime::metrics::forwarded(reason);
+            runtime::metrics::forwarded(reason, 1);
             false
         }
         Outcome::Replayed { queued, more } => {
@@ -466,17 +568,21 @@ fn report(message_id: &str, outcome: &Outcome) -> bool {
         }
         Outcome::Later(failure) => {
             tracing::info!(message_id, %failure, "not delivered now; it is tried again");
-            runtime::metrics::forwarded("retried");
+            runtime::metrics::forwarded("retried", 1);
             true
         }
-        Outcome::DeadLettered(failure) => {
-            tracing::warn!(message_id, %failure, "delivery failed for good: dead letter kept");
-            runtime::metrics::forwarded("dead-lettered");
+        Outcome::DeadLettered(n) => {
+            tracing::warn!(
+                message_id,
+                dead_letters = n,
+                "deliveries failed for good: dead letters kept"
+            );
+            runtime::metrics::forwarded("dead-lettered", *n);
             false
         }
         Outcome::Dropped(failure) => {
             tracing::warn!(message_id, %failure, "notification failed for good: dropped");
-            runtime::metrics::forwarded("notification-dropped");
+            runtime::metrics::forwarded("notification-dropped", 1);
             false
         }
         Outcome::Failed(error) => {

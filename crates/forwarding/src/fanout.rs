@@ -3,7 +3,7 @@
 //! channel of its rule (e-mail ones on the mail queue). It reads endpoints and channels without
 //! their secrets and writes nothing but the queues.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
@@ -85,19 +85,52 @@ impl Fanout {
                 }
             }
         }
+        // Each job with the records it holds: a job not taken fails them all.
         let (mut deliveries, mut mail) = (Vec::new(), Vec::new());
+        let mut by_endpoint: BTreeMap<(&str, &str), Vec<(usize, &StoredEvent)>> = BTreeMap::new();
         for (index, (_, change)) in changes.iter().enumerate() {
             let Some(found) = listeners.get(change.project_id()) else {
                 continue;
             };
-            for (to_mail, job) in jobs(change, found) {
-                match (to_mail, &self.mail) {
-                    (true, Some(_)) => mail.push((index, job)),
-                    (true, None) => {
-                        tracing::warn!("an e-mail channel, but no mail queue: not sent")
+            match change {
+                Change::Event { project_id, event } => {
+                    for endpoint in found
+                        .endpoints
+                        .iter()
+                        .filter(|e| e.paused_at.is_none() && e.wants(event))
+                    {
+                        by_endpoint
+                            .entry((project_id, &endpoint.id))
+                            .or_default()
+                            .push((index, event));
                     }
-                    (false, _) => deliveries.push((index, job)),
                 }
+                Change::Alert { transition, alert } => {
+                    for (to_mail, job) in notifications(*transition, alert, found) {
+                        match (to_mail, &self.mail) {
+                            (true, Some(_)) => mail.push((vec![index], job)),
+                            (true, None) => {
+                                tracing::warn!("an e-mail channel, but no mail queue: not sent")
+                            }
+                            (false, _) => deliveries.push((vec![index], job)),
+                        }
+                    }
+                }
+            }
+        }
+        let now = Utc::now();
+        for ((project_id, endpoint_id), events) in by_endpoint {
+            let (owners, events): (Vec<usize>, Vec<StoredEvent>) = events
+                .into_iter()
+                .map(|(index, event)| (index, event.clone()))
+                .unzip();
+            let mut owners = owners.into_iter();
+            for job in Job::deliveries(project_id, endpoint_id, now, events) {
+                let held = match &job {
+                    Job::Deliver { events, .. } => events.len(),
+                    _ => 0,
+                };
+                deliveries.push((owners.by_ref().take(held).collect(), job));
             }
         }
         let mut failed: Vec<usize> = changes
@@ -111,14 +144,14 @@ impl Fanout {
             (self.mail.as_ref(), mail),
         ] {
             let Some(queue) = queue else { continue };
-            let (owners, jobs): (Vec<usize>, Vec<Job>) = jobs.into_iter().unzip();
+            let (owners, jobs): (Vec<Vec<usize>>, Vec<Job>) = jobs.into_iter().unzip();
             let taken = queue.send(&jobs).await;
             failed.extend(
                 owners
-                    .iter()
+                    .into_iter()
                     .zip(taken)
                     .filter(|(_, ok)| !ok)
-                    .map(|(owner, _)| *owner),
+                    .flat_map(|(held, _)| held),
             );
         }
         let mut response = DynamoDbEventResponse::default();
@@ -142,39 +175,23 @@ impl Fanout {
     }
 }
 
-/// A change's jobs, each with whether it goes to the mail queue.
-fn jobs(change: &Change, listeners: &Listeners) -> Vec<(bool, Job)> {
-    let now = Utc::now();
-    match change {
-        Change::Event { project_id, event } => listeners
-            .endpoints
-            .iter()
-            .filter(|e| e.paused_at.is_none() && e.wants(event))
-            .map(|endpoint| {
-                let job = Job::Deliver {
-                    project_id: project_id.clone(),
-                    endpoint_id: endpoint.id.clone(),
-                    enqueued_at: now,
-                    event: Box::new(event.clone()),
-                };
-                (false, job)
-            })
-            .collect(),
-        Change::Alert { transition, alert } => listeners
-            .channels
-            .iter()
-            .filter(|c| c.status == ChannelStatus::Active && alert.channel_ids.contains(&c.id))
-            .map(|channel| {
-                let job = Job::Notify {
-                    project_id: alert.project_id.clone(),
-                    channel_id: channel.id.clone(),
-                    transition: *transition,
-                    alert: Box::new(alert.clone()),
-                };
-                (matches!(channel.kind, ChannelKind::Email { .. }), job)
-            })
-            .collect(),
-    }
+/// An alert transition's jobs, one per active channel of its rule, each with whether it goes
+/// to the mail queue.
+fn notifications(transition: Transition, alert: &Alert, listeners: &Listeners) -> Vec<(bool, Job)> {
+    listeners
+        .channels
+        .iter()
+        .filter(|c| c.status == ChannelStatus::Active && alert.channel_ids.contains(&c.id))
+        .map(|channel| {
+            let job = Job::Notify {
+                project_id: alert.project_id.clone(),
+                channel_id: channel.id.clone(),
+                transition,
+                alert: Box::new(alert.clone()),
+            };
+            (matches!(channel.kind, ChannelKind::Email { .. }), job)
+        })
+        .collect()
 }
 
 /// What a record brought, with its sequence number; `None` for anything else (the event

@@ -10,12 +10,19 @@ use model::{Alert, StoredEvent};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "job", rename_all = "snake_case")]
 pub enum Job {
-    /// One event to one endpoint. `enqueued_at` starts its day of retries.
+    /// Events to one endpoint, each its own POST: up to `MAX_EVENTS` a job, so a queue message
+    /// (one request to send, one to receive and delete) carries many events, not one.
+    /// `enqueued_at` starts their day of retries; `attempt` counts tries, a retry being a new
+    /// job of the events that failed, due no earlier than `not_before`.
     Deliver {
         project_id: String,
         endpoint_id: String,
         enqueued_at: DateTime<Utc>,
-        event: Box<StoredEvent>,
+        #[serde(default = "first_attempt")]
+        attempt: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        not_before: Option<DateTime<Utc>>,
+        events: Vec<StoredEvent>,
     },
     /// A project's events after event id `after` up to `until` (inclusive) to one endpoint: one
     /// page per job, each page enqueuing its deliveries and the next page.
@@ -40,7 +47,50 @@ pub enum Job {
     },
 }
 
+/// Events one delivery job carries at most.
+pub const MAX_EVENTS: usize = 25;
+/// The JSON of a job's events stays under this, far inside SQS's 256 KiB message.
+pub const MAX_EVENTS_BYTES: usize = 160 * 1024;
+
+fn first_attempt() -> u32 {
+    1
+}
+
 impl Job {
+    /// `events` for one endpoint as first-attempt jobs of at most `MAX_EVENTS` and
+    /// `MAX_EVENTS_BYTES` each, in order.
+    pub fn deliveries(
+        project_id: &str,
+        endpoint_id: &str,
+        enqueued_at: DateTime<Utc>,
+        events: impl IntoIterator<Item = StoredEvent>,
+    ) -> Vec<Job> {
+        let mut jobs = Vec::new();
+        let (mut batch, mut bytes) = (Vec::new(), 0);
+        for event in events {
+            let size = serde_json::to_vec(&event).map_or(0, |json| json.len());
+            if !batch.is_empty() && (batch.len() == MAX_EVENTS || bytes + size > MAX_EVENTS_BYTES) {
+                jobs.push(std::mem::take(&mut batch));
+                bytes = 0;
+            }
+            bytes += size;
+            batch.push(event);
+        }
+        if !batch.is_empty() {
+            jobs.push(batch);
+        }
+        jobs.into_iter()
+            .map(|events| Job::Deliver {
+                project_id: project_id.to_owned(),
+                endpoint_id: endpoint_id.to_owned(),
+                enqueued_at,
+                attempt: 1,
+                not_before: None,
+                events,
+            })
+            .collect()
+    }
+
     /// Every event that arrived from `from` to `until`, again.
     pub fn replay(
         project_id: &str,
@@ -81,6 +131,33 @@ impl Job {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_go_in_jobs_of_at_most_max_events_in_order() {
+        let event = |i: usize| -> StoredEvent {
+            serde_json::from_value(serde_json::json!({
+                "id": format!("{i:03}"), "type": "delivery", "ses_message_id": "m",
+                "recipient": "r@example.com", "occurred_at": "2026-12-01T00:00:00Z",
+                "received_at": "2026-12-01T00:00:00Z", "connection_id": "con_1",
+                "source": "s@example.com", "subject": null, "tags": {}, "details": {}
+            }))
+            .unwrap()
+        };
+        let jobs = Job::deliveries("prj", "ep", Utc::now(), (0..60).map(event));
+        let sizes: Vec<usize> = jobs
+            .iter()
+            .map(|j| match j {
+                Job::Deliver { events, .. } => events.len(),
+                _ => 0,
+            })
+            .collect();
+        assert_eq!(sizes, [25, 25, 10]);
+        let Job::Deliver { events, .. } = &jobs[1] else {
+            unreachable!()
+        };
+        assert_eq!(events[0].id, "025");
+        assert!(Job::deliveries("prj", "ep", Utc::now(), []).is_empty());
+    }
 
     #[test]
     fn a_replay_spans_exactly_the_ids_of_its_times() {

@@ -64,6 +64,26 @@ impl JobQueue {
         taken
     }
 
+    /// Enqueues one job, handed out no earlier than `delay` (SQS's at most 15 minutes) from
+    /// now; whether it was taken.
+    pub async fn send_delayed(&self, job: &Job, delay: std::time::Duration) -> bool {
+        let Ok(body) = serde_json::to_string(job) else {
+            return false;
+        };
+        let sent = self
+            .sqs
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .delay_seconds(i32::try_from(delay.as_secs()).unwrap_or(900).min(900))
+            .send()
+            .await;
+        if let Err(e) = &sent {
+            tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "a retry could not be enqueued");
+        }
+        sent.is_ok()
+    }
+
     async fn send_batch(&self, batch: &[usize], bodies: &[String]) -> Vec<bool> {
         let entries = batch
             .iter()

@@ -91,8 +91,9 @@ pub fn duplicate_delivery() {
     counter!(DUPLICATE_DELIVERIES).increment(1);
 }
 
-pub fn forwarded(outcome: &'static str) {
-    counter!(FORWARDED, "Outcome" => outcome).increment(1);
+/// `n` forwarded events (or one notification) that came to `outcome`.
+pub fn forwarded(outcome: &'static str, n: usize) {
+    counter!(FORWARDED, "Outcome" => outcome).increment(n as u64);
 }
 
 pub fn store_latency(took: Duration) {

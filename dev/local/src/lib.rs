@@ -92,7 +92,8 @@ pub async fn run_sweeps(app: sweep::App, every: Duration, health_every: u32) {
     let mut ticks = tokio::time::interval(every);
     for tick in 0u32.. {
         ticks.tick().await;
-        if let Err(e) = app.handle(tick % health_every.max(1) == 0).await {
+        let health = tick % health_every.max(1) == 0;
+        if let Err(e) = app.handle(&serde_json::json!({ "health": health })).await {
             tracing::error!(error = %e, "a sweep failed; the next one runs anyway");
         }
     }
@@ -218,8 +219,8 @@ async fn invoke_ingest_eventbridge(
 }
 
 /// The benches' local stack: `config` with a fresh admin token, served on a free local port as
-/// `make dev` serves it, with the table stream's consumer beside it. Returns the API and the
-/// admin token.
+/// `make dev` serves it, with the table stream's consumers (counters, and forwarding with its
+/// queues and deliverers) beside it. Returns the API and the admin token.
 pub async fn serve_for_bench(
     mut config: Config,
     aws: &SdkConfig,
@@ -229,6 +230,9 @@ pub async fn serve_for_bench(
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     config.public_url = Some(base.parse()?);
+    let stack = format!("trackses-bench-{}", model::ids::random_hex(4));
+    let start = aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest;
+    forwarding::start_forwarding(&mut config, aws, &stack, start).await?;
     let app = app(&config, aws).await?;
     tokio::spawn(async move { axum::serve(listener, app).await });
     let source =

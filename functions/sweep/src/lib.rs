@@ -52,9 +52,11 @@ impl App {
         App { sweep }
     }
 
-    /// One scheduled run (`health`: with the health checks). A failure fails the invocation,
-    /// which the schedule's retry policy runs again (a sweep changes only what changed, once).
-    pub async fn handle(&self, health: bool) -> Result<Swept, StoreError> {
+    /// One scheduled run; its schedule's input says whether to run the health checks
+    /// (`{"health": true}`). A failure fails the invocation, which the schedule's retry policy
+    /// runs again (a sweep changes only what changed, once).
+    pub async fn handle(&self, input: &serde_json::Value) -> Result<Swept, StoreError> {
+        let health = input["health"].as_bool().unwrap_or(false);
         // Boxed: the sweep's future nests deep enough to pass the compiler's query depth inside
         // the runtime's.
         let swept = Box::pin(self.sweep.run(Utc::now(), health)).await?;

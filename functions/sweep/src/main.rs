@@ -12,8 +12,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let lambda = aws_sdk_lambda::Client::new(&start.aws);
     let app = &sweep::App::from_config(&start.config, &start.aws, lambda)?;
     let handler = move |event: LambdaEvent<serde_json::Value>| async move {
-        let health = event.payload["health"].as_bool().unwrap_or(false);
-        app.handle(health)
+        app.handle(&event.payload)
             .await
             .map(|_| ())
             .map_err(|e| Diagnostic {

@@ -118,7 +118,207 @@ async fn main() -> Result<(), Error> {
         "load: events and /stats totals equal the once-each reference; counters caught up {:.1} s after the last delivery",
         lag.as_secs_f64()
     );
+    forwarding(
+        &api,
+        &admin_token,
+        &customer,
+        &client,
+        notifications,
+        senders,
+    )
+    .await
+}
+
+/// Forwarding on the same stack: the load again (each notification once) into a project with
+/// an endpoint, how soon the endpoint has every event and what ingest's latency is meanwhile; a
+/// replay of them all, as fast as the endpoint takes them; and an alert, from the bounce that
+/// crosses its rule to its delivery.
+async fn forwarding(
+    api: &ApiClient,
+    admin_token: &str,
+    customer: &CustomerAccount,
+    client: &reqwest::Client,
+    notifications: usize,
+    senders: usize,
+) -> Result<(), Error> {
+    let receiver = Counter::start().await?;
+    let feed = Feed::new(api, admin_token, customer).await?;
+    let base = format!("/v1/projects/{}", feed.pid);
+    let endpoint = json!({"url": receiver.url});
+    let (status, created) = api
+        .call(
+            Method::POST,
+            &format!("{base}/endpoints"),
+            &feed.key,
+            Some(endpoint),
+        )
+        .await?;
+    if status != 201 {
+        return Err(format!("the endpoint was refused: {created}").into());
+    }
+    let eid = created["endpoint"]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let (signed, _) = feed.publish(notifications).await?;
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = futures_util::stream::iter(signed)
+        .map(|body| deliver(client, &feed.webhook_url, body))
+        .buffer_unordered(senders)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let stored = started.elapsed();
+    latencies.sort();
+    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+    let lag = receiver.wait(notifications).await?;
+    println!(
+        "forward: {notifications} events stored in {:.1} s with an endpoint on the project (webhook latency p50 {:.0} ms, p99 {:.0} ms); the endpoint had each {:.1} s after the last was stored",
+        stored.as_secs_f64(),
+        percentile(0.5).as_secs_f64() * 1e3,
+        percentile(0.99).as_secs_f64() * 1e3,
+        lag.as_secs_f64(),
+    );
+
+    // A replay: every event again, the endpoint's deliveries alone.
+    receiver.reset();
+    let from = chrono::Utc::now() - chrono::TimeDelta::minutes(10);
+    let replayed = Instant::now();
+    let (status, answer) = api
+        .call(
+            Method::POST,
+            &format!("{base}/endpoints/{eid}/replay"),
+            &feed.key,
+            Some(json!({"from": from})),
+        )
+        .await?;
+    if status != 202 {
+        return Err(format!("the replay was refused: {answer}").into());
+    }
+    receiver.wait(notifications).await?;
+    let took = replayed.elapsed();
+    println!(
+        "forward: a replay of {notifications} events reached the endpoint in {:.1} s: {:.0} events/s to one endpoint",
+        took.as_secs_f64(),
+        notifications as f64 / took.as_secs_f64(),
+    );
+
+    // An alert: a rule one permanent bounce crosses, told to the same receiver.
+    let channel = json!({"type": "webhook", "url": receiver.url});
+    let (_, created) = api
+        .call(
+            Method::POST,
+            &format!("{base}/alert-channels"),
+            &feed.key,
+            Some(channel),
+        )
+        .await?;
+    let rule = json!({
+        "name": "Any hard bounce",
+        "condition": {"kind": "burst", "of": "bounces", "count": 1, "minutes": 5},
+        "channel_ids": [created["channel"]["id"]],
+    });
+    api.call(
+        Method::POST,
+        &format!("{base}/alert-rules"),
+        &feed.key,
+        Some(rule),
+    )
+    .await?;
+    // aggregate reads a project's rules again at most this long after it last did.
+    tokio::time::sleep(Duration::from_secs(31)).await;
+    receiver.reset();
+    let recipient = format!("crossing-{}@example.com", ids::random_hex(4));
+    let mail = Mail::new(vec![recipient.clone()], "Load", "load");
+    let document = event_json(EventType::Bounce, &mail, &[recipient], chrono::Utc::now());
+    customer.publish_ses_event(&feed.topic, &document).await?;
+    let body = feed
+        .capture
+        .notifications(notifications + 1)
+        .await?
+        .pop()
+        .ok_or("no bounce")?;
+    let crossing = Instant::now();
+    deliver(client, &feed.webhook_url, body).await?;
+    let latency = receiver.alert().await?;
+    println!(
+        "alert: the bounce that crossed the rule was stored, and its alert.opened reached the channel {:.1} s later (local windows of 2 s; deployed, CounterWindowSeconds 10 adds 8 s at most); the sweep, every minute, only resolves",
+        (latency - crossing).as_secs_f64(),
+    );
     Ok(())
+}
+
+/// An endpoint that takes everything and counts it: when it had how many event ids, and when
+/// an alert opened.
+#[derive(Clone, Default)]
+struct Counter {
+    url: String,
+    seen: Arc<Mutex<(std::collections::HashSet<String>, Option<Instant>)>>,
+}
+
+impl Counter {
+    async fn start() -> Result<Counter, Error> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let counter = Counter {
+            url: format!("http://{}/hook", listener.local_addr()?),
+            ..Counter::default()
+        };
+        let seen = counter.seen.clone();
+        let app = axum::Router::new().route(
+            "/hook",
+            post(move |headers: axum::http::HeaderMap, body: Bytes| {
+                let seen = seen.clone();
+                async move {
+                    let id = headers
+                        .get("webhook-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default();
+                    let mut seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+                    if body.starts_with(br#"{"type":"alert.opened""#) {
+                        seen.1.get_or_insert_with(Instant::now);
+                    } else {
+                        seen.0.insert(id.to_owned());
+                    }
+                    axum::http::StatusCode::NO_CONTENT
+                }
+            }),
+        );
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(counter)
+    }
+
+    fn reset(&self) {
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = Default::default();
+    }
+
+    /// Waits (up to two minutes) until `count` distinct events arrived; how long since the
+    /// call.
+    async fn wait(&self, count: usize) -> Result<Duration, Error> {
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(120) {
+            if self.seen.lock().unwrap_or_else(|e| e.into_inner()).0.len() >= count {
+                return Ok(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err(format!(
+            "the endpoint had {} of {count} events after two minutes",
+            self.seen.lock().unwrap_or_else(|e| e.into_inner()).0.len()
+        )
+        .into())
+    }
+
+    /// When the first alert opened (waiting up to a minute).
+    async fn alert(&self) -> Result<Instant, Error> {
+        for _ in 0..3000 {
+            if let Some(at) = self.seen.lock().unwrap_or_else(|e| e.into_inner()).1 {
+                return Ok(at);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        Err("no alert within a minute".into())
+    }
 }
 
 /// What the same command measured on the design before this one (a transaction of marker,
