@@ -385,3 +385,32 @@ async fn addresses_and_input_an_attacker_would_use_are_refused_and_nothing_is_ma
         .await;
     assert_eq!(status, 409, "{problem}");
 }
+
+#[tokio::test]
+async fn a_replay_pages_through_every_event_of_its_span() {
+    let h = harness().await;
+    let (pid, key) = h.project().await;
+    let before = Utc::now();
+    let recipients: Vec<String> = (0..40).map(|i| format!("r{i}@example.com")).collect();
+    let mail = Mail::new(recipients, "Many", "replay");
+    let steps = vec![
+        EventType::Send,
+        EventType::Delivery,
+        EventType::Open,
+        EventType::Click,
+        EventType::Bounce,
+    ];
+    seed(&h, &pid, &key, &[(mail, steps)]).await;
+    let receiver = Receiver::start(0).await;
+    let eid = endpoint(&h, &pid, &key, &receiver, json!({})).await;
+    let path = format!("/v1/projects/{pid}/endpoints/{eid}/replay");
+    let (status, answer) = h
+        .call(Method::POST, &path, &key, Some(json!({"from": before})))
+        .await;
+    assert_eq!(status, 202, "{answer}");
+    let got = receiver.settle(200).await;
+    let mut ids: Vec<&str> = got.iter().map(|(id, _)| id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 200, "every event of the span, over two pages");
+}

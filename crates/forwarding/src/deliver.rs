@@ -31,8 +31,10 @@ use crate::retry::RetryPolicy;
 
 /// Jobs of one batch in flight at once: a slow receiver holds one slot, not the batch.
 const CONCURRENT_JOBS: usize = 32;
-/// Events one replay job reads before it hands the rest to the next.
-const REPLAY_PAGE: usize = 100;
+/// Events one replay job reads before it hands the rest to the next: its 16 index queries
+/// (one per shard of the project's stream) serve 500 events, and its jobs go out in three
+/// SendMessageBatch requests.
+const REPLAY_PAGE: usize = 500;
 /// SQS's longest visibility: the longest a message may wait for its next attempt.
 const MAX_VISIBILITY_SECONDS: i32 = 12 * 3600;
 /// POSTs of one job in flight at once (a batch runs `CONCURRENT_JOBS` jobs side by side).

@@ -220,11 +220,12 @@ async fn invoke_ingest_eventbridge(
 
 /// The benches' local stack: `config` with a fresh admin token, served on a free local port as
 /// `make dev` serves it, with the table stream's consumers (counters, and forwarding with its
-/// queues and deliverers) beside it. Returns the API and the admin token.
+/// queues and deliverers) beside it, from the stream's end: what the emulator held before is
+/// not the bench's. Returns the API, the admin token and the outbound queues.
 pub async fn serve_for_bench(
     mut config: Config,
     aws: &SdkConfig,
-) -> Result<(demo::ApiClient, String), Box<dyn std::error::Error>> {
+) -> Result<(demo::ApiClient, String, queue::OutboundQueues), Box<dyn std::error::Error>> {
     let admin_token = model::ids::random_hex(24);
     config.admin_token = Some(admin_token.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -232,13 +233,15 @@ pub async fn serve_for_bench(
     config.public_url = Some(base.parse()?);
     let stack = format!("trackses-bench-{}", model::ids::random_hex(4));
     let start = aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest;
-    forwarding::start_forwarding(&mut config, aws, &stack, start).await?;
+    let queues = forwarding::start_forwarding(&mut config, aws, &stack, start.clone()).await?;
     let app = app(&config, aws).await?;
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let source =
-        stream::StreamSource::connect(aws, &config.table_name, stream::StreamSettings::local())
-            .await?;
+    let settings = stream::StreamSettings {
+        start,
+        ..stream::StreamSettings::local()
+    };
+    let source = stream::StreamSource::connect(aws, &config.table_name, settings).await?;
     let aggregate = Arc::new(aggregate::App::from_config(&config, aws));
     tokio::spawn(async move { source.run(aggregate).await.map_err(|e| e.to_string()) });
-    Ok((demo::ApiClient::new(base), admin_token))
+    Ok((demo::ApiClient::new(base), admin_token, queues))
 }

@@ -50,7 +50,7 @@ async fn main() -> Result<(), Error> {
     let senders = setting("TRACKSES_LOAD_SENDERS", 12);
 
     let aws = sdk_config();
-    let (api, admin_token) = local::serve_for_bench(Config::from_env()?, &aws).await?;
+    let (api, admin_token, queues) = local::serve_for_bench(Config::from_env()?, &aws).await?;
     let customer = CustomerAccount::assume(&aws, CUSTOMER, &region(&aws)).await?;
     let client = reqwest::Client::new();
     let meter = Meter {
@@ -118,135 +118,197 @@ async fn main() -> Result<(), Error> {
         "load: events and /stats totals equal the once-each reference; counters caught up {:.1} s after the last delivery",
         lag.as_secs_f64()
     );
-    forwarding(
-        &api,
-        &admin_token,
-        &customer,
-        &client,
-        notifications,
-        senders,
-    )
-    .await
+    let outbound = Outbound {
+        aws: &aws,
+        queue_url: &queues.deliveries.url,
+        api: &api,
+        admin_token: &admin_token,
+        customer: &customer,
+        client: &client,
+    };
+    outbound.measure(notifications, senders).await
+}
+
+/// What the outbound phase works with.
+struct Outbound<'a> {
+    aws: &'a aws_types::SdkConfig,
+    queue_url: &'a str,
+    api: &'a ApiClient,
+    admin_token: &'a str,
+    customer: &'a CustomerAccount,
+    client: &'a reqwest::Client,
 }
 
 /// Forwarding on the same stack: the load again (each notification once) into a project with
 /// an endpoint, how soon the endpoint has every event and what ingest's latency is meanwhile; a
 /// replay of them all, as fast as the endpoint takes them; and an alert, from the bounce that
 /// crosses its rule to its delivery.
-async fn forwarding(
+impl Outbound<'_> {
+    async fn measure(&self, notifications: usize, senders: usize) -> Result<(), Error> {
+        let Outbound {
+            aws,
+            queue_url,
+            api,
+            admin_token,
+            customer,
+            client,
+        } = *self;
+        let receiver = Counter::start().await?;
+        let feed = Feed::new(api, admin_token, customer).await?;
+        let base = format!("/v1/projects/{}", feed.pid);
+        let endpoint = json!({"url": receiver.url});
+        let (status, created) = api
+            .call(
+                Method::POST,
+                &format!("{base}/endpoints"),
+                &feed.key,
+                Some(endpoint),
+            )
+            .await?;
+        if status != 201 {
+            return Err(format!("the endpoint was refused: {created}").into());
+        }
+        let eid = created["endpoint"]["id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let (signed, _) = feed.publish(notifications).await?;
+        let started = Instant::now();
+        let mut latencies: Vec<Duration> = futures_util::stream::iter(signed)
+            .map(|body| deliver(client, &feed.webhook_url, body))
+            .buffer_unordered(senders)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?;
+        let stored = started.elapsed();
+        latencies.sort();
+        let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
+        let lag = receiver.wait(notifications).await?;
+        println!(
+            "forward: {notifications} events stored in {:.1} s with an endpoint on the project (webhook latency p50 {:.0} ms, p99 {:.0} ms); the endpoint had each {:.1} s after the last was stored",
+            stored.as_secs_f64(),
+            percentile(0.5).as_secs_f64() * 1e3,
+            percentile(0.99).as_secs_f64() * 1e3,
+            lag.as_secs_f64(),
+        );
+
+        // A replay: every event again, the endpoint's deliveries alone.
+        receiver.reset();
+        let from = chrono::Utc::now() - chrono::TimeDelta::minutes(10);
+        let replayed = Instant::now();
+        let (status, answer) = api
+            .call(
+                Method::POST,
+                &format!("{base}/endpoints/{eid}/replay"),
+                &feed.key,
+                Some(json!({"from": from})),
+            )
+            .await?;
+        if status != 202 {
+            return Err(format!("the replay was refused: {answer}").into());
+        }
+        receiver.wait(notifications).await?;
+        let took = replayed.elapsed();
+        println!(
+            "forward: a replay of {notifications} events reached the endpoint in {:.1} s: {:.0} events/s to one endpoint",
+            took.as_secs_f64(),
+            notifications as f64 / took.as_secs_f64(),
+        );
+
+        // The deliverer alone: jobs of 25 events put straight on the queue, as `forward` puts them,
+        // and how fast one endpoint gets them.
+        receiver.reset();
+        let queue = forwarding::JobQueue::new(aws_sdk_sqs::Client::new(aws), queue_url);
+        let events = stored_events_of(api, &feed).await?;
+        let jobs = forwarding::Job::deliveries(
+            &feed.pid,
+            &eid,
+            chrono::Utc::now(),
+            events.iter().cloned(),
+        );
+        let queued = Instant::now();
+        let taken = queue.send(&jobs).await;
+        if taken.iter().any(|ok| !ok) {
+            return Err("the jobs were not all queued".into());
+        }
+        receiver.wait(events.len()).await?;
+        let took = queued.elapsed();
+        println!(
+            "forward: {} events queued as {} jobs reached one endpoint in {:.1} s: {:.0} events/s (deliver's side alone)",
+            events.len(),
+            jobs.len(),
+            took.as_secs_f64(),
+            events.len() as f64 / took.as_secs_f64(),
+        );
+
+        // An alert: a rule one permanent bounce crosses, told to the same receiver.
+        let channel = json!({"type": "webhook", "url": receiver.url});
+        let (_, created) = api
+            .call(
+                Method::POST,
+                &format!("{base}/alert-channels"),
+                &feed.key,
+                Some(channel),
+            )
+            .await?;
+        let rule = json!({
+            "name": "Any hard bounce",
+            "condition": {"kind": "burst", "of": "bounces", "count": 1, "minutes": 5},
+            "channel_ids": [created["channel"]["id"]],
+        });
+        api.call(
+            Method::POST,
+            &format!("{base}/alert-rules"),
+            &feed.key,
+            Some(rule),
+        )
+        .await?;
+        // aggregate reads a project's rules again at most this long after it last did.
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        receiver.reset();
+        let recipient = format!("crossing-{}@example.com", ids::random_hex(4));
+        let mail = Mail::new(vec![recipient.clone()], "Load", "load");
+        let document = event_json(EventType::Bounce, &mail, &[recipient], chrono::Utc::now());
+        customer.publish_ses_event(&feed.topic, &document).await?;
+        let body = feed
+            .capture
+            .notifications(notifications + 1)
+            .await?
+            .pop()
+            .ok_or("no bounce")?;
+        let crossing = Instant::now();
+        deliver(client, &feed.webhook_url, body).await?;
+        let latency = receiver.alert().await?;
+        println!(
+            "alert: the bounce that crossed the rule was stored, and its alert.opened reached the channel {:.1} s later (local windows of 2 s; deployed, CounterWindowSeconds 10 adds 8 s at most); the sweep, every minute, only resolves",
+            (latency - crossing).as_secs_f64(),
+        );
+        Ok(())
+    }
+}
+
+/// Every event of the feed's project, as the API shows it.
+async fn stored_events_of(
     api: &ApiClient,
-    admin_token: &str,
-    customer: &CustomerAccount,
-    client: &reqwest::Client,
-    notifications: usize,
-    senders: usize,
-) -> Result<(), Error> {
-    let receiver = Counter::start().await?;
-    let feed = Feed::new(api, admin_token, customer).await?;
-    let base = format!("/v1/projects/{}", feed.pid);
-    let endpoint = json!({"url": receiver.url});
-    let (status, created) = api
-        .call(
-            Method::POST,
-            &format!("{base}/endpoints"),
-            &feed.key,
-            Some(endpoint),
-        )
-        .await?;
-    if status != 201 {
-        return Err(format!("the endpoint was refused: {created}").into());
+    feed: &Feed<'_>,
+) -> Result<Vec<model::StoredEvent>, Error> {
+    let mut events = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = format!("/v1/projects/{}/events?limit=200", feed.pid);
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let (_, page) = api.call(Method::GET, &path, &feed.key, None).await?;
+        for event in page["items"].as_array().ok_or("no items")? {
+            events.push(serde_json::from_value(event.clone())?);
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => return Ok(events),
+        }
     }
-    let eid = created["endpoint"]["id"]
-        .as_str()
-        .unwrap_or_default()
-        .to_owned();
-    let (signed, _) = feed.publish(notifications).await?;
-    let started = Instant::now();
-    let mut latencies: Vec<Duration> = futures_util::stream::iter(signed)
-        .map(|body| deliver(client, &feed.webhook_url, body))
-        .buffer_unordered(senders)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()?;
-    let stored = started.elapsed();
-    latencies.sort();
-    let percentile = |p: f64| latencies[((latencies.len() - 1) as f64 * p).round() as usize];
-    let lag = receiver.wait(notifications).await?;
-    println!(
-        "forward: {notifications} events stored in {:.1} s with an endpoint on the project (webhook latency p50 {:.0} ms, p99 {:.0} ms); the endpoint had each {:.1} s after the last was stored",
-        stored.as_secs_f64(),
-        percentile(0.5).as_secs_f64() * 1e3,
-        percentile(0.99).as_secs_f64() * 1e3,
-        lag.as_secs_f64(),
-    );
-
-    // A replay: every event again, the endpoint's deliveries alone.
-    receiver.reset();
-    let from = chrono::Utc::now() - chrono::TimeDelta::minutes(10);
-    let replayed = Instant::now();
-    let (status, answer) = api
-        .call(
-            Method::POST,
-            &format!("{base}/endpoints/{eid}/replay"),
-            &feed.key,
-            Some(json!({"from": from})),
-        )
-        .await?;
-    if status != 202 {
-        return Err(format!("the replay was refused: {answer}").into());
-    }
-    receiver.wait(notifications).await?;
-    let took = replayed.elapsed();
-    println!(
-        "forward: a replay of {notifications} events reached the endpoint in {:.1} s: {:.0} events/s to one endpoint",
-        took.as_secs_f64(),
-        notifications as f64 / took.as_secs_f64(),
-    );
-
-    // An alert: a rule one permanent bounce crosses, told to the same receiver.
-    let channel = json!({"type": "webhook", "url": receiver.url});
-    let (_, created) = api
-        .call(
-            Method::POST,
-            &format!("{base}/alert-channels"),
-            &feed.key,
-            Some(channel),
-        )
-        .await?;
-    let rule = json!({
-        "name": "Any hard bounce",
-        "condition": {"kind": "burst", "of": "bounces", "count": 1, "minutes": 5},
-        "channel_ids": [created["channel"]["id"]],
-    });
-    api.call(
-        Method::POST,
-        &format!("{base}/alert-rules"),
-        &feed.key,
-        Some(rule),
-    )
-    .await?;
-    // aggregate reads a project's rules again at most this long after it last did.
-    tokio::time::sleep(Duration::from_secs(31)).await;
-    receiver.reset();
-    let recipient = format!("crossing-{}@example.com", ids::random_hex(4));
-    let mail = Mail::new(vec![recipient.clone()], "Load", "load");
-    let document = event_json(EventType::Bounce, &mail, &[recipient], chrono::Utc::now());
-    customer.publish_ses_event(&feed.topic, &document).await?;
-    let body = feed
-        .capture
-        .notifications(notifications + 1)
-        .await?
-        .pop()
-        .ok_or("no bounce")?;
-    let crossing = Instant::now();
-    deliver(client, &feed.webhook_url, body).await?;
-    let latency = receiver.alert().await?;
-    println!(
-        "alert: the bounce that crossed the rule was stored, and its alert.opened reached the channel {:.1} s later (local windows of 2 s; deployed, CounterWindowSeconds 10 adds 8 s at most); the sweep, every minute, only resolves",
-        (latency - crossing).as_secs_f64(),
-    );
-    Ok(())
 }
 
 /// An endpoint that takes everything and counts it: when it had how many event ids, and when

@@ -101,7 +101,7 @@ impl Stack {
         let name = format!("trackses-paths-{}", ids::random_hex(4));
         let bus = deploy_ingest_bus(&aws, &name, &name).await?;
         config.event_bus_arn = Some(bus.bus_arn.clone());
-        let (api, admin_token) = local::serve_for_bench(config.clone(), &aws).await?;
+        let (api, admin_token, _) = local::serve_for_bench(config.clone(), &aws).await?;
         let bus_arn = bus.bus_arn.clone();
         let ingest = Arc::new(ingest_eventbridge::App::from_config(&config, &aws));
         tokio::spawn(QueueSource::new(&aws, bus.queue).run(ingest, POLLERS));
