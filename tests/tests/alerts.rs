@@ -103,7 +103,7 @@ async fn channels(h: &Harness, pid: &str, key: &str) -> (Receiver, Receiver, Str
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["channel"]["status"], "unconfirmed");
     ids.push(created["channel"]["id"].as_str().unwrap().to_owned());
-    // The address gets one message, whose link confirms it.
+    // The address gets one message; its link opens a page whose button confirms it.
     let confirmation = mail_to(&address, 1).await.remove(0);
     let link = confirmation["text"]
         .as_str()
@@ -112,12 +112,48 @@ async fn channels(h: &Harness, pid: &str, key: &str) -> (Receiver, Receiver, Str
         .find(|l| l.contains("token="))
         .unwrap()
         .to_owned();
-    let path = &link[link.find("/v1/").unwrap()..];
-    let (status, _) = h.call(Method::GET, path, "", None).await;
-    assert_eq!(status, 200);
-    let (status, _) = h.call(Method::GET, path, "", None).await;
-    assert_eq!(status, 404, "a link confirms once");
+    let token = link.rsplit("token=").next().unwrap().to_owned();
+    let page = reqwest::get(format!(
+        "{}/v1/hooks/channels/confirm?token={token}",
+        h.api.base
+    ))
+    .await
+    .unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("<form method=post"));
+    let (_, channels) = h
+        .call(
+            Method::GET,
+            &format!("/v1/projects/{pid}/alert-channels"),
+            key,
+            None,
+        )
+        .await;
+    assert_eq!(
+        channels["items"][2]["status"], "unconfirmed",
+        "opening the link confirms nothing"
+    );
+    let shown = channels["items"][1]["url"].as_str().unwrap();
+    assert!(
+        shown.ends_with("/…") && !shown.contains("/hook"),
+        "a Slack URL is its secret: {shown}"
+    );
+    assert_eq!(confirm(h, &token).await, 200);
+    assert_eq!(confirm(h, &token).await, 404, "a link confirms once");
     (webhook, slack, address, ids)
+}
+
+/// The confirmation page's button, pressed: the answer's status.
+async fn confirm(h: &Harness, token: &str) -> u16 {
+    reqwest::Client::new()
+        .post(format!("{}/v1/hooks/channels/confirm", h.api.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("token={token}"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// What trackses' own SES account sent `address`, once there are `count` such messages.
@@ -681,18 +717,29 @@ async fn another_tenant_can_neither_see_nor_change_alerts_and_bad_input_changes_
         .await;
     assert_eq!(status, 404);
 
-    // Confirmation links: guessed, malformed or foreign tokens confirm nothing.
-    for token in ["", "abc", &"0".repeat(64), &"g".repeat(64), "../../etc"] {
-        let (status, problem) = h
-            .call(
-                Method::GET,
-                &format!("/v1/hooks/channels/confirm?token={token}"),
-                "",
-                None,
-            )
-            .await;
-        assert!([400, 404].contains(&status), "{token}: {status} {problem}");
+    // Confirmations: guessed, malformed or foreign tokens confirm nothing.
+    for token in [
+        "",
+        "abc",
+        &"0".repeat(64),
+        &"g".repeat(64),
+        "../../etc",
+        "a&token=b",
+    ] {
+        assert_eq!(confirm(&h, token).await, 404, "{token}");
     }
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/v1/hooks/channels/confirm?token=%3Cscript%3E",
+            "",
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 404,
+        "a malformed token is never written into the page"
+    );
     // A read key reads and changes nothing.
     let (_, read_key) = h
         .call(

@@ -23,6 +23,7 @@ async fn harness() -> Harness {
 
 #[tokio::test]
 async fn each_event_arrives_signed_and_once_after_the_receiver_failed_twice() {
+    let logs = LogCapture::global();
     let h = harness().await;
     let (pid, key) = h.project().await;
     let receiver = Receiver::start(2).await;
@@ -102,6 +103,55 @@ async fn each_event_arrives_signed_and_once_after_the_receiver_failed_twice() {
         )
         .await;
     assert_eq!(letters["items"], json!([]));
+    assert!(
+        !logs.text().contains("whsec_"),
+        "a signing secret reached the logs"
+    );
+}
+
+#[tokio::test]
+async fn a_slow_endpoint_holds_up_no_other() {
+    let h = harness().await;
+    let (pid, key) = h.project().await;
+    let hanging = common::serve(axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|| async {
+            tokio::time::sleep(Duration::from_secs(30)).await;
+            axum::http::StatusCode::NO_CONTENT
+        }),
+    ))
+    .await;
+    let (status, _) = h
+        .call(
+            Method::POST,
+            &format!("/v1/projects/{pid}/endpoints"),
+            &key,
+            Some(json!({"url": format!("{hanging}/hook")})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let fast = Receiver::start(0).await;
+    endpoint(&h, &pid, &key, &fast, json!({})).await;
+    let mail = Mail::new(
+        vec!["ana@example.com".into(), "bob@example.com".into()],
+        "Hi",
+        "slow",
+    );
+    seed(&h, &pid, &key, &[(mail, vec![EventType::Delivery])]).await;
+    let stored = std::time::Instant::now();
+    for _ in 0..80 {
+        if fast.accepted().len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(fast.accepted().len(), 2);
+    // The hanging endpoint's POSTs wait out their 10-second deadline beside these.
+    assert!(
+        stored.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        stored.elapsed()
+    );
 }
 
 #[tokio::test]

@@ -30,7 +30,7 @@ use crate::queue::JobQueue;
 use crate::retry::RetryPolicy;
 
 /// Jobs of one batch in flight at once: a slow receiver holds one slot, not the batch.
-const CONCURRENT_JOBS: usize = 32;
+const CONCURRENT_JOBS: usize = 10;
 /// Events one replay job reads before it hands the rest to the next: its 16 index queries
 /// (one per shard of the project's stream) serve 500 events, and its jobs go out in three
 /// SendMessageBatch requests.

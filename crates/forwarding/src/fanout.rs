@@ -94,11 +94,13 @@ impl Fanout {
             };
             match change {
                 Change::Event { project_id, event } => {
-                    for endpoint in found
-                        .endpoints
-                        .iter()
-                        .filter(|e| e.paused_at.is_none() && e.wants(event))
-                    {
+                    // An endpoint paused after the event arrived still gets it (its job waits
+                    // for the resume); what arrived while it was paused, resuming replays.
+                    let wanting = found.endpoints.iter().filter(|e| {
+                        e.paused_at.is_none_or(|paused| event.received_at < paused)
+                            && e.wants(event)
+                    });
+                    for endpoint in wanting {
                         by_endpoint
                             .entry((project_id, &endpoint.id))
                             .or_default()

@@ -9,6 +9,21 @@ use crate::job::Job;
 const BATCH_MESSAGES: usize = 10;
 const BATCH_BYTES: usize = 256 * 1024;
 
+/// A job as a message body. SQS refuses a message holding U+FFFE or U+FFFF, which serde_json
+/// writes as they are and which a stored event, or a rule's name, may hold (a forged
+/// notification, a user's input): a refused message would stall its stream shard. Inside JSON
+/// strings, where alone they can be, they are written as escapes instead: the same JSON value.
+fn body(job: &Job) -> String {
+    // A job is plain data: it always serialises.
+    let json = serde_json::to_string(job).unwrap_or_default();
+    if json.contains(['\u{fffe}', '\u{ffff}']) {
+        json.replace('\u{fffe}', "\\ufffe")
+            .replace('\u{ffff}', "\\uffff")
+    } else {
+        json
+    }
+}
+
 #[derive(Clone)]
 pub struct JobQueue {
     sqs: aws_sdk_sqs::Client,
@@ -33,11 +48,7 @@ impl JobQueue {
 
     /// Enqueues `jobs`; for each, whether it was taken. Batches go out side by side.
     pub async fn send(&self, jobs: &[Job]) -> Vec<bool> {
-        let bodies: Vec<String> = jobs
-            .iter()
-            // A job is plain data: it always serialises.
-            .map(|job| serde_json::to_string(job).unwrap_or_default())
-            .collect();
+        let bodies: Vec<String> = jobs.iter().map(body).collect();
         let mut batches: Vec<Vec<usize>> = Vec::new();
         let mut bytes = 0;
         for (index, body) in bodies.iter().enumerate() {
@@ -67,9 +78,7 @@ impl JobQueue {
     /// Enqueues one job, handed out no earlier than `delay` (SQS's at most 15 minutes) from
     /// now; whether it was taken.
     pub async fn send_delayed(&self, job: &Job, delay: std::time::Duration) -> bool {
-        let Ok(body) = serde_json::to_string(job) else {
-            return false;
-        };
+        let body = body(job);
         let sent = self
             .sqs
             .send_message()
@@ -121,5 +130,21 @@ impl JobQueue {
                 vec![false; batch.len()]
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_sqs_refuses_is_escaped_and_reads_back_the_same() {
+        let job = Job::Confirm {
+            project_id: "prj_\u{ffff}".into(),
+            channel_id: "ch_\u{fffe}x".into(),
+        };
+        let written = body(&job);
+        assert!(!written.contains(['\u{fffe}', '\u{ffff}']), "{written}");
+        assert_eq!(serde_json::from_str::<Job>(&written).unwrap(), job);
     }
 }

@@ -9,6 +9,8 @@ use super::event::EventType;
 use super::stored_event::Event;
 
 pub const MAX_RULES_PER_PROJECT: usize = 20;
+/// Where an e-mail channel's confirmation link leads (the API's public page).
+pub const CONFIRM_PATH: &str = "/v1/hooks/channels/confirm";
 pub const MAX_CHANNELS_PER_PROJECT: usize = 10;
 
 /// A rate alert resolves only once the rate is below this share of its threshold, so a rate

@@ -117,18 +117,8 @@ impl Store {
 
     /// Every rule the schedule evaluates, across projects.
     pub async fn scheduled_rules(&self) -> Result<Vec<AlertRule>, StoreError> {
-        let pages = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(keys::SCHEDULED_RULES))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
-        pages
+        let items = self.partition(keys::SCHEDULED_RULES).await?;
+        items
             .iter()
             .map(|item| get_json(item, attr::RULE))
             .collect()
@@ -136,23 +126,15 @@ impl Store {
 
     /// `false` if there was no such rule. Its open alerts resolve on the next sweep.
     pub async fn delete_alert_rule(&self, pid: &str, rule_id: &str) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::project(pid)))
-            .key(keys::SK, s(keys::alert_rule_sk(rule_id)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
+        let existed = self
+            .delete_existing(keys::project(pid), keys::alert_rule_sk(rule_id))
             .await?;
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::SCHEDULED_RULES))
-            .key(keys::SK, s(keys::scheduled_rule_sk(pid, rule_id)))
-            .send()
-            .await?;
-        Ok(output.attributes.is_some())
+        self.delete_existing(
+            keys::SCHEDULED_RULES.into(),
+            keys::scheduled_rule_sk(pid, rule_id),
+        )
+        .await?;
+        Ok(existed)
     }
 
     /// Saves `channel`, with `secret` for a webhook channel; `false` when the project has its
@@ -253,16 +235,8 @@ impl Store {
     }
 
     pub async fn delete_channel(&self, pid: &str, channel_id: &str) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::project(pid)))
-            .key(keys::SK, s(keys::channel_sk(channel_id)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await?;
-        Ok(output.attributes.is_some())
+        self.delete_existing(keys::project(pid), keys::channel_sk(channel_id))
+            .await
     }
 
     /// Remembers the hash of an e-mail channel's confirmation token until `expires_at`.
@@ -285,6 +259,40 @@ impl Store {
             .send()
             .await?;
         Ok(())
+    }
+
+    /// Takes the one confirmation an address (by its hash) may be sent until `until`: `false`
+    /// when one was sent to it already.
+    pub async fn claim_confirmation(
+        &self,
+        address_sha256: &str,
+        until: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(Item::from([
+                (keys::PK.into(), s(keys::confirmation_sent(address_sha256))),
+                (keys::SK.into(), s(keys::CHANNEL_CONFIRMATION_SK)),
+                (keys::TTL.into(), n(until.timestamp())),
+            ])))
+            // An expired claim DynamoDB has not removed yet counts as gone.
+            .condition_expression("attribute_not_exists(pk) OR #ttl < :now")
+            .expression_attribute_names("#ttl", keys::TTL)
+            .expression_attribute_values(":now", n(Utc::now().timestamp()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Confirms the channel a token stands for, once, while it is valid; the channel confirmed.
@@ -386,17 +394,7 @@ impl Store {
 
     /// Every open alert, across projects: what the sweep re-evaluates.
     pub async fn open_alerts(&self) -> Result<Vec<OpenAlert>, StoreError> {
-        let items = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(keys::OPEN_ALERTS))
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<Vec<_>, _>>()
-            .await?;
+        let items = self.partition(keys::OPEN_ALERTS).await?;
         items
             .iter()
             .map(|item| {

@@ -127,12 +127,14 @@ impl Store {
         Ok(true)
     }
 
-    /// A project's endpoints, oldest first, without their secrets.
+    /// A project's endpoints, oldest first, without their secrets; read consistently, so a
+    /// resume or a pause is seen as soon as it is answered.
     pub async fn endpoints(&self, pid: &str) -> Result<Vec<Endpoint>, StoreError> {
         let output = self
             .client
             .query()
             .table_name(&self.table)
+            .consistent_read(true)
             .key_condition_expression("pk = :pk AND begins_with(sk, :ep)")
             .expression_attribute_values(":pk", s(keys::project(pid)))
             .expression_attribute_values(":ep", s(keys::ENDPOINT_PREFIX))
@@ -252,16 +254,8 @@ impl Store {
 
     /// `false` if there was no such endpoint.
     pub async fn delete_endpoint(&self, pid: &str, eid: &str) -> Result<bool, StoreError> {
-        let output = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key(keys::PK, s(keys::project(pid)))
-            .key(keys::SK, s(keys::endpoint_sk(eid)))
-            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
-            .send()
-            .await?;
-        Ok(output.attributes.is_some())
+        self.delete_existing(keys::project(pid), keys::endpoint_sk(eid))
+            .await
     }
 
     /// Records that an endpoint never took an event. Kept `DEAD_LETTER_DAYS`; a repeat of the

@@ -20,6 +20,7 @@
 //! | open alert (one per rule and subject) | `ALERTS#OPEN` | `<pid>#<rule id>#<subject>` | |
 //! | alert (history) | `AL#<pid>` | `<alert id>` | |
 //! | e-mail channel confirmation (token hash only) | `CC#<token sha256>` | `CONFIRM` | |
+//! | a confirmation sent to an address (its hash only; a day) | `CCA#<address sha256>` | `CONFIRM` | |
 //!
 //! An event's sort key is derived from what was delivered (the SNS message id or EventBridge
 //! event id, and the recipient), so a redelivered copy lands on the same key and its conditional
@@ -217,6 +218,11 @@ pub fn channel_confirmation(token_sha256: &str) -> String {
 }
 
 pub const CHANNEL_CONFIRMATION_SK: &str = "CONFIRM";
+
+/// That an address (by its hash) was sent a confirmation: one a day, whichever project asks.
+pub fn confirmation_sent(address_sha256: &str) -> String {
+    ["CCA#", address_sha256].concat()
+}
 
 pub fn suppressions(pid: &str) -> String {
     ["S#", pid].concat()

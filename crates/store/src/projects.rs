@@ -294,6 +294,35 @@ impl Store {
         }
     }
 
+    /// Deletes an item; whether it was there.
+    pub(super) async fn delete_existing(&self, pk: String, sk: String) -> Result<bool, StoreError> {
+        let output = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key(keys::PK, s(pk))
+            .key(keys::SK, s(sk))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld)
+            .send()
+            .await?;
+        Ok(output.attributes.is_some())
+    }
+
+    /// Every item of one partition (the few the sweep reads whole).
+    pub(super) async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
+        Ok(self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<Vec<_>, _>>()
+            .await?)
+    }
+
     pub(super) async fn get(&self, pk: String, sk: String) -> Result<Option<Item>, StoreError> {
         let output = self
             .client

@@ -54,6 +54,8 @@ impl From<AggregateError> for Diagnostic {
 
 /// Suppression updates in flight at once (a batch may hold up to 1,000 records).
 const CONCURRENT_SUPPRESSIONS: usize = 16;
+/// Alert rules evaluated at once when a window lands.
+const CONCURRENT_EVALUATIONS: usize = 8;
 
 /// The function, built once per cold start.
 pub struct App {
@@ -149,32 +151,52 @@ impl App {
         Box::pin(self.evaluate(&state.tally)).await
     }
 
-    /// The counted rules this window moved, evaluated now their counters hold it. A failure
-    /// fails the window, which Lambda retries: its counters are not counted twice (their marks)
-    /// and an alert opens once (its open item).
+    /// The counted rules this window moved, evaluated now their counters hold it, a few at a
+    /// time. A rule that cannot be evaluated is logged and counted, not retried with the
+    /// window: one tenant's rules must not hold every tenant's counters (the rule's next window,
+    /// and the sweep, evaluate it again).
     async fn evaluate(&self, tally: &store::counters::Tally) -> Result<(), AggregateError> {
         let now = chrono::Utc::now();
-        for (project_id, rule_id) in tally.rules() {
-            let Some(rule) = self
-                .rules
-                .rule(project_id, rule_id)
-                .await
-                .map_err(AggregateError::Alerts)?
-            else {
-                continue;
+        // Collected first: a stream holding the closure would not be `Send` for every lifetime.
+        let evaluations: Vec<_> = tally
+            .rules()
+            .into_iter()
+            .map(|(project_id, rule_id)| self.evaluate_rule(project_id, rule_id, now))
+            .collect();
+        let failed = futures_util::stream::iter(evaluations)
+            .buffer_unordered(CONCURRENT_EVALUATIONS)
+            .filter(|result| std::future::ready(result.is_err()))
+            .count()
+            .await;
+        if failed > 0 {
+            runtime::metrics::failure("alerts-unevaluated");
+        }
+        Ok(())
+    }
+
+    async fn evaluate_rule(
+        &self,
+        project_id: &str,
+        rule_id: &str,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), StoreError> {
+        let evaluated = async {
+            let Some(rule) = self.rules.rule(project_id, rule_id).await? else {
+                return Ok(());
             };
-            let Some(reading) = alerts::counted::reading(&self.store, &rule, now)
-                .await
-                .map_err(AggregateError::Alerts)?
-            else {
-                continue;
+            let Some(reading) = alerts::counted::reading(&self.store, &rule, now).await? else {
+                return Ok(());
             };
             let subject = alerts::counted::subject(&rule);
             alerts::settle(&self.store, &rule, &subject, &reading, now)
                 .await
-                .map_err(AggregateError::Alerts)?;
+                .map(drop)
         }
-        Ok(())
+        .await;
+        if let Err(e) = &evaluated {
+            tracing::error!(project_id, rule_id, error = %e, "an alert rule could not be evaluated");
+        }
+        evaluated
     }
 }
 

@@ -14,8 +14,8 @@ use edge::auth::{AdminKey, ReadKey};
 use edge::problem::{Problem, json_body};
 use forwarding::Job;
 use model::alert::{
-    BurstOf, ChannelStatus, Condition, Level, MAX_CHANNELS_PER_PROJECT, MAX_RULES_PER_PROJECT,
-    bounds,
+    BurstOf, CONFIRM_PATH, ChannelStatus, Condition, Level, MAX_CHANNELS_PER_PROJECT,
+    MAX_RULES_PER_PROJECT, bounds,
 };
 use model::{Alert, AlertRule, Channel, ChannelKind, Scope, ids, sha256_hex};
 use outbound::SigningSecret;
@@ -36,7 +36,7 @@ pub fn routes() -> OpenApiRouter<Arc<ApiState>> {
         .routes(routes!(create_rule, list_rules))
         .routes(routes!(delete_rule))
         .routes(routes!(list_alerts))
-        .routes(routes!(confirm_channel))
+        .routes(routes!(confirmation_page, confirm_channel))
 }
 
 /// Alerts one page shows.
@@ -239,15 +239,33 @@ fn checked_address(address: &str) -> Result<String, Problem> {
 }
 
 #[utoipa::path(get, path = "/v1/projects/{pid}/alert-channels", tag = "alerts", params(Pid),
-    security(("project_key" = [])), responses((status = 200, body = Items<Channel>)))]
+    security(("project_key" = [])),
+    responses((status = 200, description = "The channels; a Slack URL (its own secret) shown by its host only", body = Items<Channel>)))]
 async fn list_channels(
     State(state): Shared,
     _key: ReadKey,
     Path(Pid { pid }): Path<Pid>,
 ) -> Result<Json<Items<Channel>>, Problem> {
-    Ok(Json(Items {
-        items: state.store.channels(&pid).await?,
-    }))
+    let mut items = state.store.channels(&pid).await?;
+    for channel in &mut items {
+        if let ChannelKind::Slack { url } = &mut channel.kind {
+            *url = masked(url);
+        }
+    }
+    Ok(Json(Items { items }))
+}
+
+/// A Slack incoming webhook's URL is its secret (whoever has it may post to the channel): read
+/// back, only its host is shown.
+fn masked(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(parsed) => format!(
+            "{}://{}/…",
+            parsed.scheme(),
+            parsed.host_str().unwrap_or_default()
+        ),
+        Err(_) => "…".to_owned(),
+    }
 }
 
 #[utoipa::path(delete, path = "/v1/projects/{pid}/alert-channels/{chid}", tag = "alerts",
@@ -483,29 +501,68 @@ async fn list_alerts(
     Ok(Json(Page { items, next_cursor }))
 }
 
-/// What an e-mail channel's confirmation link opens: public (the token is the proof), once.
+/// What an e-mail channel's confirmation link opens: a page asking to confirm, which changes
+/// nothing (mail scanners open links; only a person presses the button).
 #[utoipa::path(get, path = "/v1/hooks/channels/confirm", tag = "hooks", params(ConfirmQuery),
-    responses((status = 200, description = "A page saying the address now receives the project's alerts", content_type = "text/html")))]
-async fn confirm_channel(
-    State(state): Shared,
+    responses((status = 200, description = "A page with the button that confirms the address", content_type = "text/html")))]
+async fn confirmation_page(
     query: Result<Query<ConfirmQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
     let Query(ConfirmQuery { token }) = query.map_err(|e| Problem::bad_request(e.body_text()))?;
-    let confirmed = if token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        state
-            .store
-            .confirm_channel(&sha256_hex(&token), Utc::now())
-            .await?
-    } else {
-        None
-    };
-    let Some(channel) = confirmed else {
-        return Err(Problem::not_found(
-            "confirmation (the link is wrong, used, or over two days old)",
-        ));
-    };
+    let token = well_formed(&token).ok_or_else(unknown_confirmation)?;
+    let page = format!(
+        "<!doctype html><meta charset=utf-8><title>trackses</title>\
+         <p>A trackses project asked to send its alerts to this address.</p>\
+         <form method=post action=\"{CONFIRM_PATH}\"><input type=hidden name=token value=\"{token}\">\
+         <button type=submit>Receive its alerts</button></form>"
+    );
+    Ok(html(page))
+}
+
+/// The button of the confirmation page: public (the token is the proof), once.
+#[utoipa::path(post, path = "/v1/hooks/channels/confirm", tag = "hooks",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "`token=<the link's token>`"),
+    responses((status = 200, description = "A page saying the address now receives the project's alerts", content_type = "text/html")))]
+async fn confirm_channel(State(state): Shared, body: Bytes) -> Result<Response, Problem> {
+    let token = url::form_urlencoded::parse(&body)
+        .find(|(name, _)| name == "token")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_default();
+    let token = well_formed(&token).ok_or_else(unknown_confirmation)?;
+    let confirmed = state
+        .store
+        .confirm_channel(&sha256_hex(token), Utc::now())
+        .await?;
+    let channel = confirmed.ok_or_else(unknown_confirmation)?;
     tracing::info!(project_id = %channel.project_id, channel_id = %channel.id, "alert channel confirmed");
-    let page = "<!doctype html><meta charset=utf-8><title>trackses</title>\
-                <p>Confirmed: this address now receives the project's alerts.</p>";
-    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
+    Ok(html(
+        "<!doctype html><meta charset=utf-8><title>trackses</title>\
+             <p>Confirmed: this address now receives the project's alerts.</p>"
+            .to_owned(),
+    ))
+}
+
+/// A token as the mail function makes them (64 hex digits), or none: nothing else reaches the
+/// store or the page.
+fn well_formed(token: &str) -> Option<&str> {
+    (token.len() == 64 && token.bytes().all(|b| b.is_ascii_hexdigit())).then_some(token)
+}
+
+fn unknown_confirmation() -> Problem {
+    Problem::not_found("confirmation (the link is wrong, used, or over two days old)")
+}
+
+/// A page of its own: nothing runs in it, and its form posts only here.
+fn html(page: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; form-action 'self'",
+            ),
+        ],
+        page,
+    )
+        .into_response()
 }

@@ -13,19 +13,21 @@ use aws_types::SdkConfig;
 use chrono::{TimeDelta, Utc};
 
 use forwarding::Job;
+use model::alert::CONFIRM_PATH;
 use model::{ChannelKind, ChannelStatus, ids, sha256_hex};
 use runtime::{Config, ConfigError};
 use store::{Store, StoreError};
 
 /// How long a confirmation link works.
 const CONFIRMATION_VALID: TimeDelta = TimeDelta::days(2);
-/// The path a confirmation link opens (the API's).
-pub const CONFIRM_PATH: &str = "/v1/hooks/channels/confirm";
 
 #[derive(Debug, thiserror::Error)]
 enum MailError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// SES will refuse it again (the address or the message): not worth a retry.
+    #[error("SES refused the message for good: {0}")]
+    Refused(String),
     #[error("SES refused the message: {0}")]
     Send(String),
 }
@@ -119,6 +121,18 @@ impl App {
                 alerts::message::email(alert, *transition, Some(&link))
             }
             (Job::Confirm { .. }, ChannelStatus::Unconfirmed) => {
+                // One confirmation an address a day, whoever asks: trackses' own account must
+                // not become a way to mail a stranger over and over.
+                let until = Utc::now() + CONFIRMATION_VALID;
+                match self
+                    .store
+                    .claim_confirmation(&sha256_hex(&address.to_ascii_lowercase()), until)
+                    .await
+                {
+                    Ok(true) => {}
+                    Ok(false) => return Outcome::Skipped("address-confirmed-recently"),
+                    Err(e) => return Outcome::Failed(e.into()),
+                }
                 match self.confirmation(&channel).await {
                     Ok(message) => message,
                     Err(e) => return Outcome::Failed(e),
@@ -128,6 +142,11 @@ impl App {
         };
         match self.send(address, &subject, &text).await {
             Ok(()) => Outcome::Sent,
+            Err(MailError::Refused(reason)) => {
+                // Another try would be refused the same: dropped, not retried for a day.
+                tracing::warn!(channel_id = %channel.id, reason, "SES refused the message for good");
+                Outcome::Skipped("refused-by-ses")
+            }
             Err(e) => Outcome::Failed(e),
         }
     }
@@ -175,7 +194,15 @@ impl App {
             .send()
             .await
             .map_err(|e| {
-                MailError::Send(aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string())
+                let text = aws_sdk_sesv2::error::DisplayErrorContext(&e).to_string();
+                let permanent = e
+                    .as_service_error()
+                    .is_some_and(|s| s.is_bad_request_exception() || s.is_message_rejected());
+                if permanent {
+                    MailError::Refused(text)
+                } else {
+                    MailError::Send(text)
+                }
             })?;
         Ok(())
     }
