@@ -70,6 +70,8 @@ base_env = {
     "TRACKSES_KMS_KEY_ID": "k",
     "TRACKSES_ADMIN_TOKEN": "x",
     "TRACKSES_ROLE_TEMPLATE_URL": "https://example.com/customer-role.yaml",
+    "TRACKSES_DELIVERIES_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/deliveries",
+    "TRACKSES_ALERT_SENDER": "alerts@example.com",
 }
 
 def one_start(name, binary):
