@@ -8,7 +8,8 @@ mod common;
 use std::time::Duration;
 
 use chrono::Utc;
-use common::receiver::Receiver;
+use common::receiver::{Receiver, webhook_channel};
+use common::ses::mail_to;
 use common::*;
 use local::customer::CustomerAccount;
 use local::ses_traffic::{Mail, event_json};
@@ -68,17 +69,7 @@ impl Sender {
 async fn channels(h: &Harness, pid: &str, key: &str) -> (Receiver, Receiver, String, Vec<String>) {
     let path = format!("/v1/projects/{pid}/alert-channels");
     let webhook = Receiver::start(0).await;
-    let (status, created) = h
-        .call(
-            Method::POST,
-            &path,
-            key,
-            Some(json!({"type": "webhook", "url": webhook.url})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    webhook.trust(created["secret"].as_str().unwrap());
-    let mut ids = vec![created["channel"]["id"].as_str().unwrap().to_owned()];
+    let mut ids = vec![webhook_channel(h, pid, key, &webhook).await];
     let slack = Receiver::slack().await;
     let (status, created) = h
         .call(
@@ -154,35 +145,6 @@ async fn confirm(h: &Harness, token: &str) -> u16 {
         .unwrap()
         .status()
         .as_u16()
-}
-
-/// What trackses' own SES account sent `address`, once there are `count` such messages.
-async fn mail_to(address: &str, count: usize) -> Vec<Value> {
-    let outbox = format!(
-        "{}/_trackses/ses/outbox?account={TRACKSES_ACCOUNT}&region={REGION}",
-        std::env::var("AWS_ENDPOINT_URL").unwrap()
-    );
-    for _ in 0..300 {
-        let all: Value = reqwest::get(&outbox).await.unwrap().json().await.unwrap();
-        let to: Vec<Value> = all["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| {
-                m["destinations"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|d| d == address)
-            })
-            .cloned()
-            .collect();
-        if to.len() >= count {
-            return to;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no {count} messages to {address}");
 }
 
 async fn alerts(h: &Harness, pid: &str, key: &str) -> Vec<Value> {
@@ -378,22 +340,13 @@ async fn the_health_sweep_sees_a_paused_account_a_detached_identity_and_a_disabl
     assert_eq!(status, 200, "{attached}");
     let set = attached["configuration_set"].as_str().unwrap().to_owned();
     let receiver = Receiver::start(0).await;
-    let (status, channel) = h
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{pid}/alert-channels"),
-            &key,
-            Some(json!({"type": "webhook", "url": receiver.url})),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
-    receiver.trust(channel["secret"].as_str().unwrap());
+    let channel = webhook_channel(&h, &pid, &key, &receiver).await;
     let (status, rule) = h
         .call(
             Method::POST,
             &format!("/v1/projects/{pid}/alert-rules"),
             &key,
-            Some(json!({"name": "Health", "condition": {"kind": "connection_health"}, "channel_ids": [channel["channel"]["id"]]})),
+            Some(json!({"name": "Health", "condition": {"kind": "connection_health"}, "channel_ids": [channel]})),
         )
         .await;
     assert_eq!(status, 201, "{rule}");
@@ -566,16 +519,7 @@ async fn another_tenant_can_neither_see_nor_change_alerts_and_bad_input_changes_
     let (victim, victim_key) = h.project().await;
     let (attacker, attacker_key) = h.project().await;
     let receiver = Receiver::start(0).await;
-    let (status, channel) = h
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{victim}/alert-channels"),
-            &victim_key,
-            Some(json!({"type": "webhook", "url": receiver.url})),
-        )
-        .await;
-    assert_eq!(status, 201, "{channel}");
-    let chid = channel["channel"]["id"].as_str().unwrap().to_owned();
+    let chid = webhook_channel(&h, &victim, &victim_key, &receiver).await;
     let (status, rule) = h
         .call(
             Method::POST,

@@ -5,7 +5,8 @@ mod common;
 
 use chrono::{DateTime, Utc};
 
-use common::receiver::{Receiver, endpoint};
+use common::receiver::{Receiver, endpoint, webhook_channel};
+use common::ses::mail_to;
 use common::*;
 use edge::finish;
 use ingest::Ingestor;
@@ -375,20 +376,10 @@ async fn the_forward_alert_record_notifies_its_channel() {
     let h = Harness::start().await;
     let (pid, key) = h.project().await;
     let receiver = Receiver::start(0).await;
-    let (status, created) = h
-        .call(
-            Method::POST,
-            &format!("/v1/projects/{pid}/alert-channels"),
-            &key,
-            Some(json!({"type": "webhook", "url": receiver.url})),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    receiver.trust(created["secret"].as_str().unwrap());
-    let channel_id = created["channel"]["id"].as_str().unwrap();
+    let channel_id = webhook_channel(&h, &pid, &key, &receiver).await;
     let record = include_str!("../../events/forward/alert-opened.json")
         .replace("prj_example", &pid)
-        .replace("ch_example", channel_id);
+        .replace("ch_example", &channel_id);
     let app = forward::App::from_config(&h.config, &h.aws).unwrap();
     let response = app.handle(serde_json::from_str(&record).unwrap()).await;
     assert!(response.batch_item_failures.is_empty());
@@ -425,22 +416,7 @@ async fn the_mail_batch_sends_only_the_confirmation_to_an_unconfirmed_address() 
     let response = app.handle(&serde_json::from_str(&batch).unwrap()).await;
     assert!(response.batch_item_failures.is_empty(), "{response:?}");
     // The API's own confirmation only: the sample's is one too many today, and no alert.
-    let outbox = format!(
-        "{}/_trackses/ses/outbox?account={TRACKSES_ACCOUNT}&region={REGION}",
-        std::env::var("AWS_ENDPOINT_URL").unwrap()
-    );
-    let sent = eventually("the confirmation", || async {
-        let all: Value = reqwest::get(&outbox).await.unwrap().json().await.unwrap();
-        let to: Vec<Value> = all["messages"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|m| m["destinations"][0] == address.as_str())
-            .cloned()
-            .collect();
-        (!to.is_empty()).then_some(to)
-    })
-    .await;
+    let sent = mail_to(&address, 1).await;
     assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(
         sent.iter().all(|m| m["subject"]

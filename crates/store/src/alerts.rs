@@ -477,32 +477,10 @@ impl Store {
         before: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<Alert>, Option<String>), StoreError> {
-        let start = before.map(|id| {
-            [
-                (keys::PK.to_owned(), s(keys::alerts(pid))),
-                (keys::SK.to_owned(), s(id)),
-            ]
-            .into()
-        });
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(keys::alerts(pid)))
-            .scan_index_forward(false)
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
+        let (items, next) = self
+            .partition_page(&keys::alerts(pid), before, limit, true)
             .await?;
-        let alerts = output
-            .items()
-            .iter()
-            .map(alert_of)
-            .collect::<Result<Vec<_>, _>>()?;
-        let next = output
-            .last_evaluated_key
-            .and_then(|key| key.get(keys::SK).and_then(|v| v.as_s().ok()).cloned());
+        let alerts = items.iter().map(alert_of).collect::<Result<Vec<_>, _>>()?;
         Ok((alerts, next))
     }
 

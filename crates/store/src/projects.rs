@@ -308,6 +308,35 @@ impl Store {
         Ok(output.attributes.is_some())
     }
 
+    /// One page of a partition in sort-key order (`newest_first`: descending), from after the
+    /// item whose sort key is `after`; the page's items and the cursor of the next page (the
+    /// last sort key read), `None` on the last.
+    pub(super) async fn partition_page(
+        &self,
+        pk: &str,
+        after: Option<&str>,
+        limit: usize,
+        newest_first: bool,
+    ) -> Result<(Vec<Item>, Option<String>), StoreError> {
+        let start =
+            after.map(|sk| [(keys::PK.to_owned(), s(pk)), (keys::SK.to_owned(), s(sk))].into());
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(":pk", s(pk))
+            .scan_index_forward(!newest_first)
+            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_exclusive_start_key(start)
+            .send()
+            .await?;
+        let next = output
+            .last_evaluated_key
+            .and_then(|key| key.get(keys::SK).and_then(|v| v.as_s().ok()).cloned());
+        Ok((output.items.unwrap_or_default(), next))
+    }
+
     /// Every item of one partition (the few the sweep reads whole).
     pub(super) async fn partition(&self, pk: &str) -> Result<Vec<Item>, StoreError> {
         Ok(self

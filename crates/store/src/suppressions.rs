@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::attrs::{get_s, s};
+use super::attrs::get_s;
 use super::{Store, StoreError, keys};
 
 #[derive(Debug, Clone, Serialize)]
@@ -22,25 +22,10 @@ impl Store {
         after: Option<&str>,
         limit: usize,
     ) -> Result<(Vec<Suppression>, Option<String>), StoreError> {
-        let start = after.map(|recipient| {
-            [
-                (keys::PK.to_owned(), s(keys::suppressions(pid))),
-                (keys::SK.to_owned(), s(recipient)),
-            ]
-            .into()
-        });
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(":pk", s(keys::suppressions(pid)))
-            .limit(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_exclusive_start_key(start)
-            .send()
+        let (items, next) = self
+            .partition_page(&keys::suppressions(pid), after, limit, false)
             .await?;
-        let items = output
-            .items()
+        let items = items
             .iter()
             .map(|item| {
                 Ok(Suppression {
@@ -51,9 +36,6 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let next = output
-            .last_evaluated_key
-            .and_then(|key| key.get(keys::SK).and_then(|v| v.as_s().ok()).cloned());
         Ok((items, next))
     }
 }

@@ -186,3 +186,14 @@ pub async fn endpoint(
     receiver.trust(secret);
     created["endpoint"]["id"].as_str().unwrap().to_owned()
 }
+
+/// Makes `receiver` a webhook alert channel of `pid`, which then trusts its secret; returns its
+/// id.
+pub async fn webhook_channel(h: &Harness, pid: &str, key: &str, receiver: &Receiver) -> String {
+    let path = format!("/v1/projects/{pid}/alert-channels");
+    let body = json!({"type": "webhook", "url": receiver.url});
+    let (status, created) = h.call(Method::POST, &path, key, Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+    receiver.trust(created["secret"].as_str().unwrap());
+    created["channel"]["id"].as_str().unwrap().to_owned()
+}

@@ -1,11 +1,15 @@
 //! SES event documents, one per step of a mail's life: built for hand-fed webhooks, or published
 //! through the webhook's real signed path.
 
+use std::time::Duration as Wait;
+
 use chrono::{Duration, Utc};
 use local::ses_traffic::{Mail, event_json};
 use model::EventType;
 
-use super::{CUSTOMER, Harness};
+use serde_json::Value;
+
+use super::{CUSTOMER, Harness, REGION, TRACKSES_ACCOUNT};
 
 /// One document per step, for all of `mail`'s recipients, a second apart from now.
 pub fn documents(mail: &Mail, steps: &[EventType]) -> Vec<String> {
@@ -43,4 +47,33 @@ pub async fn seed(h: &Harness, pid: &str, key: &str, mails: &[(Mail, Vec<EventTy
         }
     }
     h.wait_events(pid, key, "limit=200", expected).await;
+}
+
+/// What trackses' own SES account sent `address`, once there are `count` such messages.
+pub async fn mail_to(address: &str, count: usize) -> Vec<Value> {
+    let outbox = format!(
+        "{}/_trackses/ses/outbox?account={TRACKSES_ACCOUNT}&region={REGION}",
+        std::env::var("AWS_ENDPOINT_URL").unwrap()
+    );
+    for _ in 0..300 {
+        let all: Value = reqwest::get(&outbox).await.unwrap().json().await.unwrap();
+        let to: Vec<Value> = all["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|m| {
+                m["destinations"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d == address)
+            })
+            .cloned()
+            .collect();
+        if to.len() >= count {
+            return to;
+        }
+        tokio::time::sleep(Wait::from_millis(100)).await;
+    }
+    panic!("no {count} messages to {address}");
 }
